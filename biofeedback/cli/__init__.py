@@ -1,0 +1,1 @@
+"""Command line: argument parsing here, work in the layers below (imported lazily)."""

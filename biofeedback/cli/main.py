@@ -1,0 +1,121 @@
+"""``biofeedback``: the command line. Parsing is cheap; each command's work is imported lazily."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from biofeedback import __version__
+
+EXIT_OK: Final = 0
+EXIT_FAILURE: Final = 1
+EXIT_BAD_INPUT: Final = 2
+EXIT_INTERRUPTED: Final = 130
+
+NOT_MEDICAL: Final = "Not a medical device: for self-experiment and research, never for diagnosis."
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
+    return value
+
+
+def _add_source_options(p: argparse.ArgumentParser, *, device: bool = True) -> None:
+    g = p.add_argument_group("source (one of)")
+    g.add_argument(
+        "--simulate",
+        nargs="?",
+        const="sim",
+        choices=["sim", "ble"],
+        help="the simulated strap; 'ble' runs it through bleak and a private fake BlueZ (Linux)",
+    )
+    if device:
+        g.add_argument("--device", metavar="ADDR|NAME", help="a real strap: address or name part")
+    p.add_argument("--profile", default="responder", help="simulator profile name or TOML file")
+    p.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
+    p.add_argument("--speed", type=_positive_float, default=1.0, help="time acceleration (sim)")
+    p.add_argument(
+        "--segments",
+        default="baseline:300,whispering:300,washout:60,tapping:300",
+        help="simulated timeline as label:seconds,... (default: %(default)s)",
+    )
+    p.add_argument("--duration", type=_positive_float, metavar="S", help="stop after S seconds")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="biofeedback",
+        description="Live HRV biofeedback during ASMR from a Bluetooth heart-rate strap. "
+        + NOT_MEDICAL,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("simulate", help="write a simulated recording with its ground truth")
+    _add_source_options(p, device=False)
+    p.set_defaults(duration=None)
+    p.add_argument("--out", required=True, metavar="FILE", help="output: .json bundle or .txt RR")
+    p.add_argument("--format", choices=["json", "rr"], help="default: from the file extension")
+    p.add_argument("--artifacts", default="", metavar="K=V,...", help=_ARTIFACT_HELP)
+    p.add_argument("--latency", type=float, default=0.0, metavar="S", help="max delivery delay")
+    p.set_defaults(handler="biofeedback.cli.cmd_simulate:run", simulate="sim")
+
+    p = sub.add_parser("stream", help="print live beats and heart rate (headless)")
+    _add_source_options(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per event")
+    p.add_argument("--artifacts", default="", metavar="K=V,...", help=_ARTIFACT_HELP)
+    p.set_defaults(handler="biofeedback.cli.cmd_stream:run")
+
+    p = sub.add_parser("scan", help="list nearby heart-rate straps (service 0x180D)")
+    p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--simulate", nargs="?", const="ble", choices=["ble"], help="scan the fake")
+    p.set_defaults(handler="biofeedback.cli.cmd_scan:run")
+
+    p = sub.add_parser("demo", help="the simulated strap, responder profile, default protocol")
+    _add_source_options(p, device=False)
+    p.add_argument("--headless", action="store_true", help="no terminal UI; print a summary")
+    p.set_defaults(handler="biofeedback.cli.cmd_demo:run", simulate="sim")
+    return parser
+
+
+_ARTIFACT_HELP = (
+    "artifact rates, e.g. ectopic=0.01,missed=0.005,extra=0.005 (per beat), "
+    "contact_loss_per_h=2,disconnects_per_h=1,malformed=0.01 (per packet)"
+)
+
+
+def _resolve(spec: str) -> Handler:
+    module, _, name = spec.partition(":")
+    handler: Handler = getattr(importlib.import_module(module), name)
+    return handler
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from biofeedback.errors import BiofeedbackError, InputError
+    from devices.errors import DeviceError, ProfileError
+
+    try:
+        return _resolve(args.handler)(args)
+    except (InputError, ProfileError) as exc:
+        print(f"biofeedback {args.command}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (BiofeedbackError, DeviceError) as exc:
+        print(f"biofeedback {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print(f"biofeedback {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK

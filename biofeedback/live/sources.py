@@ -1,0 +1,99 @@
+"""Pick a heart-rate source from command-line options (injected, never monkeypatched)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+from biofeedback.errors import InputError
+
+if TYPE_CHECKING:
+    from devices.simulator import ArtifactRates, SimConfig
+    from devices.source import HeartRateSource
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOptions:
+    """What the user asked for: one of ``simulate``, ``device`` (and later ``replay``)."""
+
+    simulate: str | None = None
+    device: str | None = None
+    profile: str = "responder"
+    seed: int = 0
+    speed: float = 1.0
+    segments: str = "baseline:300"
+    duration_s: float | None = None
+    artifacts: str = ""
+    latency_s: float = 0.0
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> SourceOptions:
+        return cls(
+            simulate=getattr(args, "simulate", None),
+            device=getattr(args, "device", None),
+            profile=getattr(args, "profile", "responder"),
+            seed=getattr(args, "seed", 0),
+            speed=getattr(args, "speed", 1.0),
+            segments=getattr(args, "segments", "baseline:300"),
+            duration_s=getattr(args, "duration", None),
+            artifacts=getattr(args, "artifacts", ""),
+            latency_s=getattr(args, "latency", 0.0),
+        )
+
+
+def parse_artifact_rates(spec: str) -> ArtifactRates:
+    """``"ectopic=0.01,missed=0.005"`` to :class:`ArtifactRates`; errors name the bad item."""
+    from devices.simulator import ArtifactRates
+
+    known = {f.name for f in fields(ArtifactRates)}
+    values: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        key, sep, text = item.partition("=")
+        if not sep or key not in known:
+            raise InputError(f"--artifacts: {item!r}: expected one of {', '.join(sorted(known))}=N")
+        try:
+            value = float(text)
+        except ValueError:
+            raise InputError(f"--artifacts: {item!r}: {text!r} is not a number") from None
+        if value < 0:
+            raise InputError(f"--artifacts: {item!r}: a rate cannot be negative")
+        values[key] = value
+    return ArtifactRates(**values)
+
+
+def simulator_config(opts: SourceOptions) -> SimConfig:
+    from devices.simulator import SimConfig, load_profile, parse_segments
+
+    try:
+        segments = parse_segments(opts.segments)
+    except ValueError as exc:
+        raise InputError(f"--segments: {exc}") from exc
+    return SimConfig(
+        seed=opts.seed,
+        profile=load_profile(opts.profile),
+        segments=segments,
+        duration_s=opts.duration_s,
+        artifacts=parse_artifact_rates(opts.artifacts),
+        latency_max_s=opts.latency_s,
+    )
+
+
+def open_source(opts: SourceOptions, *, fast: bool = False) -> HeartRateSource:
+    """The source the options name. ``fast`` runs a simulation without sleeping."""
+    if opts.device is not None and opts.simulate is not None:
+        raise InputError("choose one source: --device or --simulate")
+    if opts.simulate == "ble":
+        from biofeedback.live.simulated_ble import SimulatedBleSource
+
+        return SimulatedBleSource(simulator_config(opts), speed=opts.speed)
+    if opts.simulate is not None:
+        from devices.simulator import SimulatedSource, SimulatedStrap
+
+        strap = SimulatedStrap(simulator_config(opts))
+        return SimulatedSource(strap, speed=None if fast else opts.speed)
+    if opts.device is not None:
+        from devices.ble import BleStrapSource
+
+        return BleStrapSource(opts.device)
+    raise InputError("no source: give --simulate or --device ADDR|NAME")

@@ -1,0 +1,126 @@
+"""The session bundle: one JSON file that holds a whole session and round-trips exactly.
+
+Columnar arrays keep a day of beats compact; Python's float ``repr`` makes JSON numbers
+round-trip bit for bit. The layout is documented in the README ("Data formats").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from biofeedback import __version__
+from biofeedback.errors import InputError
+
+FORMAT_NAME: Final = "biofeedback-session"
+FORMAT_VERSION: Final = 1
+
+BEAT_COLUMNS: Final = ("t_s", "rr_ms", "rr_raw", "segment", "flags")
+PACKET_COLUMNS: Final = ("t_s", "wall_s", "hex")
+
+
+@dataclass(slots=True)
+class SessionBundle:
+    """Everything recorded in one session. Columns are plain lists, one entry per row."""
+
+    session: dict[str, Any]
+    device: dict[str, Any]
+    settings: dict[str, Any] = field(default_factory=dict)
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    markers: list[dict[str, Any]] = field(default_factory=list)
+    packets: dict[str, list[Any]] = field(default_factory=lambda: {c: [] for c in PACKET_COLUMNS})
+    beats: dict[str, list[Any]] = field(default_factory=lambda: {c: [] for c in BEAT_COLUMNS})
+    truth: dict[str, list[Any]] | None = None
+    program_version: str = __version__
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "program": {"name": "biofeedback", "version": self.program_version},
+            "session": self.session,
+            "device": self.device,
+            "settings": self.settings,
+            "segments": self.segments,
+            "markers": self.markers,
+            "packets": self.packets,
+            "beats": self.beats,
+        }
+        if self.truth is not None:
+            doc["truth"] = self.truth
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: object, origin: str = "bundle") -> SessionBundle:
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
+            raise InputError(f"{origin}: not a {FORMAT_NAME} file")
+        if doc.get("format_version") != FORMAT_VERSION:
+            raise InputError(f"{origin}: unsupported format_version {doc.get('format_version')!r}")
+        beats = _columns(doc.get("beats"), BEAT_COLUMNS, f"{origin}: beats")
+        packets = _columns(doc.get("packets"), PACKET_COLUMNS, f"{origin}: packets")
+        truth = doc.get("truth")
+        program = doc.get("program")
+        return cls(
+            session=_mapping(doc.get("session"), f"{origin}: session"),
+            device=_mapping(doc.get("device"), f"{origin}: device"),
+            settings=_mapping(doc.get("settings", {}), f"{origin}: settings"),
+            segments=_records(doc.get("segments", []), f"{origin}: segments"),
+            markers=_records(doc.get("markers", []), f"{origin}: markers"),
+            packets=packets,
+            beats=beats,
+            truth=truth if isinstance(truth, dict) else None,
+            program_version=str(program.get("version", "")) if isinstance(program, dict) else "",
+        )
+
+
+def _mapping(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InputError(f"{where}: expected an object")
+    return value
+
+
+def _records(value: object, where: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise InputError(f"{where}: expected a list of objects")
+    return value
+
+
+def _columns(value: object, names: tuple[str, ...], where: str) -> dict[str, list[Any]]:
+    table = _mapping(value, where)
+    missing = [n for n in names if not isinstance(table.get(n), list)]
+    if missing:
+        raise InputError(f"{where}: missing column(s) {', '.join(missing)}")
+    lengths = {len(table[n]) for n in names}
+    if len(lengths) > 1:
+        raise InputError(f"{where}: columns differ in length")
+    return table
+
+
+def write_bundle(path: Path, bundle: SessionBundle) -> None:
+    """Write atomically (temp file + rename) so a crash never leaves half a bundle."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=".bundle-", suffix=".json", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(bundle.to_json(), fh, separators=(",", ":"))
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_bundle(path: Path) -> SessionBundle:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from exc
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON (line {exc.lineno}): {exc.msg}") from exc
+    return SessionBundle.from_json(doc, origin=str(path))
