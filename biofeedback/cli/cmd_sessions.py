@@ -1,0 +1,140 @@
+"""``biofeedback sessions | show | export | import | delete``: the session store from the shell.
+
+Every handler takes the parsed arguments and returns an exit status; errors are raised as
+:class:`~biofeedback.errors.InputError` (exit 2) for ``main`` to print on one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from biofeedback.errors import InputError
+from biofeedback.sessions.export import export_session
+from biofeedback.sessions.formats import read_as_bundle
+from biofeedback.sessions.store import SessionStore, SessionSummary
+
+
+def _store(args: argparse.Namespace) -> SessionStore:
+    db = getattr(args, "db", None)
+    return SessionStore(Path(db) if db else None)
+
+
+def _when(wall_s: float | None) -> str:
+    if wall_s is None:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(wall_s))
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
+
+
+def _line(s: SessionSummary) -> str:
+    return (
+        f"{s.id:>5}  {_when(s.started_wall_s):<16}  {_duration(s.duration_s):>8}  "
+        f"{s.beat_count:>7}  {s.status:<11}  {s.source or '-':<18}  {s.protocol or '-'}"
+    )
+
+
+def run_sessions(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        summaries = store.list_sessions()
+    if getattr(args, "json", False):
+        print(json.dumps([s.to_json() for s in summaries]))
+        return 0
+    print(
+        f"{'id':>5}  {'start':<16}  {'duration':>8}  {'beats':>7}  {'status':<11}  "
+        f"{'source':<18}  protocol"
+    )
+    for summary in summaries:
+        print(_line(summary))
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        summary = store.summary(args.id)
+        bundle = store.load_bundle(args.id)
+    doc = {
+        **summary.to_json(),
+        "session": bundle.session,
+        "device": bundle.device,
+        "settings": bundle.settings,
+        "packets": len(bundle.packets["t_s"]),
+        "segments": bundle.segments,
+        "markers": dict(Counter(m["kind"] for m in bundle.markers)),
+        "flagged_beats": sum(1 for f in bundle.beats["flags"] if f),
+    }
+    if getattr(args, "json", False):
+        print(json.dumps(doc))
+        return 0
+    print(_line(summary))
+    print(f"device: {bundle.device.get('name') or '-'} ({bundle.device.get('kind', '-')})")
+    print(
+        f"packets: {doc['packets']}, flagged beats: {doc['flagged_beats']}, "
+        f"markers: {doc['markers'] or 0}"
+    )
+    for seg in bundle.segments:
+        end = seg.get("end_s")
+        span = f"{seg['start_s']:.1f}-{end:.1f} s" if isinstance(end, float) else "open"
+        print(f"  {seg.get('kind', ''):<9} {seg['label']:<22} {span}")
+    if bundle.session.get("notes"):
+        print(f"notes: {bundle.session['notes']}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        text = export_session(store, args.id, args.format)
+    out = getattr(args, "out", None)
+    if out is None or str(out) == "-":
+        sys.stdout.write(text)
+    else:
+        try:
+            Path(out).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{out}: cannot write: {exc.strerror}") from exc
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Import every file, atomically each; any failure makes the exit status 2."""
+    failures = 0
+    offset = getattr(args, "first_is_offset", None)
+    with _store(args) as store:
+        for name in args.files:
+            try:
+                bundle = read_as_bundle(
+                    Path(name), unit=getattr(args, "unit", None), first_is_offset=offset
+                )
+                sid = store.import_bundle(bundle, origin=name)
+            except InputError as exc:
+                print(f"biofeedback import: {exc}", file=sys.stderr)
+                failures += 1
+                continue
+            beats = store.summary(sid).beat_count
+            print(f"{name}: imported as session {sid} ({beats} beats)")
+    return 2 if failures else 0
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        summary = store.summary(args.id)
+        if not getattr(args, "yes", False):
+            if not sys.stdin.isatty():
+                raise InputError(f"delete session {args.id}: not confirmed (use --yes)")
+            answer = input(f"delete session {args.id} ({summary.beat_count} beats)? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("not deleted")
+                return 0
+        store.delete(args.id)
+    print(f"deleted session {args.id}")
+    return 0

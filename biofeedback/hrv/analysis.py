@@ -1,0 +1,274 @@
+"""Whole-record HRV: artifact correction, time and frequency domain, respiration, estimates.
+
+``analyze_record`` runs the batch Lipponen-Tarvainen correction per continuity chain (a chain is a
+run of equal ``segment`` ids; a correction never looks across a gap), then every metric of
+:mod:`time_domain`, :mod:`frequency`, :mod:`respiration` and :mod:`estimates` on the NN series.
+``HrvReport.to_dict()`` is the JSON export; its keys carry their units (README, "JSON keys").
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from biofeedback.hrv import time_domain as td
+from biofeedback.hrv.artifacts import BeatLabel, correct_artifacts
+from biofeedback.hrv.estimates import Value, ln_rmssd_value, pns_index, window_reason
+from biofeedback.hrv.frequency import FrequencyResult, frequency_domain
+from biofeedback.hrv.respiration import Respiration, respiration_from_spectrum
+from biofeedback.hrv.settings import HrvSettings
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class NnSeries:
+    """Raw beats with their labels, and the corrected NN series with its own times and chains."""
+
+    t_raw_s: FloatArray
+    labels: NDArray[np.int8]
+    t_s: FloatArray
+    nn_ms: FloatArray
+    segment: IntArray
+
+    @property
+    def n_corrected(self) -> int:
+        return int(np.count_nonzero(self.labels))
+
+
+def prepare_nn(
+    rr_ms: ArrayLike,
+    t_s: ArrayLike | None = None,
+    segment: ArrayLike | None = None,
+    *,
+    correct: bool = True,
+) -> NnSeries:
+    """Correct each chain and place its NN intervals in time, anchored at the chain's last beat.
+
+    Anchoring at the end keeps NN times on the source clock even when the correction drops
+    leading out-of-range intervals or merges extra beats.
+    """
+    rr = np.asarray(rr_ms, dtype=np.float64)
+    seg = np.zeros(rr.size, np.int64) if segment is None else np.asarray(segment, np.int64)
+    t_raw = np.cumsum(rr) / 1000.0 if t_s is None else np.asarray(t_s, dtype=np.float64)
+    if rr.ndim != 1 or not rr.shape == seg.shape == t_raw.shape:
+        raise ValueError("rr_ms, t_s and segment must be one-dimensional and of equal length")
+    if rr.size == 0:
+        raise ValueError("rr_ms is empty")
+    labels = np.zeros(rr.size, np.int8)
+    parts_t: list[FloatArray] = []
+    parts_nn: list[FloatArray] = []
+    parts_seg: list[IntArray] = []
+    starts = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])
+    for a, b in zip(starts, np.r_[starts[1:], rr.size], strict=True):
+        if correct:
+            result = correct_artifacts(rr[a:b])
+            labels[a:b] = result.labels
+            nn = result.nn_ms
+        else:
+            nn = rr[a:b]
+        if nn.size:
+            parts_t.append(t_raw[b - 1] - (nn.sum() - np.cumsum(nn)) / 1000.0)
+            parts_nn.append(nn)
+            parts_seg.append(np.full(nn.size, seg[a], np.int64))
+    if not parts_nn:
+        raise ValueError("no interval within the physiological range")
+    return NnSeries(
+        t_raw, labels, np.concatenate(parts_t), np.concatenate(parts_nn), np.concatenate(parts_seg)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TimeDomain:
+    """Time-domain and Poincaré metrics of an NN series (units in the names)."""
+
+    mean_rr_ms: float
+    mean_hr_bpm: float
+    sdnn_ms: float
+    rmssd_ms: float
+    ln_rmssd: float
+    sdsd_ms: float
+    pnn50_pct: float
+    pnn20_pct: float
+    sd1_ms: float
+    sd2_ms: float
+    sd1_sd2_ratio: float
+    stress_index: float
+    sqrt_stress_index: float
+
+    @classmethod
+    def compute(cls, nn_ms: FloatArray, segment: IntArray, settings: HrvSettings) -> TimeDomain:
+        si = td.stress_index(nn_ms, settings.stress_bin_ms)
+        return cls(
+            mean_rr_ms=td.mean_rr_ms(nn_ms),
+            mean_hr_bpm=td.mean_hr_bpm(nn_ms),
+            sdnn_ms=td.sdnn_ms(nn_ms),
+            rmssd_ms=td.rmssd_ms(nn_ms, segment),
+            ln_rmssd=td.ln_rmssd(nn_ms, segment),
+            sdsd_ms=td.sdsd_ms(nn_ms, segment),
+            pnn50_pct=td.pnn50_pct(nn_ms, segment),
+            pnn20_pct=td.pnn20_pct(nn_ms, segment),
+            sd1_ms=td.sd1_ms(nn_ms, segment),
+            sd2_ms=td.sd2_ms(nn_ms, segment),
+            sd1_sd2_ratio=td.sd1_sd2_ratio(nn_ms, segment),
+            stress_index=si,
+            sqrt_stress_index=math.sqrt(si),
+        )
+
+
+def _clean(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class HrvReport:
+    """Everything ``analyze_record`` computes; ``to_dict()`` is the documented JSON export."""
+
+    settings: HrvSettings
+    n_beats: int
+    n_nn: int
+    duration_s: float
+    n_corrected: int
+    label_counts: dict[str, int]
+    reason: str | None
+    time: TimeDomain
+    frequency: FrequencyResult | None
+    frequency_reason: str | None
+    respiration: Respiration | None
+    ln_rmssd: Value
+    pns_index: Value
+
+    @property
+    def corrected_share(self) -> float:
+        return self.n_corrected / self.n_beats
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict; non-finite numbers become ``None``."""
+        t = self.time
+        freq = self.frequency
+        resp = self.respiration
+        out: dict[str, object] = {
+            "settings": self.settings.to_dict(),
+            "n_beats": self.n_beats,
+            "n_nn": self.n_nn,
+            "duration_s": self.duration_s,
+            "n_corrected": self.n_corrected,
+            "corrected_share": self.corrected_share,
+            "labels": self.label_counts,
+            "valid": self.reason is None,
+            "reason": self.reason,
+            "time": {
+                "mean_rr_ms": t.mean_rr_ms,
+                "mean_hr_bpm": t.mean_hr_bpm,
+                "sdnn_ms": t.sdnn_ms,
+                "rmssd_ms": t.rmssd_ms,
+                "ln_rmssd_ln_ms": t.ln_rmssd,
+                "sdsd_ms": t.sdsd_ms,
+                "pnn50_pct": t.pnn50_pct,
+                "pnn20_pct": t.pnn20_pct,
+                "sd1_ms": t.sd1_ms,
+                "sd2_ms": t.sd2_ms,
+                "sd1_sd2_ratio": t.sd1_sd2_ratio,
+                "stress_index": t.stress_index,
+                "sqrt_stress_index": t.sqrt_stress_index,
+            },
+            "frequency": None
+            if freq is None
+            else {
+                "method": freq.settings.method,
+                "vlf_ms2": freq.vlf_ms2,
+                "lf_ms2": freq.lf_ms2,
+                "hf_ms2": freq.hf_ms2,
+                "total_ms2": freq.total_ms2,
+                "lf_hf_ratio": freq.lf_hf,
+                "lf_nu_pct": freq.lf_nu,
+                "hf_nu_pct": freq.hf_nu,
+                "lf_peak_hz": freq.lf_peak_hz,
+                "hf_peak_hz": freq.hf_peak_hz,
+                "duration_s": freq.duration_s,
+            },
+            "frequency_reason": self.frequency_reason,
+            "respiration": None
+            if resp is None
+            else {
+                "rate_per_min": resp.rate_per_min,
+                "peak_hz": resp.peak_hz,
+                "prominence_ratio": resp.prominence_ratio,
+                "valid": resp.valid,
+                "vagal_power_ms2": resp.vagal_power_ms2,
+                "flags": list(resp.flags),
+            },
+            "estimates": {
+                "ln_rmssd_ln_ms": self.ln_rmssd.to_dict(),
+                "pns_index_sd": self.pns_index.to_dict(),
+            },
+        }
+        cleaned = _clean(out)
+        assert isinstance(cleaned, dict)
+        return cleaned
+
+
+def analyze_record(
+    rr_ms: ArrayLike,
+    *,
+    t_s: ArrayLike | None = None,
+    segment: ArrayLike | None = None,
+    settings: HrvSettings | None = None,
+) -> HrvReport:
+    """Whole-record HRV of an RR series (ms) with beat times ``t_s`` and continuity ``segment``.
+
+    The estimates use the whole record as their window (``window_s`` = its duration).
+    """
+    settings = settings or HrvSettings()
+    series = prepare_nn(rr_ms, t_s, segment)
+    nn, seg = series.nn_ms, series.segment
+    n_beats = series.labels.size
+    share = series.n_corrected / n_beats
+    duration_s = float(nn.sum() / 1000.0)
+    time = TimeDomain.compute(nn, seg, settings)
+    chain_spans = [float(np.ptp(series.t_s[seg == s])) for s in np.unique(seg)]
+    freq: FrequencyResult | None = None
+    resp: Respiration | None = None
+    freq_reason: str | None = None
+    if max(chain_spans) < settings.spectral_window_s:
+        freq_reason = f"no continuous stretch of {settings.spectral_window_s:.0f} s"
+    else:
+        freq = frequency_domain(nn, t_s=series.t_s, segment=seg, settings=settings)
+        resp = respiration_from_spectrum(freq.spectrum, settings)
+    reason = window_reason(n_beats, duration_s, duration_s, share, settings)
+    return HrvReport(
+        settings=settings,
+        n_beats=n_beats,
+        n_nn=int(nn.size),
+        duration_s=duration_s,
+        n_corrected=series.n_corrected,
+        label_counts={
+            label.name.lower(): int(np.count_nonzero(series.labels == label)) for label in BeatLabel
+        },
+        reason=reason,
+        time=time,
+        frequency=freq,
+        frequency_reason=freq_reason,
+        respiration=resp,
+        ln_rmssd=ln_rmssd_value(time.rmssd_ms, duration_s, n_beats, duration_s, share, settings),
+        pns_index=pns_index(
+            time.mean_rr_ms,
+            time.rmssd_ms,
+            time.sd1_ms,
+            duration_s,
+            n_beats,
+            duration_s,
+            share,
+            settings,
+        ),
+    )

@@ -1,0 +1,277 @@
+"""Frequency-domain HRV: Welch on a 4 Hz cubic-spline resampling, or Lomb-Scargle.
+
+Welch (the Kubios-style method; Tarvainen et al. 2014, Kubios HRV, Comput Methods Programs Biomed
+113:210-220, doi:10.1016/j.cmpb.2013.07.024), per continuity chain (segment):
+
+1. NN values are placed at their beat times and resampled with a not-a-knot cubic spline
+   (identical to ``scipy.interpolate.CubicSpline``) at ``resample_hz`` from the first to the
+   last beat;
+2. the smooth trend is removed by smoothness priors, λ = ``detrend_lambda``
+   (doi:10.1109/10.979357);
+3. Welch's method as ``scipy.signal.welch`` defines it, with a ``welch_window`` window,
+   ``nperseg = min(welch_segment_s·fs, n)``, ``noverlap = floor(welch_overlap·nperseg)``,
+   ``nfft = welch_segment_s·fs``, per-segment mean removal, one-sided density scaling (ms²/Hz);
+4. chains as long as the Welch segment (or, if none is, the longest chain) are averaged, weighted
+   by their sample count.
+
+Lomb-Scargle (Lomb 1976, doi:10.1007/BF00648343) works on the uneven series: each chain is cut
+into blocks of about ``welch_segment_s``; each block's mean-removed NN series goes through
+``scipy.signal.lombscargle`` on a grid of spacing ``1/(lomb_oversampling·welch_segment_s)`` up to
+``lomb_max_hz``; the periodogram P is scaled to a density ``2·P·T/N`` (T block duration, N beats),
+so a sine of amplitude A carries power A²/2; blocks are averaged weighted by N.
+
+Band power is ``Σ PSD·Δf`` over the half-open band ``[low, high)`` (bands then partition).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import ArrayLike, NDArray
+from scipy import linalg, signal
+
+from biofeedback.hrv.detrend import smoothness_priors_detrend
+from biofeedback.hrv.settings import HrvSettings
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Spectrum:
+    """A one-sided power spectral density of the NN series on an even frequency grid."""
+
+    freq_hz: FloatArray
+    psd_ms2_hz: FloatArray
+
+    @property
+    def df_hz(self) -> float:
+        return float(self.freq_hz[1] - self.freq_hz[0])
+
+
+@dataclass(frozen=True, slots=True)
+class FrequencyResult:
+    """Band powers (ms²) and derived indices, with the settings that produced them."""
+
+    vlf_ms2: float
+    lf_ms2: float
+    hf_ms2: float
+    lf_hf: float
+    lf_nu: float
+    hf_nu: float
+    hf_peak_hz: float
+    lf_peak_hz: float
+    duration_s: float
+    spectrum: Spectrum
+    settings: HrvSettings
+
+    @property
+    def total_ms2(self) -> float:
+        """VLF + LF + HF power (ms²)."""
+        return self.vlf_ms2 + self.lf_ms2 + self.hf_ms2
+
+
+def beat_times_s(rr_ms: ArrayLike) -> FloatArray:
+    """Beat times (s) as the cumulative sum of RR, the first beat at ``rr[0]``."""
+    return np.cumsum(np.asarray(rr_ms, dtype=np.float64)) / 1000.0
+
+
+def cubic_spline_at(t_s: FloatArray, values: FloatArray, at_s: FloatArray) -> FloatArray:
+    """Not-a-knot cubic spline through ``(t_s, values)`` evaluated at ``at_s`` (needs 4+ knots).
+
+    The same tridiagonal slope system as ``scipy.interpolate.CubicSpline(bc_type="not-a-knot")``,
+    without its input checks, which cost most of the time on the live 120-s window.
+    """
+    n = t_s.size
+    if n < 4:
+        raise ValueError(f"a not-a-knot spline needs at least 4 knots, got {n}")
+    dx = np.diff(t_s)
+    slope = np.diff(values) / dx
+    bands = np.zeros((3, n))
+    rhs = np.empty(n)
+    bands[1, 1:-1] = 2.0 * (dx[:-1] + dx[1:])
+    bands[0, 2:] = dx[:-1]
+    bands[2, :-2] = dx[1:]
+    rhs[1:-1] = 3.0 * (dx[1:] * slope[:-1] + dx[:-1] * slope[1:])
+    d0 = t_s[2] - t_s[0]
+    bands[1, 0] = dx[1]
+    bands[0, 1] = d0
+    rhs[0] = ((dx[0] + 2.0 * d0) * dx[1] * slope[0] + dx[0] ** 2 * slope[1]) / d0
+    d1 = t_s[-1] - t_s[-3]
+    bands[1, -1] = dx[-2]
+    bands[2, -2] = d1
+    rhs[-1] = (dx[-1] ** 2 * slope[-2] + (2.0 * d1 + dx[-1]) * dx[-2] * slope[-1]) / d1
+    s = linalg.solve_banded((1, 1), bands, rhs, overwrite_ab=True, check_finite=False)
+    k = np.clip(np.searchsorted(t_s, at_s, side="right") - 1, 0, n - 2)
+    h = at_s - t_s[k]
+    width = dx[k]
+    curve = (s[k] + s[k + 1] - 2.0 * slope[k]) / width
+    c3 = curve / width
+    c2 = (slope[k] - s[k]) / width - curve
+    out: FloatArray = ((c3 * h + c2) * h + s[k]) * h + values[k]
+    return out
+
+
+def resample_cubic(
+    t_s: FloatArray, rr_ms: FloatArray, fs_hz: float
+) -> tuple[FloatArray, FloatArray]:
+    """Evenly resample NN values at ``fs_hz`` with a not-a-knot cubic spline over beat times."""
+    grid_s = t_s[0] + np.arange(int(np.floor((t_s[-1] - t_s[0]) * fs_hz)) + 1) / fs_hz
+    return grid_s, cubic_spline_at(t_s, rr_ms, grid_s)
+
+
+@lru_cache(maxsize=8)
+def _window(name: str, n: int) -> FloatArray:
+    window: FloatArray = signal.get_window(name, n)
+    window.setflags(write=False)
+    return window
+
+
+def welch_psd_columns(x_ms: FloatArray, settings: HrvSettings) -> tuple[FloatArray, FloatArray]:
+    """Detrend and Welch each column of an even ``(n, k)`` series: ``(freq_hz, psd (k, nfreq))``.
+
+    Equivalent to ``scipy.signal.welch(..., detrend="constant", scaling="density")`` with the
+    settings' window, segment, overlap and nfft, but with every segment of every column framed
+    and transformed in one vectorised FFT (scipy detrends segment by segment in Python).
+    """
+    fs = settings.resample_hz
+    nfft = round(settings.welch_segment_s * fs)
+    x = x_ms.reshape(x_ms.shape[0], -1)
+    if settings.detrend == "smoothness_priors":
+        x = smoothness_priors_detrend(x, settings.detrend_lambda)
+    nperseg = min(nfft, x.shape[0])
+    step = nperseg - int(settings.welch_overlap * nperseg)
+    # One frame (the live 120-s window) skips the framing machinery.
+    frames = x.T[None] if nperseg == x.shape[0] else sliding_window_view(x, nperseg, axis=0)[::step]
+    frames = frames - frames.mean(axis=-1, keepdims=True)
+    window = _window(settings.welch_window, nperseg)
+    power = np.abs(np.fft.rfft(frames * window, n=nfft, axis=-1)) ** 2
+    psd = power.mean(axis=0) / (fs * float(np.sum(window * window)))
+    psd[:, 1 : None if nfft % 2 else -1] *= 2.0
+    return np.fft.rfftfreq(nfft, 1.0 / fs).astype(np.float64), psd
+
+
+def welch_columns(x_ms: FloatArray, settings: HrvSettings) -> Spectrum:
+    """Welch spectrum of an even ``(n,)`` series, or the mean over the columns of ``(n, k)``."""
+    freq, psd = welch_psd_columns(x_ms, settings)
+    return Spectrum(freq, psd.mean(axis=0))
+
+
+def _chains(segment: NDArray[np.int64]) -> list[slice]:
+    starts = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]])
+    ends = np.r_[starts[1:], segment.size]
+    return [slice(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+
+
+def _usable(t_s: FloatArray, chains: list[slice], min_s: float) -> list[slice]:
+    spans = [float(t_s[c][-1] - t_s[c][0]) if c.stop - c.start >= 4 else -1.0 for c in chains]
+    longest = max(spans)
+    if longest <= 0.0:
+        raise ValueError("need a continuity chain of at least 4 beats")
+    need = min(min_s, longest)
+    return [c for c, span in zip(chains, spans, strict=True) if span >= need]
+
+
+def welch_spectrum(
+    t_s: FloatArray, rr_ms: FloatArray, segment: NDArray[np.int64], settings: HrvSettings
+) -> Spectrum:
+    """Welch PSD (ms²/Hz) over all usable chains (module docstring, steps 1-4)."""
+    spectra: list[FloatArray] = []
+    weights: list[int] = []
+    freq: FloatArray | None = None
+    for chain in _usable(t_s, _chains(segment), settings.welch_segment_s):
+        _, x_ms = resample_cubic(t_s[chain], rr_ms[chain], settings.resample_hz)
+        spectrum = welch_columns(x_ms, settings)
+        freq = spectrum.freq_hz
+        spectra.append(spectrum.psd_ms2_hz)
+        weights.append(x_ms.size)
+    assert freq is not None
+    return Spectrum(freq, np.average(np.vstack(spectra), axis=0, weights=weights))
+
+
+def lomb_psd_ms2_hz(t_s: FloatArray, rr_ms: FloatArray, freq_hz: FloatArray) -> FloatArray:
+    """Lomb-Scargle density (ms²/Hz) of one block: ``2·P·T/N`` with P from scipy."""
+    power = signal.lombscargle(t_s, rr_ms - rr_ms.mean(), 2.0 * np.pi * freq_hz)
+    duration_s = float(t_s[-1] - t_s[0])
+    return np.asarray(2.0 * power * duration_s / t_s.size, dtype=np.float64)
+
+
+def lomb_spectrum(
+    t_s: FloatArray, rr_ms: FloatArray, segment: NDArray[np.int64], settings: HrvSettings
+) -> Spectrum:
+    """Block-averaged Lomb-Scargle PSD (ms²/Hz) over all usable chains (module docstring)."""
+    df = 1.0 / (settings.lomb_oversampling * settings.welch_segment_s)
+    freq = np.arange(1, int(settings.lomb_max_hz / df) + 1, dtype=np.float64) * df
+    spectra: list[FloatArray] = []
+    weights: list[int] = []
+    for chain in _usable(t_s, _chains(segment), settings.welch_segment_s):
+        t, rr = t_s[chain], rr_ms[chain]
+        n_blocks = max(1, round((t[-1] - t[0]) / settings.welch_segment_s))
+        for block in np.array_split(np.arange(t.size), n_blocks):
+            if block.size >= 4:
+                spectra.append(lomb_psd_ms2_hz(t[block], rr[block], freq))
+                weights.append(block.size)
+    return Spectrum(freq, np.average(np.vstack(spectra), axis=0, weights=weights))
+
+
+def band_power_ms2(spectrum: Spectrum, band_hz: tuple[float, float]) -> float:
+    """Power (ms²) in the half-open band ``[low, high)``: ``Σ PSD·Δf``."""
+    mask = (spectrum.freq_hz >= band_hz[0]) & (spectrum.freq_hz < band_hz[1])
+    return float(spectrum.psd_ms2_hz[mask].sum() * spectrum.df_hz)
+
+
+def peak_frequency_hz(spectrum: Spectrum, band_hz: tuple[float, float]) -> float:
+    """Frequency (Hz) of the largest PSD bin in ``[low, high)``; NaN if the band is empty."""
+    mask = (spectrum.freq_hz >= band_hz[0]) & (spectrum.freq_hz < band_hz[1])
+    if not mask.any():
+        return float("nan")
+    return float(spectrum.freq_hz[mask][np.argmax(spectrum.psd_ms2_hz[mask])])
+
+
+def result_from_spectrum(
+    spectrum: Spectrum, duration_s: float, settings: HrvSettings
+) -> FrequencyResult:
+    """Band powers, LF/HF and normalised units (over LF + HF, Task Force 1996) of a spectrum."""
+    lf = band_power_ms2(spectrum, settings.lf_band_hz)
+    hf = band_power_ms2(spectrum, settings.hf_band_hz)
+    total = lf + hf
+    nan = float("nan")
+    return FrequencyResult(
+        vlf_ms2=band_power_ms2(spectrum, settings.vlf_band_hz),
+        lf_ms2=lf,
+        hf_ms2=hf,
+        lf_hf=lf / hf if hf > 0 else nan,
+        lf_nu=100.0 * lf / total if total > 0 else nan,
+        hf_nu=100.0 * hf / total if total > 0 else nan,
+        hf_peak_hz=peak_frequency_hz(spectrum, settings.hf_band_hz),
+        lf_peak_hz=peak_frequency_hz(spectrum, settings.lf_band_hz),
+        duration_s=duration_s,
+        spectrum=spectrum,
+        settings=settings,
+    )
+
+
+def frequency_domain(
+    rr_ms: ArrayLike,
+    *,
+    t_s: ArrayLike | None = None,
+    segment: ArrayLike | None = None,
+    settings: HrvSettings | None = None,
+) -> FrequencyResult:
+    """VLF/LF/HF power (ms²), LF/HF, LFnu/HFnu and peaks of an NN series by ``settings.method``.
+
+    ``t_s`` are beat times (default: cumulative sum of ``rr_ms``); ``segment`` ids mark
+    continuity chains (default: one chain).
+    """
+    settings = settings or HrvSettings()
+    rr = np.asarray(rr_ms, dtype=np.float64)
+    t = beat_times_s(rr) if t_s is None else np.asarray(t_s, dtype=np.float64)
+    seg = np.zeros(rr.size, np.int64) if segment is None else np.asarray(segment, np.int64)
+    if not rr.shape == t.shape == seg.shape or rr.ndim != 1:
+        raise ValueError("rr_ms, t_s and segment must be one-dimensional and of equal length")
+    build = welch_spectrum if settings.method == "welch" else lomb_spectrum
+    spectrum = build(t, rr, seg, settings)
+    duration_s = float(sum(t[c][-1] - t[c][0] for c in _chains(seg)))
+    return result_from_spectrum(spectrum, duration_s, settings)

@@ -1,0 +1,96 @@
+"""Processing settings that travel with every HRV result and every export.
+
+Defaults follow the Task Force (1996) bands and the Kubios-style spectral pipeline (4 Hz cubic
+spline, smoothness-priors detrending with λ = 500, Welch). Task Force of the ESC and NASPE, Heart
+rate variability: standards of measurement, Eur Heart J 17:354-381,
+doi:10.1093/oxfordjournals.eurheartj.a014868.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+SpectralMethod = Literal["welch", "lomb"]
+DetrendMethod = Literal["smoothness_priors", "none"]
+
+TIME_WINDOW_MIN_S = 30.0
+TIME_WINDOW_MAX_S = 300.0
+SPECTRAL_WINDOW_MIN_S = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class HrvSettings:
+    """Every choice that changes a number; ``to_dict()`` goes into each export.
+
+    Band edges are half-open ``[low, high)`` in Hz so that the bands partition the spectrum.
+    ``welch_segment_s`` is 120 s rather than Kubios' 256 s because live and windowed spectra use
+    2-5 min windows: a 256-s segment would collapse to one high-variance periodogram there
+    (FACTS §2.5), while 120 s still resolves 1/120 Hz ≈ 0.008 Hz, i.e. 0.5 breaths/min.
+    """
+
+    vlf_band_hz: tuple[float, float] = (0.0033, 0.04)
+    lf_band_hz: tuple[float, float] = (0.04, 0.15)
+    hf_band_hz: tuple[float, float] = (0.15, 0.40)
+    method: SpectralMethod = "welch"
+    resample_hz: float = 4.0
+    detrend: DetrendMethod = "smoothness_priors"
+    detrend_lambda: float = 500.0
+    welch_segment_s: float = 120.0
+    welch_overlap: float = 0.5
+    welch_window: str = "hann"
+    lomb_max_hz: float = 0.5
+    lomb_oversampling: float = 4.0
+    window_s: float = 60.0
+    """Time-domain and estimate window (30-300 s); 60 s is the validated minimum for lnRMSSD."""
+    spectral_window_s: float = 120.0
+    spectral_update_s: float = 1.0
+    """Live spectra are recomputed at most once per this much beat time."""
+    min_beats: int = 20
+    min_coverage: float = 0.8
+    """The window's summed NN must cover at least this share of its length (gaps invalidate)."""
+    max_corrected_share: float = 0.05
+    gap_restart_s: float = 5.0
+    """A hole in beat time longer than this restarts the live windows."""
+    respiration_band_hz: tuple[float, float] = (0.1, 0.5)
+    respiration_min_prominence: float = 0.5
+    """Minimum (prominence / height) of the RSA peak for a valid respiration rate."""
+    slow_breathing_per_min: float = 9.0
+    vagal_halfwidth_hz: float = 0.03
+    stress_bin_ms: float = 50.0
+    baseline_sample_s: float = 10.0
+    min_baseline_windows: int = 5
+    relaxation_sd_floor: float = 0.11
+    """Floor for the baseline SD of lnRMSSD: Esco & Flatt's 60-s typical error (ln-ms)."""
+
+    def __post_init__(self) -> None:
+        if not TIME_WINDOW_MIN_S <= self.window_s <= TIME_WINDOW_MAX_S:
+            raise ValueError(f"window_s must be in [30, 300] s, got {self.window_s}")
+        if self.spectral_window_s < SPECTRAL_WINDOW_MIN_S:
+            raise ValueError(f"spectral_window_s must be >= 120 s, got {self.spectral_window_s}")
+        for name in ("vlf_band_hz", "lf_band_hz", "hf_band_hz", "respiration_band_hz"):
+            low, high = getattr(self, name)
+            if not 0.0 <= low < high:
+                raise ValueError(f"{name} must satisfy 0 <= low < high, got {(low, high)}")
+        if self.method not in ("welch", "lomb"):
+            raise ValueError(f"method must be 'welch' or 'lomb', got {self.method!r}")
+        if self.detrend not in ("smoothness_priors", "none"):
+            raise ValueError(f"detrend must be 'smoothness_priors' or 'none', got {self.detrend!r}")
+        if self.resample_hz < 2.0 * self.hf_band_hz[1]:
+            raise ValueError(
+                f"resample_hz must be >= twice the HF upper edge, got {self.resample_hz}"
+            )
+        if not 0.0 <= self.welch_overlap < 1.0:
+            raise ValueError(f"welch_overlap must be in [0, 1), got {self.welch_overlap}")
+        if self.welch_segment_s <= 0 or self.detrend_lambda <= 0:
+            raise ValueError("welch_segment_s and detrend_lambda must be positive")
+        if not 0.0 <= self.max_corrected_share <= 1.0:
+            raise ValueError(
+                f"max_corrected_share must be in [0, 1], got {self.max_corrected_share}"
+            )
+        if self.min_beats < 3:
+            raise ValueError(f"min_beats must be >= 3, got {self.min_beats}")
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready mapping (tuples become lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}

@@ -1,0 +1,272 @@
+"""Sliding-window HRV over a whole record in one vectorised call.
+
+Beat ``i`` (its interval ends at ``t[i]``) belongs to a window ``(end − window_s, end]``. Window
+ends are ``first + window_s + k·step_s`` where ``first`` is the start of the first NN interval.
+Time-domain metrics come from prefix sums over beats and over within-chain successive differences
+(a difference whose two beats lie in different segments is never counted), located with
+``np.searchsorted``: O(n + windows) for any window length. Sums are taken on values centred on the
+record mean so the variance formula does not cancel catastrophically.
+
+Spectral metrics (Welch method of :mod:`frequency`) are computed for windows lying inside one
+chain: each chain is resampled once at ``resample_hz``, every window's slice of the grid becomes a
+column, and all columns of equal length are detrended (one banded Cholesky factor, many right-hand
+sides) and transformed together. Resampling the chain once instead of per window differs from a
+per-window spline only within a beat or two of the window edges. Lomb-Scargle is not offered here.
+
+A window yields values only if it passes the minimum-data rules
+(:func:`biofeedback.hrv.estimates.window_reason`); otherwise its metrics are NaN and ``reason``
+says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from biofeedback.hrv.analysis import NnSeries, prepare_nn
+from biofeedback.hrv.estimates import window_reason
+from biofeedback.hrv.frequency import Spectrum, resample_cubic, welch_psd_columns
+from biofeedback.hrv.respiration import respiration_from_spectrum
+from biofeedback.hrv.settings import HrvSettings
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+_CHUNK_WINDOWS = 512
+
+
+@dataclass(frozen=True, slots=True)
+class WindowTable:
+    """One row per window; columns are arrays (units in the names), NaN where not computable."""
+
+    t_start_s: FloatArray
+    t_end_s: FloatArray
+    n_beats: IntArray
+    covered_s: FloatArray
+    artifact_share: FloatArray
+    mean_rr_ms: FloatArray
+    mean_hr_bpm: FloatArray
+    sdnn_ms: FloatArray
+    rmssd_ms: FloatArray
+    ln_rmssd: FloatArray
+    sdsd_ms: FloatArray
+    pnn50_pct: FloatArray
+    pnn20_pct: FloatArray
+    sd1_ms: FloatArray
+    sd2_ms: FloatArray
+    vlf_ms2: FloatArray
+    lf_ms2: FloatArray
+    hf_ms2: FloatArray
+    lf_hf: FloatArray
+    hf_peak_hz: FloatArray
+    respiration_rate_per_min: FloatArray
+    reason: list[str | None]
+    settings: HrvSettings
+
+    def __len__(self) -> int:
+        return int(self.t_end_s.size)
+
+    def to_dict(self) -> dict[str, list[object]]:
+        """Column name → list (NaN → ``None``), for CSV or JSON lines."""
+        out: dict[str, list[object]] = {}
+        for f in fields(self):
+            if f.name == "settings":
+                continue
+            column = getattr(self, f.name)
+            values = column if isinstance(column, list) else column.tolist()
+            out[f.name] = [None if isinstance(v, float) and v != v else v for v in values]
+        return out
+
+
+def _prefix(x: FloatArray) -> FloatArray:
+    return np.concatenate(([0.0], np.cumsum(x)))
+
+
+def _between(prefix: FloatArray, lo: IntArray, hi: IntArray) -> FloatArray:
+    return prefix[hi] - prefix[lo]
+
+
+def _time_domain(
+    nn: FloatArray, seg: IntArray, lo: IntArray, hi: IntArray
+) -> dict[str, FloatArray]:
+    n = (hi - lo).astype(np.float64)
+    centre = float(nn.mean())
+    x = nn - centre
+    s1 = _between(_prefix(x), lo, hi)
+    s2 = _between(_prefix(x * x), lo, hi)
+    hr = _between(_prefix(60_000.0 / nn), lo, hi)
+    diff = np.diff(nn, prepend=nn[0])
+    ok = np.r_[False, seg[1:] == seg[:-1]]
+    diff = np.where(ok, diff, 0.0)
+    # Difference j joins beats j-1 and j: inside the window when lo + 1 <= j < hi.
+    dlo = np.minimum(lo + 1, hi)
+    m = _between(_prefix(ok.astype(np.float64)), dlo, hi)
+    d1 = _between(_prefix(diff), dlo, hi)
+    d2 = _between(_prefix(diff * diff), dlo, hi)
+    n50 = _between(_prefix((np.abs(diff) > 50.0).astype(np.float64)), dlo, hi)
+    n20 = _between(_prefix((np.abs(diff) > 20.0).astype(np.float64)), dlo, hi)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sdnn = np.sqrt(np.maximum(s2 - s1 * s1 / n, 0.0) / (n - 1))
+        rmssd = np.sqrt(d2 / m)
+        sdsd = np.sqrt(np.maximum(d2 - d1 * d1 / m, 0.0) / (m - 1))
+        sd1 = sdsd / np.sqrt(2.0)
+        return {
+            "mean_rr_ms": centre + s1 / n,
+            "mean_hr_bpm": hr / n,
+            "sdnn_ms": sdnn,
+            "rmssd_ms": rmssd,
+            "ln_rmssd": np.log(rmssd),
+            "sdsd_ms": sdsd,
+            "pnn50_pct": 100.0 * n50 / m,
+            "pnn20_pct": 100.0 * n20 / m,
+            "sd1_ms": sd1,
+            "sd2_ms": np.sqrt(np.maximum(2.0 * sdnn * sdnn - sd1 * sd1, 0.0)),
+        }
+
+
+def _spectral(
+    series: NnSeries,
+    start: FloatArray,
+    end: FloatArray,
+    lo: IntArray,
+    hi: IntArray,
+    window_s: float,
+    valid: NDArray[np.bool_],
+    settings: HrvSettings,
+) -> dict[str, FloatArray]:
+    k = start.size
+    out = {
+        name: np.full(k, np.nan)
+        for name in (
+            "vlf_ms2",
+            "lf_ms2",
+            "hf_ms2",
+            "lf_hf",
+            "hf_peak_hz",
+            "respiration_rate_per_min",
+        )
+    }
+    fs = settings.resample_hz
+    n_samples = int(np.floor(window_s * fs))
+    seg, t = series.segment, series.t_s
+    chain_starts = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])
+    chain_ends = np.r_[chain_starts[1:], seg.size]
+    chain_of_beat = np.repeat(np.arange(chain_starts.size), chain_ends - chain_starts)
+    last = np.maximum(hi - 1, lo)
+    for c, (a, b) in enumerate(zip(chain_starts, chain_ends, strict=True)):
+        if b - a < 4:
+            continue
+        t0 = t[a]
+        inside = valid & (hi > lo) & (chain_of_beat[np.minimum(lo, seg.size - 1)] == c)
+        # A window may begin where the chain's first interval begins, one RR before t0.
+        chain_start_s = t0 - series.nn_ms[a] / 1000.0 - 1e-9
+        inside &= (chain_of_beat[last] == c) & (start >= chain_start_s) & (end <= t[b - 1] + 1e-9)
+        windows = np.flatnonzero(inside)
+        if windows.size == 0:
+            continue
+        _, grid = resample_cubic(t[a:b], series.nn_ms[a:b], fs)
+        first = np.ceil((start[windows] - t0) * fs - 1e-9).astype(np.int64)
+        if grid.size < n_samples:
+            continue
+        first = np.clip(first, 0, grid.size - n_samples)
+        for chunk in np.array_split(
+            np.arange(windows.size), max(1, windows.size // _CHUNK_WINDOWS)
+        ):
+            columns = grid[first[chunk, None] + np.arange(n_samples)].T
+            freq, psd = welch_psd_columns(columns, settings)
+            _fill(out, windows[chunk], freq, psd, settings)
+    return out
+
+
+def _fill(
+    out: dict[str, FloatArray],
+    rows: IntArray,
+    freq: FloatArray,
+    psd: FloatArray,
+    settings: HrvSettings,
+) -> None:
+    df = float(freq[1] - freq[0])
+
+    def band(b: tuple[float, float]) -> NDArray[np.bool_]:
+        return (freq >= b[0]) & (freq < b[1])
+
+    hf_mask = band(settings.hf_band_hz)
+    out["vlf_ms2"][rows] = psd[:, band(settings.vlf_band_hz)].sum(axis=1) * df
+    out["lf_ms2"][rows] = psd[:, band(settings.lf_band_hz)].sum(axis=1) * df
+    out["hf_ms2"][rows] = psd[:, hf_mask].sum(axis=1) * df
+    out["lf_hf"][rows] = out["lf_ms2"][rows] / out["hf_ms2"][rows]
+    out["hf_peak_hz"][rows] = freq[hf_mask][np.argmax(psd[:, hf_mask], axis=1)]
+    for row, column in zip(rows, psd, strict=True):
+        resp = respiration_from_spectrum(Spectrum(freq, column), settings)
+        out["respiration_rate_per_min"][row] = resp.rate_per_min if resp.valid else np.nan
+
+
+def sliding_windows(
+    t_s: ArrayLike | None,
+    rr_ms: ArrayLike,
+    segment: ArrayLike | None = None,
+    window_s: float = 300.0,
+    step_s: float = 30.0,
+    settings: HrvSettings | None = None,
+    *,
+    correct: bool = True,
+    spectral: bool = True,
+) -> WindowTable:
+    """HRV of every ``window_s`` window advanced by ``step_s`` over an RR record (ms).
+
+    ``t_s`` are raw beat times (default: cumulative RR), ``segment`` continuity ids. Artifacts are
+    corrected per chain first (``correct``); a window's ``artifact_share`` is the share of raw
+    beats inside it that the correction labelled.
+    """
+    settings = settings or HrvSettings()
+    if window_s <= 0 or step_s <= 0:
+        raise ValueError("window_s and step_s must be positive")
+    series = prepare_nn(rr_ms, t_s, segment, correct=correct)
+    t, nn = series.t_s, series.nn_ms
+    origin_s = float(t[0] - nn[0] / 1000.0)
+    n_windows = max(0, int(np.floor((t[-1] - origin_s - window_s) / step_s)) + 1)
+    end = origin_s + window_s + step_s * np.arange(n_windows, dtype=np.float64)
+    start = end - window_s
+    lo = np.searchsorted(t, start, side="right").astype(np.int64)
+    hi = np.searchsorted(t, end, side="right").astype(np.int64)
+    raw_lo = np.searchsorted(series.t_raw_s, start, side="right")
+    raw_hi = np.searchsorted(series.t_raw_s, end, side="right")
+    n_raw = (raw_hi - raw_lo).astype(np.float64)
+    flagged = _between(_prefix((series.labels != 0).astype(np.float64)), raw_lo, raw_hi)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(n_raw > 0, flagged / n_raw, 0.0)
+    covered = _between(_prefix(nn), lo, hi) / 1000.0
+    n_beats = hi - lo
+    reasons = [
+        window_reason(int(nb), float(cv), window_s, float(sh), settings)
+        for nb, cv, sh in zip(n_beats, covered, share, strict=True)
+    ]
+    valid = np.array([r is None for r in reasons], dtype=bool)
+    columns = _time_domain(nn, series.segment, lo, hi)
+    if spectral:
+        columns |= _spectral(series, start, end, lo, hi, window_s, valid, settings)
+    else:
+        columns |= {
+            name: np.full(n_windows, np.nan)
+            for name in (
+                "vlf_ms2",
+                "lf_ms2",
+                "hf_ms2",
+                "lf_hf",
+                "hf_peak_hz",
+                "respiration_rate_per_min",
+            )
+        }
+    for name, column in columns.items():
+        columns[name] = np.where(valid, column, np.nan)
+    return WindowTable(
+        t_start_s=start,
+        t_end_s=end,
+        n_beats=n_beats,
+        covered_s=covered,
+        artifact_share=share,
+        reason=reasons,
+        settings=settings,
+        **columns,
+    )

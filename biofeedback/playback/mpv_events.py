@@ -1,0 +1,124 @@
+"""Turn mpv's raw IPC events into :mod:`~biofeedback.playback.events` (pure, no I/O).
+
+mpv reports a file's life as ``start-file`` → ``file-loaded`` → ``playback-restart`` (audio is
+flowing) → ``end-file`` with a reason; ``seek`` starts a jump; observed properties
+(``pause``, ``playback-time``, ``duration``) arrive as ``property-change``. ``Started`` is stamped
+at the first ``playback-restart`` because that, not ``file-loaded``, is when sound begins.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from biofeedback.playback.events import (
+    Ended,
+    EndReason,
+    Paused,
+    PlayerEvent,
+    Resumed,
+    Seeked,
+    Started,
+)
+from biofeedback.playback.ipc import Message
+
+OBSERVED_PROPERTIES: Final = ("pause", "playback-time", "duration")
+
+_END_REASONS: Final[dict[str, EndReason]] = {
+    "eof": "eof",
+    "stop": "stopped",
+    "quit": "stopped",
+    "error": "error",
+}
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+class MpvEventTranslator:
+    """State machine over one mpv instance's events; :meth:`feed` returns what happened."""
+
+    def __init__(self) -> None:
+        self.paused = False
+        self.duration_s: float | None = None
+        self._media = ""
+        self._playing_entry: object = None
+        self._loaded = False
+        self._started = False
+        self._pos_s: float | None = None
+        self._pos_t_s = 0.0
+        self._seek_from: tuple[float, float | None] | None = None
+
+    def expect(self, media: str) -> None:
+        """Name the media of the next file mpv starts (call before ``loadfile``)."""
+        self._media = media
+
+    @property
+    def started(self) -> bool:
+        """True between ``Started`` and the matching ``Ended``."""
+        return self._started
+
+    def position_at(self, t_s: float) -> float | None:
+        """Seconds into the media at clock time ``t_s``, extrapolated from the last report."""
+        if not self._started or self._pos_s is None:
+            return None
+        if self.paused or self._seek_from is not None:
+            return self._pos_s
+        position_s = self._pos_s + max(0.0, t_s - self._pos_t_s)
+        return position_s if self.duration_s is None else min(position_s, self.duration_s)
+
+    def feed(self, message: Message, t_s: float) -> list[PlayerEvent]:
+        name = message.get("event")
+        if name == "property-change":
+            return self._property(message.get("name"), message.get("data"), t_s)
+        if name == "start-file":
+            self._playing_entry = message.get("playlist_entry_id", True)
+            self._loaded = self._started = False
+        elif name == "file-loaded":
+            self._loaded = True
+        elif name == "playback-restart" and self._loaded and not self._started:
+            self._started = True
+            self._pos_s, self._pos_t_s = None, t_s
+            return [Started(t_s, self._media)]
+        elif name == "seek" and self._started:
+            self._seek_from = (t_s, self.position_at(t_s))
+        elif name == "end-file":
+            return self._end(message, t_s)
+        return []
+
+    def _property(self, name: object, value: object, t_s: float) -> list[PlayerEvent]:
+        if name == "pause" and isinstance(value, bool):
+            return self._pause(value, t_s)
+        if name == "duration":
+            self.duration_s = _number(value)
+        elif name == "playback-time":
+            self._pos_s, self._pos_t_s = _number(value), t_s
+            if self._seek_from is not None and self._pos_s is not None:
+                seek_t_s, from_s = self._seek_from
+                self._seek_from = None
+                return [Seeked(seek_t_s, from_s, self._pos_s)]
+        return []
+
+    def _pause(self, paused: bool, t_s: float) -> list[PlayerEvent]:
+        if paused == self.paused:
+            return []
+        position_s = self.position_at(t_s)
+        self.paused = paused
+        if not self._started:
+            return []
+        # Freeze (on pause) or restart (on resume) the extrapolation at this instant.
+        self._pos_s, self._pos_t_s = position_s, t_s
+        return [Paused(t_s, position_s) if paused else Resumed(t_s, position_s)]
+
+    def _end(self, message: Message, t_s: float) -> list[PlayerEvent]:
+        reason = _END_REASONS.get(str(message.get("reason")))
+        if reason is None or self._playing_entry is None:
+            return []  # "redirect": a playlist or stream hook replaced the entry; more follows
+        self._playing_entry = None
+        self._loaded = self._started = False
+        self._pos_s = None
+        self._seek_from = None
+        detail = str(message.get("file_error", "")) if reason == "error" else ""
+        return [Ended(t_s, reason, detail)]

@@ -1,0 +1,223 @@
+"""RR recordings from files: detection, reading, and conversion to a session bundle for import.
+
+Formats (``detect_format`` names): ``bundle`` (this program's JSON), ``rr_text`` (one RR per
+line, ms or s), ``elite_hrv`` (Elite HRV export: one int RR ms per line, start time in the file
+name), ``csv`` (a header naming an RR column), ``polar_hrm`` (Polar HRM, R-R mode) and ``npy``
+(a 1-D numpy array of RR). Every failure is an :class:`~biofeedback.errors.InputError` with a
+one-line message naming the file and, where there is one, the line.
+
+Decisions, documented here and in the README:
+- Units: a median below 10 means seconds; ``unit="ms"|"s"`` overrides.
+- A first value above 2500 ms and 5x the median of the rest is the offset to the first beat
+  (PhysioNet-derived files such as nsr2db); it is kept in ``meta["offset_s"]``, not as an RR.
+  ``first_is_offset=True|False`` forces the choice.
+- A single trailing 0 (a terminator some exporters write, e.g. ``real_rri.txt``) is dropped and
+  noted in ``meta["dropped_trailing_zero"]``; a 0 or negative RR anywhere else is refused, and so
+  is an RR above 60 s (a unit or offset mistake, never a heartbeat).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from biofeedback.errors import InputError
+from biofeedback.sessions import formats_rr as rr
+from biofeedback.sessions.bundle import SessionBundle, read_bundle
+from biofeedback.sessions.formats_hrm import is_hrm, read_hrm
+from devices.events import BeatFlag
+from devices.timeline import RR_PLAUSIBLE_MAX_MS, RR_PLAUSIBLE_MIN_MS
+
+FORMATS: Final = ("bundle", "rr_text", "elite_hrv", "csv", "polar_hrm", "npy")
+RR_MAX_MS: Final = 60_000.0
+NPY_MAGIC: Final = b"\x93NUMPY"
+
+
+@dataclass(frozen=True, slots=True)
+class RRRecording:
+    """RR intervals from a file. ``t_s``: beat times in s when the file has them, else None.
+
+    ``segment`` numbers the continuity segments (None: one unbroken series); ``meta`` holds what
+    the format told (``unit``, ``offset_s``, ``started_local``, ``started_wall_s``...).
+    """
+
+    rr_ms: NDArray[np.float64]
+    t_s: NDArray[np.float64] | None
+    source_format: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    segment: NDArray[np.int64] | None = None
+
+
+def detect_format(path: Path) -> str:
+    """The format name of ``path`` (one of :data:`FORMATS`), from its content and name."""
+    path = Path(path)
+    return _detect(path, _read_bytes(path))
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
+    if not data.strip():
+        raise InputError(f"{path}: empty file")
+    return data
+
+
+def _detect(path: Path, data: bytes) -> str:
+    if data.startswith(NPY_MAGIC):
+        return "npy"
+    head = rr.decode_text(path, data[:65536].rsplit(b"\n", 1)[0] or data[:65536])
+    stripped = head.lstrip()
+    if stripped.startswith("{"):
+        return "bundle"
+    if is_hrm(stripped):
+        return "polar_hrm"
+    first = next((ln for ln in stripped.splitlines() if not ln.startswith("#")), "")
+    if any(c.isalpha() and c not in "eE" for c in first):
+        return "csv"
+    return "elite_hrv" if rr.is_elite_hrv(path) else "rr_text"
+
+
+def read_recording(
+    path: Path,
+    *,
+    unit: str | None = None,
+    first_is_offset: bool | None = None,
+    fmt: str | None = None,
+) -> RRRecording:
+    """Read any supported file as RR intervals in ms (see the module notes for the rules)."""
+    path = Path(path)
+    data = _read_bytes(path)
+    fmt = fmt or _detect(path, data)
+    if fmt == "bundle":
+        return _from_bundle(read_bundle(path))
+    t_s: NDArray[np.float64] | None = None
+    lines: list[int] | None
+    meta: dict[str, Any]
+    offset_allowed = fmt in ("rr_text", "elite_hrv")
+    if fmt == "npy":
+        values, lines, meta = _read_npy(path), None, {}
+    elif fmt == "polar_hrm":
+        values, lines, meta = read_hrm(path, rr.decode_text(path, data))
+        unit = unit or "ms"
+    elif fmt == "csv":
+        values, lines, t_s, col_unit, meta = rr.read_csv(path, rr.decode_text(path, data))
+        unit = unit or col_unit
+    elif fmt in ("rr_text", "elite_hrv"):
+        values, lines, meta = rr.read_rr_text(path, rr.decode_text(path, data))
+        unit = unit or ("ms" if fmt == "elite_hrv" else None)
+    else:
+        raise InputError(f"{path}: unknown format {fmt!r} (known: {', '.join(FORMATS)})")
+    values, lines, t_s = _drop_trailing_zero(values, lines, t_s, meta)
+    rr_ms, meta["unit"] = rr.to_ms(values, unit)
+    if offset_allowed:
+        rr_ms, offset_ms = rr.split_offset(rr_ms, first_is_offset)
+        if offset_ms is not None:
+            meta["offset_s"] = offset_ms / 1000.0
+            lines = lines[1:] if lines is not None else None
+    _check(path, rr_ms, lines)
+    return RRRecording(rr_ms=rr_ms, t_s=t_s, source_format=fmt, meta=meta)
+
+
+def _read_npy(path: Path) -> NDArray[np.float64]:
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable .npy array: {exc}") from exc
+    if array.ndim != 1 or not np.issubdtype(array.dtype, np.number):
+        raise InputError(f"{path}: expected a 1-D numeric array, got {array.dtype} {array.shape}")
+    values: NDArray[np.float64] = array.astype(np.float64)
+    return values
+
+
+def _drop_trailing_zero(
+    values: NDArray[np.float64],
+    lines: list[int] | None,
+    t_s: NDArray[np.float64] | None,
+    meta: dict[str, Any],
+) -> tuple[NDArray[np.float64], list[int] | None, NDArray[np.float64] | None]:
+    if values.size > 1 and values[-1] == 0:
+        meta["dropped_trailing_zero"] = True
+        return (
+            values[:-1],
+            lines[:-1] if lines is not None else None,
+            t_s[:-1] if t_s is not None else None,
+        )
+    return values, lines, t_s
+
+
+def _check(path: Path, rr_ms: NDArray[np.float64], lines: list[int] | None) -> None:
+    if rr_ms.size == 0:
+        raise InputError(f"{path}: no RR values")
+    bad = ~np.isfinite(rr_ms) | (rr_ms <= 0) | (rr_ms > RR_MAX_MS)
+    if bad.any():
+        i = int(np.argmax(bad))
+        where = f"line {lines[i]}" if lines is not None else f"value {i + 1}"
+        value = float(rr_ms[i])
+        reason = (
+            "negative RR"
+            if value < 0
+            else "RR of 0"
+            if value == 0
+            else "RR over 60 s (wrong unit, or an offset: see first_is_offset)"
+            if value > RR_MAX_MS
+            else "not a finite RR"
+        )
+        raise InputError(f"{path}: {where}: {reason} ({value:g} ms)")
+
+
+def _from_bundle(bundle: SessionBundle) -> RRRecording:
+    beats = bundle.beats
+    return RRRecording(
+        rr_ms=np.asarray(beats["rr_ms"], dtype=np.float64),
+        t_s=np.asarray(beats["t_s"], dtype=np.float64),
+        source_format="bundle",
+        meta={"session": bundle.session, "device": bundle.device, "settings": bundle.settings},
+        segment=np.asarray(beats["segment"], dtype=np.int64),
+    )
+
+
+def recording_to_bundle(recording: RRRecording, name: str = "") -> SessionBundle:
+    """A session bundle holding an imported RR file (``rr_raw`` null: no strap units)."""
+    rr_ms = recording.rr_ms
+    if recording.t_s is not None:
+        t_s = recording.t_s
+    else:
+        t_s = recording.meta.get("offset_s", 0.0) + np.cumsum(rr_ms) / 1000.0
+    segment = recording.segment if recording.segment is not None else np.zeros(rr_ms.size, int)
+    implausible = (rr_ms < RR_PLAUSIBLE_MIN_MS) | (rr_ms > RR_PLAUSIBLE_MAX_MS)
+    meta = {k: v for k, v in recording.meta.items() if k != "started_wall_s"}
+    session: dict[str, Any] = {
+        "source": f"import:{recording.source_format}",
+        "import": meta,
+        "notes": f"imported from {name}" if name else "imported",
+    }
+    if "started_wall_s" in recording.meta:
+        session["started_wall_s"] = float(recording.meta["started_wall_s"])
+    return SessionBundle(
+        session=session,
+        device={"name": "", "address": "", "kind": "import", "format": recording.source_format},
+        beats={
+            "t_s": [float(v) for v in t_s],
+            "rr_ms": [float(v) for v in rr_ms],
+            "rr_raw": [None] * rr_ms.size,
+            "segment": [int(v) for v in segment],
+            "flags": [int(BeatFlag.IMPLAUSIBLE) if f else 0 for f in implausible],
+        },
+    )
+
+
+def read_as_bundle(
+    path: Path, *, unit: str | None = None, first_is_offset: bool | None = None
+) -> SessionBundle:
+    """What ``biofeedback import FILE`` stores: a bundle file as is, any other format converted."""
+    path = Path(path)
+    if detect_format(path) == "bundle":
+        return read_bundle(path)
+    recording = read_recording(path, unit=unit, first_is_offset=first_is_offset)
+    return recording_to_bundle(recording, path.name)

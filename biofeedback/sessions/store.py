@@ -1,0 +1,327 @@
+"""The session store: one SQLite file of sessions, raw packets, beats, markers and segments.
+
+Opening the store marks sessions left ``recording`` by a dead process ``interrupted``; their
+committed rows stay usable. Live recording goes through
+:class:`~biofeedback.sessions.store_writer.SessionWriter`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from biofeedback.errors import InputError
+from biofeedback.sessions import store_rows as rows
+from biofeedback.sessions.bundle import BEAT_COLUMNS, PACKET_COLUMNS, SessionBundle
+from biofeedback.sessions.store_schema import connect, default_db_path
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    """One line of ``biofeedback sessions``. Times in seconds; ``started_wall_s`` is Unix time."""
+
+    id: int
+    started_wall_s: float | None
+    duration_s: float | None
+    source: str | None
+    beat_count: int
+    protocol: str | None
+    status: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "started_wall_s": self.started_wall_s,
+            "duration_s": self.duration_s,
+            "source": self.source,
+            "beat_count": self.beat_count,
+            "protocol": self.protocol,
+            "status": self.status,
+        }
+
+
+class DuplicateImportError(InputError):
+    """The same recording is already in the store."""
+
+    def __init__(self, existing_id: int, origin: str, *, recorded_here: bool = False) -> None:
+        how = "in the store" if recorded_here else "imported"
+        super().__init__(f"{origin}: already {how} as session {existing_id}")
+        self.existing_id = existing_id
+
+
+_SUMMARY_SQL = """SELECT id, started_wall_s, ended_wall_s, source, beat_count, protocol, status,
+    first_beat_start_s, last_beat_t_s FROM sessions"""
+
+
+class SessionStore:
+    """A handle on the store file (``default_db_path()`` unless ``path`` is given)."""
+
+    def __init__(self, path: Path | None = None, *, recover: bool = True) -> None:
+        self.path = Path(path) if path is not None else default_db_path()
+        self.conn = connect(self.path)
+        if recover:
+            self.recover_interrupted()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> SessionStore:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def recover_interrupted(self) -> list[int]:
+        """Mark ``recording`` sessions whose writer process is gone ``interrupted``."""
+        stale = [
+            sid
+            for sid, pid, start in self.conn.execute(
+                "SELECT id, writer_pid, writer_start FROM sessions WHERE status = 'recording'"
+            )
+            if not writer_alive(pid, start)
+        ]
+        for sid in stale:
+            self.conn.execute(
+                """UPDATE sessions SET status = 'interrupted', writer_pid = NULL,
+                ended_wall_s = COALESCE(
+                    (SELECT MAX(wall_s) FROM packets WHERE session_id = :id),
+                    started_wall_s + last_beat_t_s - first_beat_start_s)
+                WHERE id = :id AND status = 'recording'""",
+                {"id": sid},
+            )
+        return stale
+
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
+
+    def list_sessions(self) -> list[SessionSummary]:
+        """Every session, oldest first."""
+        return [_summary(r) for r in self.conn.execute(_SUMMARY_SQL + " ORDER BY id")]
+
+    def summary(self, session_id: int) -> SessionSummary:
+        row = self.conn.execute(_SUMMARY_SQL + " WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise self._missing(session_id)
+        return _summary(row)
+
+    def load_bundle(self, session_id: int) -> SessionBundle:
+        """The whole session, exactly as recorded or imported."""
+        c = self.conn
+        c.row_factory = sqlite3.Row
+        try:
+            row = c.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            if row is None:
+                raise self._missing(session_id)
+            marker_rows = c.execute(
+                "SELECT * FROM markers WHERE session_id = ? ORDER BY rowid", (session_id,)
+            ).fetchall()
+            segment_rows = c.execute(
+                "SELECT * FROM segments WHERE session_id = ? ORDER BY rowid", (session_id,)
+            ).fetchall()
+        finally:
+            c.row_factory = None
+        beats = c.execute(
+            "SELECT t_s, rr_ms, rr_raw, segment, flags FROM beats WHERE session_id = ?"
+            " ORDER BY rowid",
+            (session_id,),
+        ).fetchall()
+        packets = [
+            (t, w, bytes(raw).hex())
+            for t, w, raw in c.execute(
+                "SELECT t_s, wall_s, raw FROM packets WHERE session_id = ? ORDER BY rowid",
+                (session_id,),
+            )
+        ]
+        return SessionBundle(
+            session={"id": session_id, **rows.join_record(row, rows.SESSION_COLUMNS)},
+            device=json.loads(row["device"]),
+            settings=json.loads(row["settings"]),
+            segments=[rows.join_record(r, rows.SEGMENT_COLUMNS) for r in segment_rows],
+            markers=[rows.join_record(r, rows.MARKER_COLUMNS) for r in marker_rows],
+            packets=rows.columns_of(packets, PACKET_COLUMNS),
+            beats=rows.columns_of(beats, BEAT_COLUMNS),
+            truth=json.loads(row["truth"]) if row["truth"] is not None else None,
+            program_version=row["program_version"],
+        )
+
+    def import_bundle(self, bundle: SessionBundle, origin: str = "bundle") -> int:
+        """Add a bundle as a new session, atomically; a second copy raises
+        :class:`DuplicateImportError`. A bundle still marked ``recording`` becomes
+        ``interrupted`` (no process is writing it here)."""
+        bundle = rows.normalise(bundle, origin)
+        if bundle.session.get("status") == "recording":
+            bundle.session = {**bundle.session, "status": "interrupted"}
+        try:
+            digest = rows.content_sha256(bundle)
+        except ValueError as exc:
+            raise InputError(f"{origin}: not valid JSON content: {exc}") from exc
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            self._check_duplicate(bundle, digest, origin)
+            sid = insert_session(c, bundle, import_sha256=digest)
+            c.executemany(
+                "INSERT INTO beats VALUES (?, ?, ?, ?, ?, ?)", rows.beat_rows(sid, bundle.beats)
+            )
+            c.executemany(
+                "INSERT INTO packets VALUES (?, ?, ?, ?)", rows.packet_rows(sid, bundle.packets)
+            )
+            for marker in bundle.markers:
+                insert_record(c, "markers", sid, marker, rows.MARKER_COLUMNS)
+            for segment in bundle.segments:
+                insert_record(c, "segments", sid, segment, rows.SEGMENT_COLUMNS)
+            update_beat_stats(c, sid, bundle.beats["t_s"], bundle.beats["rr_ms"])
+            c.execute("COMMIT")
+        except ValueError as exc:
+            c.execute("ROLLBACK")
+            if isinstance(exc, InputError):
+                raise
+            raise InputError(f"{origin}: {exc}") from exc
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        return sid
+
+    def _check_duplicate(self, bundle: SessionBundle, digest: str, origin: str) -> None:
+        found = self.conn.execute(
+            "SELECT id FROM sessions WHERE import_sha256 = ?", (digest,)
+        ).fetchone()
+        if found is not None:
+            raise DuplicateImportError(int(found[0]), origin)
+        started = bundle.session.get("started_wall_s")
+        if isinstance(started, float):
+            # A session recorded here has no import hash: the same start instant, device and
+            # beat count identify it.
+            found = self.conn.execute(
+                "SELECT id FROM sessions WHERE started_wall_s = ? AND beat_count = ?"
+                " AND device = ? AND import_sha256 IS NULL",
+                (started, len(bundle.beats["t_s"]), rows.dumps(bundle.device)),
+            ).fetchone()
+            if found is not None:
+                raise DuplicateImportError(int(found[0]), origin, recorded_here=True)
+
+    def delete(self, session_id: int) -> None:
+        """Remove a session and all its rows."""
+        if self.conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount == 0:
+            raise self._missing(session_id)
+
+    def _missing(self, session_id: int) -> InputError:
+        return InputError(f"no session {session_id} in {self.path}")
+
+
+def _summary(r: tuple[Any, ...]) -> SessionSummary:
+    sid, started, ended, source, count, protocol, status, first, last = r
+    if started is not None and ended is not None:
+        duration: float | None = ended - started
+    elif first is not None and last is not None:
+        duration = last - first
+    else:
+        duration = None
+    return SessionSummary(sid, started, duration, source, count, _protocol_name(protocol), status)
+
+
+def _protocol_name(text: str | None) -> str | None:
+    if text is None:
+        return None
+    value = json.loads(text)
+    if isinstance(value, dict):
+        name = value.get("name")
+        return None if name is None else str(name)
+    return None if value is None else str(value)
+
+
+def insert_session(
+    c: sqlite3.Connection,
+    bundle: SessionBundle,
+    *,
+    import_sha256: str | None = None,
+    writer_pid: int | None = None,
+) -> int:
+    """Insert the session row (no beats) and return its id."""
+    session = {k: v for k, v in bundle.session.items() if k != "id"}
+    session.setdefault("status", "complete")
+    row = rows.split_record(session, rows.SESSION_COLUMNS)
+    row.update(
+        device=rows.dumps(bundle.device),
+        settings=rows.dumps(bundle.settings),
+        program_version=bundle.program_version,
+        import_sha256=import_sha256,
+        writer_pid=writer_pid,
+        writer_start=process_start(writer_pid) if writer_pid is not None else None,
+        truth=rows.dumps(bundle.truth) if bundle.truth is not None else None,
+    )
+    row["extra"] = row["extra"] or "{}"
+    names = ", ".join(row)
+    marks = ", ".join(f":{k}" for k in row)
+    cur = c.execute(f"INSERT INTO sessions ({names}) VALUES ({marks})", row)
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+def insert_record(
+    c: sqlite3.Connection,
+    table: str,
+    session_id: int,
+    record: Mapping[str, Any],
+    columns: Mapping[str, object],
+) -> int:
+    row = rows.split_record(record, columns)
+    row["session_id"] = session_id
+    names = ", ".join(row)
+    marks = ", ".join(f":{k}" for k in row)
+    cur = c.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", row)
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+def update_beat_stats(
+    c: sqlite3.Connection, session_id: int, t_s: list[float], rr_ms: list[float]
+) -> None:
+    """Keep the summary columns current so listing never scans the beats."""
+    if not t_s:
+        return
+    c.execute(
+        """UPDATE sessions SET beat_count = beat_count + ?,
+        first_beat_start_s = COALESCE(first_beat_start_s, ?), last_beat_t_s = ? WHERE id = ?""",
+        (len(t_s), t_s[0] - rr_ms[0] / 1000.0, t_s[-1], session_id),
+    )
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """Fields of ``/proc/PID/stat`` after the command name (Linux), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rpartition(")")[2].split()
+
+
+def process_start(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (Linux), to tell a reused pid apart."""
+    fields = _proc_stat(pid)
+    return fields[19] if fields else None
+
+
+def writer_alive(pid: int | None, start: str | None) -> bool:
+    """Is the recording process still running? A zombie or a reused pid counts as gone."""
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    fields = _proc_stat(pid)
+    if fields is None:
+        # No procfs (not Linux): the pid answering is all there is to go on.
+        return _proc_stat(os.getpid()) is None
+    return fields[0] != "Z" and (start is None or fields[19] == start)

@@ -1,0 +1,289 @@
+"""Live recording into the store: buffered in memory, committed at least once a second.
+
+A writer holds its own connection. Rows are buffered and committed when an ``add_*`` call finds
+the last commit ``commit_interval_s`` old, and by a background thread on the same schedule, so
+even a silent strap leaves nothing uncommitted for longer than that. A process killed with
+SIGKILL therefore loses at most ``commit_interval_s`` of data; the next
+:class:`~biofeedback.sessions.store.SessionStore` to open the file marks the session
+``interrupted``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any, Final
+
+from biofeedback.errors import BiofeedbackError
+from biofeedback.sessions import store_rows as rows
+from biofeedback.sessions.bundle import SessionBundle
+from biofeedback.sessions.store import (
+    SessionStore,
+    insert_record,
+    insert_session,
+    update_beat_stats,
+)
+from biofeedback.sessions.store_schema import connect
+from devices.events import (
+    Beat,
+    Connected,
+    Disconnected,
+    MalformedPacket,
+    MeasurementReceived,
+    Reconnecting,
+    StreamEvent,
+)
+
+COMMIT_INTERVAL_S: Final = 0.5
+
+
+class SessionWriter:
+    """Records one session. ``clock`` (seconds, monotonic) paces the commits."""
+
+    def __init__(
+        self,
+        store: SessionStore,
+        *,
+        commit_interval_s: float = COMMIT_INTERVAL_S,
+        clock: Callable[[], float] = time.monotonic,
+        background: bool = True,
+    ) -> None:
+        if not 0 < commit_interval_s <= 1.0:
+            raise ValueError(f"commit_interval_s must be in (0, 1]: {commit_interval_s}")
+        self._conn = connect(store.path)
+        self._interval_s = commit_interval_s
+        self._clock = clock
+        self._background = background
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
+        self._session_id: int | None = None
+        self._last_commit_s = clock()
+        self._beats: list[tuple[Any, ...]] = []
+        self._packets: list[tuple[Any, ...]] = []
+        self._markers: list[dict[str, Any]] = []
+        self._new_segments: dict[int, dict[str, Any]] = {}
+        self._segment_rowids: dict[int, int] = {}
+        self._segment_ends: list[tuple[float, bool, int]] = []
+
+    @property
+    def session_id(self) -> int:
+        if self._session_id is None:
+            raise BiofeedbackError("the session writer has not begun")
+        return self._session_id
+
+    def begin(
+        self,
+        *,
+        device: Mapping[str, Any],
+        source: str,
+        started_wall_s: float | None = None,
+        profile: str | None = None,
+        protocol: object = None,
+        order_used: object = None,
+        settings: Mapping[str, Any] | None = None,
+        notes: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Create the session (status ``recording``) and return its id."""
+        session: dict[str, Any] = {
+            "started_wall_s": time.time() if started_wall_s is None else float(started_wall_s),
+            "source": source,
+            "status": "recording",
+            **(extra or {}),
+        }
+        optional = {"profile": profile, "protocol": protocol, "order_used": order_used}
+        session.update({k: v for k, v in optional.items() if v is not None})
+        if notes is not None:
+            session["notes"] = notes
+        bundle = SessionBundle(session=session, device=dict(device), settings=dict(settings or {}))
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._session_id = insert_session(self._conn, bundle, writer_pid=os.getpid())
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._last_commit_s = self._clock()
+        if self._background:
+            self._thread = threading.Thread(target=self._flush_loop, daemon=True)
+            self._thread.start()
+        return self.session_id
+
+    def add_packet(self, t_s: float, wall_s: float, raw: bytes) -> None:
+        with self._lock:
+            self._packets.append((self.session_id, float(t_s), float(wall_s), bytes(raw)))
+        self.maybe_commit()
+
+    def add_beats(self, beats: Iterable[Beat]) -> None:
+        sid = self.session_id
+        with self._lock:
+            self._beats.extend(
+                (sid, float(b.t_s), float(b.rr_ms), b.rr_raw, b.segment, int(b.flags))
+                for b in beats
+            )
+        self.maybe_commit()
+
+    def add_marker(
+        self, t_s: float, kind: str, label: str | None = None, value: object = None
+    ) -> None:
+        """A protocol, playback, device or user event; ``value`` is any JSON value."""
+        marker: dict[str, Any] = {"t_s": float(t_s), "kind": kind}
+        if label is not None:
+            marker["label"] = label
+        if value is not None:
+            marker["value"] = value
+        rows.dumps(marker)  # reject NaN or unserialisable values here, not at commit time
+        with self._lock:
+            self._markers.append(marker)
+        self.maybe_commit()
+
+    def add_event(self, event: StreamEvent) -> None:
+        """Record a stream event: raw packets, beats, and connection changes as markers."""
+        if isinstance(event, MeasurementReceived | MalformedPacket):
+            self.add_packet(event.t_s, event.wall_s, event.raw)
+        elif isinstance(event, Beat):
+            self.add_beats((event,))
+        elif isinstance(event, Connected):
+            self.add_marker(event.t_s, "device", "connected", event.device.name)
+        elif isinstance(event, Disconnected):
+            self.add_marker(event.t_s, "device", "disconnected", event.reason.value)
+        elif isinstance(event, Reconnecting):
+            self.add_marker(event.t_s, "device", "reconnecting", event.attempt)
+
+    def start_segment(
+        self, label: str, kind: str, start_s: float, *, category: str | None = None
+    ) -> int:
+        """Open a protocol segment; returns a handle for :meth:`end_segment`."""
+        segment: dict[str, Any] = {"label": label, "kind": kind, "start_s": float(start_s)}
+        if category is not None:
+            segment["category"] = category
+        with self._lock:
+            handle = len(self._segment_rowids) + len(self._new_segments)
+            self._new_segments[handle] = segment
+        self.maybe_commit()
+        return handle
+
+    def end_segment(self, handle: int, end_s: float, *, complete: bool = True) -> None:
+        with self._lock:
+            pending = self._new_segments.get(handle)
+            if pending is not None:
+                pending.update(end_s=float(end_s), complete=complete)
+            elif handle in self._segment_rowids:
+                self._segment_ends.append((float(end_s), complete, self._segment_rowids[handle]))
+            else:
+                raise BiofeedbackError(f"no open segment with handle {handle}")
+        self.maybe_commit()
+
+    def add_segment(
+        self,
+        label: str,
+        kind: str,
+        start_s: float,
+        end_s: float,
+        *,
+        complete: bool = True,
+        category: str | None = None,
+    ) -> None:
+        self.end_segment(
+            self.start_segment(label, kind, start_s, category=category), end_s, complete=complete
+        )
+
+    def set_truth(self, truth: Mapping[str, list[Any]]) -> None:
+        """Attach simulator ground-truth columns (written at once)."""
+        with self._lock:
+            self._conn.execute(
+                "UPDATE sessions SET truth = ? WHERE id = ?", (rows.dumps(truth), self.session_id)
+            )
+
+    def maybe_commit(self, now_s: float | None = None) -> bool:
+        """Commit if the last commit is ``commit_interval_s`` old; True if it committed."""
+        if self._failure is not None:
+            raise BiofeedbackError(f"the session store failed: {self._failure}") from self._failure
+        now = self._clock() if now_s is None else now_s
+        if now - self._last_commit_s < self._interval_s:
+            return False
+        self.commit()
+        return True
+
+    def commit(self) -> None:
+        with self._lock:
+            self._commit_locked()
+
+    def _commit_locked(self) -> None:
+        self._last_commit_s = self._clock()
+        pending = (
+            self._beats,
+            self._packets,
+            self._markers,
+            self._new_segments,
+            self._segment_ends,
+        )
+        if not any(pending):
+            return
+        c, sid = self._conn, self.session_id
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            c.executemany("INSERT INTO beats VALUES (?, ?, ?, ?, ?, ?)", self._beats)
+            c.executemany("INSERT INTO packets VALUES (?, ?, ?, ?)", self._packets)
+            for marker in self._markers:
+                insert_record(c, "markers", sid, marker, rows.MARKER_COLUMNS)
+            rowids = {
+                h: insert_record(c, "segments", sid, s, rows.SEGMENT_COLUMNS)
+                for h, s in self._new_segments.items()
+            }
+            c.executemany(
+                "UPDATE segments SET end_s = ?, complete = ? WHERE rowid = ?", self._segment_ends
+            )
+            update_beat_stats(c, sid, [b[1] for b in self._beats], [b[2] for b in self._beats])
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        self._segment_rowids.update(rowids)
+        self._beats.clear()
+        self._packets.clear()
+        self._markers.clear()
+        self._new_segments.clear()
+        self._segment_ends.clear()
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(self._interval_s / 2):
+            try:
+                with self._lock:
+                    if self._clock() - self._last_commit_s >= self._interval_s:
+                        self._commit_locked()
+            except Exception as exc:  # surfaced by the next add_* or finish()
+                self._failure = exc
+                return
+
+    def finish(self, status: str = "complete", ended_wall_s: float | None = None) -> None:
+        """Commit everything, set the final status and release the file."""
+        if status not in ("complete", "interrupted"):
+            raise ValueError(f"status must be complete or interrupted: {status!r}")
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._failure is not None:
+            raise BiofeedbackError(f"the session store failed: {self._failure}") from self._failure
+        with self._lock:
+            self._commit_locked()
+            self._conn.execute(
+                "UPDATE sessions SET status = ?, ended_wall_s = ?, writer_pid = NULL WHERE id = ?",
+                (status, time.time() if ended_wall_s is None else ended_wall_s, self.session_id),
+            )
+            self._conn.close()
+
+    def __enter__(self) -> SessionWriter:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._session_id is not None and not self._stop.is_set():
+            self.finish("complete" if et is None else "interrupted")

@@ -1,0 +1,189 @@
+"""The dashboard application and its factory, used by the CLI and the tests.
+
+One exclusive worker consumes ``pipeline.events()``: it folds each event into the pure
+:class:`DashboardModel` and posts a small message. Redraws are throttled to at most
+:data:`MAX_REDRAWS_PER_S` and happen only when the model changed: the first change after a
+quiet spell is drawn at once (low latency), a burst is drawn at most every 250 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import ClassVar, Final
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.timer import Timer
+
+from biofeedback.live.messages import Notice, PipelineEvent, SessionFinished, SnapshotComputed
+from biofeedback.tui.messages import AlertRaised, BeatReceived, SnapshotUpdated, StatusChanged
+from biofeedback.tui.model import DashboardModel
+from biofeedback.tui.protocols import PipelineLike, ScanFn, SessionsSource, StrapFound
+from biofeedback.tui.screens.confirm import ConfirmScreen
+from biofeedback.tui.screens.devices import DevicePickerScreen
+from biofeedback.tui.screens.help import HelpScreen, help_rows
+from biofeedback.tui.screens.monitor import MonitorScreen
+from biofeedback.tui.screens.sessions import SessionsScreen
+from devices.events import Beat, Disconnected, Reconnecting
+
+MAX_REDRAWS_PER_S: Final = 4
+_YIELD_EVERY: Final = 64
+"""Give the UI a turn after this many events of a burst (a fast replay never starves it)."""
+
+
+def message_for(event: PipelineEvent) -> BeatReceived | SnapshotUpdated | StatusChanged:
+    """The coalescing message that tells the app an event reached the model."""
+    if isinstance(event, Beat):
+        return BeatReceived(event)
+    if isinstance(event, SnapshotComputed):
+        return SnapshotUpdated(event.snapshot.t_s)
+    return StatusChanged()
+
+
+def alert_for(event: PipelineEvent) -> AlertRaised | None:
+    """A notification for events a person must hear about at once, else ``None``."""
+    if isinstance(event, Notice):
+        return AlertRaised(event.message, event.severity)
+    if isinstance(event, Disconnected):
+        detail = f" ({event.detail})" if event.detail else ""
+        return AlertRaised(f"Strap lost: {event.reason.value}{detail}", "warning")
+    if isinstance(event, Reconnecting) and event.attempt == 1:
+        return AlertRaised(f"Reconnecting to the strap (next try in {event.delay_s:.0f} s)")
+    if isinstance(event, SessionFinished):
+        return AlertRaised(f"Session {event.session_id} finished", "information")
+    return None
+
+
+class BiofeedbackApp(App[StrapFound | None]):
+    """The live dashboard; returns the strap chosen in the device picker, if any."""
+
+    CSS_PATH = "app.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help: list every key"),
+        Binding("q", "quit", "Quit (asks while recording)"),
+    ]
+
+    def __init__(
+        self,
+        pipeline: PipelineLike,
+        *,
+        sessions: SessionsSource | None = None,
+        scan: ScanFn | None = None,
+        title: str = "biofeedback",
+    ) -> None:
+        super().__init__()
+        self.pipeline = pipeline
+        self.sessions = sessions
+        self.scan = scan
+        self.title = title
+        self.model = DashboardModel()
+        self.monitor = MonitorScreen(pipeline, self.model)
+        self._last_draw_s = -1.0
+        self._pending_draw: Timer | None = None
+
+    def on_mount(self) -> None:
+        self.push_screen(self.monitor)
+        self.consume_pipeline()
+
+    @work(exclusive=True, group="pipeline")
+    async def consume_pipeline(self) -> None:
+        """Fold every pipeline event into the model and post a message about it."""
+        burst = 0
+        try:
+            async for event in self.pipeline.events():
+                self.model.apply(event)
+                self.post_message(message_for(event))
+                alert = alert_for(event)
+                if alert is not None:
+                    self.post_message(alert)
+                burst += 1
+                if burst >= _YIELD_EVERY:
+                    burst = 0
+                    await asyncio.sleep(0)
+        except Exception as exc:  # the dashboard outlives a broken pipeline and says why
+            self.post_message(AlertRaised(f"The live pipeline stopped: {exc}", "error"))
+        else:
+            self.post_message(AlertRaised("The live stream ended.", "information"))
+
+    def on_beat_received(self, _: BeatReceived) -> None:
+        self.request_redraw()
+
+    def on_snapshot_updated(self, _: SnapshotUpdated) -> None:
+        self.request_redraw()
+
+    def on_status_changed(self, _: StatusChanged) -> None:
+        self.request_redraw()
+
+    def on_alert_raised(self, message: AlertRaised) -> None:
+        severity = message.severity if message.severity in ("warning", "error") else "information"
+        self.notify(message.text, severity=severity)  # type: ignore[arg-type]
+        self.request_redraw()
+
+    @property
+    def redraw_pending(self) -> bool:
+        """Whether a throttled redraw is scheduled (tests wait for it instead of sleeping)."""
+        return self._pending_draw is not None
+
+    def request_redraw(self) -> None:
+        """Redraw now if the last redraw is old enough, else once when it is (never twice)."""
+        if self._pending_draw is not None:
+            return
+        wait_s = self._last_draw_s + 1.0 / MAX_REDRAWS_PER_S - time.monotonic()
+        if wait_s <= 0:
+            self._redraw()
+        else:
+            self._pending_draw = self.set_timer(wait_s, self._redraw)
+
+    def _redraw(self) -> None:
+        self._pending_draw = None
+        self._last_draw_s = time.monotonic()
+        self.monitor.redraw()
+
+    def action_help(self) -> None:
+        bindings = [*MonitorScreen.BINDINGS, *self.BINDINGS]
+        self.push_screen(HelpScreen(help_rows(bindings)))
+
+    async def action_quit(self) -> None:
+        if not self.model.recording:
+            self.exit()
+            return
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await self.pipeline.stop_recording()
+                self.exit()
+
+        self.push_screen(ConfirmScreen("Recording in progress. Stop recording and quit?"), answered)
+
+    def action_sessions(self) -> None:
+        if self.sessions is None:
+            self.notify("No session store was given to the dashboard.", severity="warning")
+            return
+        self.push_screen(SessionsScreen(self.sessions))
+
+    def action_devices(self) -> None:
+        if self.scan is None:
+            self.notify("Scanning is not available with this source.", severity="warning")
+            return
+        if self.model.recording:
+            self.notify("Stop recording before choosing another strap.", severity="warning")
+            return
+
+        def chosen(strap: StrapFound | None) -> None:
+            if strap is not None:
+                self.exit(strap)
+
+        self.push_screen(DevicePickerScreen(self.scan), chosen)
+
+
+def make_app(
+    pipeline: PipelineLike,
+    *,
+    sessions: SessionsSource | None = None,
+    scan: ScanFn | None = None,
+    title: str = "biofeedback",
+) -> BiofeedbackApp:
+    """The dashboard over ``pipeline``; ``sessions`` enables the browser, ``scan`` the picker."""
+    return BiofeedbackApp(pipeline, sessions=sessions, scan=scan, title=title)

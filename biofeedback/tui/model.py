@@ -1,0 +1,235 @@
+"""The dashboard's state: a pure accumulator of pipeline events (no Textual, no HRV maths).
+
+The worker applies every event here before posting a (coalescible) message, so a message that
+gets replaced in the queue loses nothing. Widgets read the model when a redraw is due; the three
+version counters say which part changed since the last redraw.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from biofeedback.live.messages import (
+    MarkerRecorded,
+    Notice,
+    PipelineEvent,
+    RecordingChanged,
+    SegmentEnded,
+    SegmentKind,
+    SegmentStarted,
+    SessionFinished,
+    SnapshotComputed,
+)
+from biofeedback.tui.metrics import TrendMetric
+from devices.events import (
+    BatteryRead,
+    Beat,
+    Connected,
+    Disconnected,
+    MalformedPacket,
+    MeasurementReceived,
+    Reconnecting,
+    SignalStrength,
+)
+from devices.heart_rate import SensorContact
+
+if TYPE_CHECKING:
+    from biofeedback.hrv.processor import Snapshot
+
+BEAT_HISTORY_S = 600.0
+"""Beats older than this (source clock) are dropped; the tachogram shows the last 2-5 min."""
+
+
+class LinkState(enum.Enum):
+    WAITING = "waiting for the strap"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    RECONNECTING = "reconnecting"
+
+
+@dataclass(slots=True)
+class SegmentRecord:
+    """A protocol segment as seen so far; ``end_s`` is ``None`` while it runs."""
+
+    index: int
+    label: str
+    kind: SegmentKind
+    start_s: float
+    planned_s: float | None
+    media: str | None = None
+    end_s: float | None = None
+
+
+@dataclass(slots=True)
+class DeviceStatus:
+    state: LinkState = LinkState.WAITING
+    name: str = ""
+    attempt: int = 0
+    detail: str = ""
+    battery_percent: int | None = None
+    rssi_dbm: int | None = None
+    contact: SensorContact | None = None
+    hr_byte_bpm: int | None = None
+    malformed_packets: int = 0
+
+
+@dataclass(slots=True)
+class DashboardModel:
+    """Everything the monitor shows, accumulated from :data:`PipelineEvent` values."""
+
+    beat_t_s: deque[float] = field(default_factory=deque)
+    beat_rr_ms: deque[float] = field(default_factory=deque)
+    beat_segment: deque[int] = field(default_factory=deque)
+    beats_total: int = 0
+    implausible_beats: int = 0
+    snapshot: Snapshot | None = None
+    trend_t_s: list[float] = field(default_factory=list)
+    trend: dict[TrendMetric, list[float]] = field(
+        default_factory=lambda: {m: [] for m in TrendMetric}
+    )
+    segments: list[SegmentRecord] = field(default_factory=list)
+    tingles_t_s: list[float] = field(default_factory=list)
+    device: DeviceStatus = field(default_factory=DeviceStatus)
+    recording: bool = False
+    session_id: int | None = None
+    paused: bool = False
+    now_s: float | None = None
+    metric: TrendMetric = TrendMetric.RELAXATION
+    beats_version: int = 0
+    trend_version: int = 0
+    status_version: int = 0
+
+    def apply(self, event: PipelineEvent) -> None:
+        """Fold one event into the state (unknown kinds only advance the clock)."""
+        t_s = getattr(event, "t_s", None)
+        if isinstance(t_s, float | int) and (self.now_s is None or t_s > self.now_s):
+            self.now_s = float(t_s)
+        if isinstance(event, Beat):
+            self._add_beat(event)
+        elif isinstance(event, SnapshotComputed):
+            self._add_snapshot(event.snapshot)
+        elif isinstance(event, SegmentStarted | SegmentEnded | MarkerRecorded):
+            self._apply_protocol(event)
+        else:
+            self._apply_status(event)
+
+    def _add_beat(self, beat: Beat) -> None:
+        self.beat_t_s.append(beat.t_s)
+        self.beat_rr_ms.append(beat.rr_ms)
+        self.beat_segment.append(beat.segment)
+        self.beats_total += 1
+        self.implausible_beats += int(beat.implausible)
+        horizon = beat.t_s - BEAT_HISTORY_S
+        while self.beat_t_s and self.beat_t_s[0] < horizon:
+            self.beat_t_s.popleft()
+            self.beat_rr_ms.popleft()
+            self.beat_segment.popleft()
+        self.beats_version += 1
+
+    def _add_snapshot(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.trend_t_s.append(snapshot.t_s)
+        for metric, values in self.trend.items():
+            value = metric.of(snapshot).value
+            values.append(math.nan if value is None else value)
+        self.trend_version += 1
+        self.status_version += 1
+
+    def _apply_protocol(self, event: SegmentStarted | SegmentEnded | MarkerRecorded) -> None:
+        if isinstance(event, SegmentStarted):
+            self._close_open_segment(event.t_s)
+            self.segments.append(
+                SegmentRecord(
+                    event.index, event.label, event.kind, event.t_s, event.planned_s, event.media
+                )
+            )
+            self.paused = False
+        elif isinstance(event, SegmentEnded):
+            for segment in reversed(self.segments):
+                if segment.index == event.index and segment.end_s is None:
+                    segment.end_s = event.t_s
+                    break
+        elif event.kind == "tingle":
+            self.tingles_t_s.append(event.t_s)
+        elif event.kind in ("paused", "resumed"):
+            self.paused = event.kind == "paused"
+        self.trend_version += 1
+        self.status_version += 1
+
+    def _close_open_segment(self, t_s: float) -> None:
+        if self.segments and self.segments[-1].end_s is None:
+            self.segments[-1].end_s = t_s
+
+    def _apply_status(self, event: PipelineEvent) -> None:
+        device = self.device
+        if isinstance(event, Connected):
+            device.state, device.name, device.attempt, device.detail = (
+                LinkState.CONNECTED,
+                event.device.name,
+                0,
+                "",
+            )
+        elif isinstance(event, Disconnected):
+            device.state, device.detail = LinkState.DISCONNECTED, event.reason.value
+        elif isinstance(event, Reconnecting):
+            device.state, device.attempt = LinkState.RECONNECTING, event.attempt
+        elif isinstance(event, BatteryRead):
+            device.battery_percent = event.percent
+        elif isinstance(event, SignalStrength):
+            device.rssi_dbm = event.rssi_dbm
+        elif isinstance(event, MeasurementReceived):
+            device.contact = event.measurement.contact
+            device.hr_byte_bpm = event.measurement.heart_rate_bpm
+        elif isinstance(event, MalformedPacket):
+            device.malformed_packets += 1
+        elif isinstance(event, RecordingChanged):
+            self.recording, self.session_id = event.recording, event.session_id
+        elif isinstance(event, SessionFinished):
+            self.recording = False
+        elif isinstance(event, Notice):
+            return
+        self.status_version += 1
+
+    @property
+    def current_segment(self) -> SegmentRecord | None:
+        """The running segment, if any."""
+        if self.segments and self.segments[-1].end_s is None:
+            return self.segments[-1]
+        return None
+
+    def remaining_s(self) -> float | None:
+        """Seconds left in the running segment by the source clock, if it has a planned length."""
+        segment = self.current_segment
+        if segment is None or segment.planned_s is None or self.now_s is None:
+            return None
+        return max(0.0, segment.planned_s - (self.now_s - segment.start_s))
+
+    def recent_beats(self, window_s: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Beat times and RR (ms) of the last ``window_s``, NaN-separated at continuity breaks."""
+        if not self.beat_t_s:
+            return np.empty(0), np.empty(0)
+        t = np.fromiter(self.beat_t_s, np.float64, len(self.beat_t_s))
+        rr = np.fromiter(self.beat_rr_ms, np.float64, len(self.beat_rr_ms))
+        seg = np.fromiter(self.beat_segment, np.int64, len(self.beat_segment))
+        keep = t >= t[-1] - window_s
+        t, rr, seg = t[keep], rr[keep], seg[keep]
+        breaks = np.flatnonzero(np.diff(seg) != 0) + 1
+        return np.insert(t, breaks, t[breaks]), np.insert(rr, breaks, np.nan)
+
+    def trend_series(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Times and values of the selected trend metric over the whole session."""
+        return np.asarray(self.trend_t_s, np.float64), np.asarray(self.trend[self.metric])
+
+    def switch_metric(self) -> TrendMetric:
+        """Cycle the trend chart's metric and return the new one."""
+        self.metric = self.metric.following()
+        self.trend_version += 1
+        self.status_version += 1
+        return self.metric

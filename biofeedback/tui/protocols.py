@@ -1,0 +1,65 @@
+"""What the dashboard needs from the outside: a pipeline, a session store and a strap scanner.
+
+Structural types, so the live pipeline, :class:`~biofeedback.sessions.store.SessionStore` and
+the BLE scanner satisfy them without importing this module, and tests pass small fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from biofeedback.live.messages import PipelineEvent
+    from biofeedback.sessions.bundle import SessionBundle
+
+
+class PipelineLike(Protocol):
+    """The live pipeline as the dashboard drives it; every control is a request, not a fact.
+
+    The dashboard learns the outcome from the events (``RecordingChanged``, ``SegmentStarted``,
+    ``MarkerRecorded``...), never by assuming a call succeeded.
+    """
+
+    def events(self) -> AsyncIterator[PipelineEvent]: ...
+    async def start_recording(self) -> None: ...
+    async def stop_recording(self) -> None: ...
+    async def next_segment(self) -> None: ...
+    async def previous_segment(self) -> None: ...
+    async def toggle_pause(self) -> None: ...
+    async def mark_trigger_start(self) -> None: ...
+    async def mark_trigger_stop(self) -> None: ...
+    async def mark_tingle(self) -> None: ...
+
+
+class SessionSummaryLike(Protocol):
+    """One row of the sessions browser (``biofeedback.sessions.store.SessionSummary``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def started_wall_s(self) -> float | None: ...
+    @property
+    def duration_s(self) -> float | None: ...
+    @property
+    def source(self) -> str | None: ...
+    @property
+    def beat_count(self) -> int: ...
+    @property
+    def protocol(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+
+
+class SessionsSource(Protocol):
+    """Read-only access to recorded sessions (``SessionStore`` satisfies it)."""
+
+    def list_sessions(self) -> list[SessionSummaryLike]: ...
+    def load_bundle(self, session_id: int) -> SessionBundle: ...
+
+
+StrapFound = tuple[str, str, int]
+"""``(name, address, rssi_dbm)`` of a strap seen by a scan."""
+
+ScanFn = Callable[[], Awaitable[list[StrapFound]]]
+"""Scan for heart-rate straps (service 0x180D) and return what was seen."""

@@ -1,0 +1,176 @@
+"""The live monitor: heart rate, tachogram, parasympathetic trend, segment, quality, device."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Digits, Footer, Static
+
+from biofeedback.errors import BiofeedbackError
+from biofeedback.tui.chart import ChartData, nice_range, segment_spans
+from biofeedback.tui.format import (
+    NOT_MEDICAL,
+    device_lines,
+    estimate_lines,
+    heart_rate_caption,
+    quality_lines,
+    segment_lines,
+)
+from biofeedback.tui.metrics import TrendMetric
+from biofeedback.tui.model import DashboardModel
+from biofeedback.tui.protocols import PipelineLike
+from biofeedback.tui.widgets import BrailleChart, Panel
+
+TACHOGRAM_WINDOW_S = 180.0
+"""The tachogram shows the last 3 minutes (the brief asks for 2-5)."""
+
+_TREND_SCALE = {
+    TrendMetric.RELAXATION: (4.0, 1.0, 0.0),
+    TrendMetric.LN_RMSSD: (1.0, 0.5, None),
+    TrendMetric.PNS_INDEX: (2.0, 0.5, 0.0),
+}
+"""Per metric: minimum y span, y step and the centre of a symmetric axis (z-scores)."""
+
+
+class MonitorScreen(Screen[None]):
+    """Everything live on one screen; redrawn by :meth:`redraw` when the model changed."""
+
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (32, "-tall")]
+    """Below 32 rows the panels lose their borders (see ``app.tcss``)."""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "toggle_recording", "Record on/off"),
+        Binding("n", "next_segment", "Next segment"),
+        Binding("b", "previous_segment", "Previous segment"),
+        Binding("space", "toggle_pause", "Pause/resume playback"),
+        Binding("s", "trigger_start", "Mark trigger start (manual)"),
+        Binding("e", "trigger_stop", "Mark trigger stop (manual)"),
+        Binding("t", "tingle", "Mark a tingle"),
+        Binding("m", "switch_metric", "Switch trend metric"),
+        Binding("o", "app.sessions", "Sessions browser"),
+        Binding("d", "app.devices", "Choose a strap"),
+    ]
+
+    def __init__(self, pipeline: PipelineLike, model: DashboardModel) -> None:
+        super().__init__()
+        self.pipeline = pipeline
+        self.model = model
+        self._drawn = (-1, -1, -1)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="top"):
+            with Vertical(id="hr-box"):
+                yield Digits("--", id="hr")
+                yield Static(heart_rate_caption(self.model), id="hr-caption")
+            yield Panel(id="segment")
+            yield Panel(id="device")
+        yield BrailleChart("RR tachogram: waiting for beats…", id="tachogram")
+        yield BrailleChart("trend: waiting for the first HRV window…", id="trend")
+        with Horizontal(id="bottom"):
+            yield Panel(id="estimates")
+            yield Panel(id="quality")
+        yield Static(f"{NOT_MEDICAL}  Press ? for help.", id="disclaimer")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(
+            "#tachogram"
+        ).border_title = f"RR tachogram (ms), last {TACHOGRAM_WINDOW_S:.0f} s"
+        self.query_one("#segment").border_title = "protocol"
+        self.query_one("#device").border_title = "strap"
+        self.query_one("#estimates").border_title = "parasympathetic estimates"
+        self.query_one("#quality").border_title = "signal quality"
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Push the parts of the model that changed since the last call into the widgets."""
+        m = self.model
+        beats, trend, status = m.beats_version, m.trend_version, m.status_version
+        if beats != self._drawn[0]:
+            self._draw_beats()
+        if trend != self._drawn[1]:
+            self._draw_trend()
+        if status != self._drawn[2] or beats != self._drawn[0]:
+            self._draw_status()
+        self._drawn = (beats, trend, status)
+
+    def _draw_beats(self) -> None:
+        m = self.model
+        hr = m.device.hr_byte_bpm
+        if hr is None and m.snapshot is not None and m.snapshot.hr_bpm.value is not None:
+            hr = round(m.snapshot.hr_bpm.value)
+        self.query_one("#hr", Digits).update("--" if hr is None else str(hr))
+        self.query_one("#hr-caption", Static).update(heart_rate_caption(m))
+        t, rr = m.recent_beats(TACHOGRAM_WINDOW_S)
+        if t.size:
+            end = float(t[-1])
+            self.query_one("#tachogram", BrailleChart).data = ChartData(
+                t, rr, nice_range(rr, 100.0, 50.0), (end - TACHOGRAM_WINDOW_S, end)
+            )
+
+    def _draw_trend(self) -> None:
+        m = self.model
+        chart = self.query_one("#trend", BrailleChart)
+        chart.border_title = f"{m.metric.title} ({m.metric.unit}), whole session · m switches"
+        t, y = m.trend_series()
+        starts = [s.start_s for s in m.segments]
+        if not t.size and not starts:
+            return
+        now = m.now_s if m.now_s is not None else float(t[-1])
+        first = min([*starts, *t[:1].tolist()])
+        spans = segment_spans([(s.start_s, s.end_s, s.label, s.kind) for s in m.segments], now)
+        min_span, step, centre = _TREND_SCALE[m.metric]
+        chart.data = ChartData(
+            t,
+            y,
+            nice_range(y, min_span, step, centre),
+            (first, max(now, first + 1.0)),
+            spans,
+            tuple(m.tingles_t_s),
+            colour="cyan",
+            y_digits=1,
+        )
+
+    def _draw_status(self) -> None:
+        m = self.model
+        self.query_one("#segment", Panel).show_lines(segment_lines(m))
+        self.query_one("#device", Panel).show_lines(device_lines(m.device))
+        self.query_one("#estimates", Panel).show_lines(estimate_lines(m))
+        self.query_one("#quality", Panel).show_lines(quality_lines(m))
+
+    async def _control(self, call: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await call()
+        except BiofeedbackError as exc:
+            self.notify(str(exc), title="not done", severity="error")
+
+    async def action_toggle_recording(self) -> None:
+        p = self.pipeline
+        await self._control(p.stop_recording if self.model.recording else p.start_recording)
+
+    async def action_next_segment(self) -> None:
+        await self._control(self.pipeline.next_segment)
+
+    async def action_previous_segment(self) -> None:
+        await self._control(self.pipeline.previous_segment)
+
+    async def action_toggle_pause(self) -> None:
+        await self._control(self.pipeline.toggle_pause)
+
+    async def action_trigger_start(self) -> None:
+        await self._control(self.pipeline.mark_trigger_start)
+
+    async def action_trigger_stop(self) -> None:
+        await self._control(self.pipeline.mark_trigger_stop)
+
+    async def action_tingle(self) -> None:
+        await self._control(self.pipeline.mark_tingle)
+
+    def action_switch_metric(self) -> None:
+        metric = self.model.switch_metric()
+        self.redraw()
+        self.notify(f"trend shows {metric.title}", timeout=2)

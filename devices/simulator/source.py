@@ -1,0 +1,87 @@
+"""The simulated strap as an asynchronous heart-rate source, in real time or as fast as possible."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator
+from typing import Final
+
+from devices.errors import MalformedMeasurement
+from devices.events import (
+    BatteryRead,
+    Connected,
+    DeviceInfo,
+    Disconnected,
+    DisconnectReason,
+    MalformedPacket,
+    MeasurementReceived,
+    SourceEvent,
+)
+from devices.heart_rate import parse_measurement
+from devices.simulator.packetizer import SimLinkDown, SimLinkUp, SimPacket
+from devices.simulator.strap import SimulatedStrap
+
+SIM_EPOCH_S: Final = 1_735_689_600.0
+"""Wall clock of simulated time zero (2025-01-01T00:00:00Z), so that output is deterministic."""
+
+_YIELD_EVERY: Final = 256
+
+SIM_DEVICE: Final = DeviceInfo(
+    name="Simulated strap", address="SIM:00:00:00:00:01", kind="simulated"
+)
+
+
+class SimulatedSource:
+    """Yields the typed source events of a :class:`SimulatedStrap`.
+
+    ``speed`` is simulated seconds per real second (``None``: no sleeping at all); the events
+    are identical at every speed. Times are ``clock_offset_s`` plus simulated time.
+    """
+
+    device: DeviceInfo = SIM_DEVICE
+
+    def __init__(
+        self,
+        strap: SimulatedStrap,
+        *,
+        speed: float | None = 1.0,
+        clock_offset_s: float = 0.0,
+    ) -> None:
+        if speed is not None and not speed > 0:
+            raise ValueError("speed must be positive (or None for as fast as possible)")
+        self.strap = strap
+        self.speed = speed
+        self.clock_offset_s = clock_offset_s
+
+    async def _wait_until(self, sim_t_s: float, start_real_s: float, n: int) -> None:
+        if self.speed is None:
+            if n % _YIELD_EVERY == 0:
+                # Without a pause now and then a fast replay would starve the other tasks.
+                await asyncio.sleep(0)
+            return
+        delay_s = start_real_s + sim_t_s / self.speed - time.monotonic()
+        if delay_s > 0:
+            await asyncio.sleep(delay_s)
+
+    async def events(self) -> AsyncGenerator[SourceEvent, None]:
+        """``Connected`` and ``BatteryRead`` first, then measurements and link changes."""
+        offset_s = self.clock_offset_s
+        start_real_s = time.monotonic()
+        yield Connected(offset_s, self.device)
+        yield BatteryRead(offset_s, self.strap.config.battery_percent)
+        for n, event in enumerate(self.strap.events(), start=1):
+            await self._wait_until(event.t_s, start_real_s, n)
+            t_s = offset_s + event.t_s
+            wall_s = SIM_EPOCH_S + event.t_s
+            if isinstance(event, SimPacket):
+                try:
+                    measurement = parse_measurement(event.data)
+                except MalformedMeasurement as exc:
+                    yield MalformedPacket(t_s, wall_s, event.data, str(exc), exc.salvaged)
+                else:
+                    yield MeasurementReceived(t_s, wall_s, event.data, measurement)
+            elif isinstance(event, SimLinkDown):
+                yield Disconnected(t_s, DisconnectReason.LINK_LOST, "simulated link loss")
+            elif isinstance(event, SimLinkUp):
+                yield Connected(t_s, self.device)

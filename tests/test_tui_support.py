@@ -1,0 +1,152 @@
+"""Shared by the dashboard tests: a scripted fake pipeline and a seeded simulated session.
+
+The HRV numbers come from the real :class:`HrvProcessor` run here, in the test, as the live
+pipeline would; the dashboard itself never computes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from biofeedback.hrv.processor import HrvProcessor
+from biofeedback.live.messages import (
+    MarkerRecorded,
+    PipelineEvent,
+    RecordingChanged,
+    SegmentEnded,
+    SegmentKind,
+    SegmentStarted,
+    SnapshotComputed,
+)
+from devices.events import (
+    BatteryRead,
+    Beat,
+    Connected,
+    DeviceInfo,
+    MeasurementReceived,
+    SignalStrength,
+)
+from devices.heart_rate import HeartRateMeasurement, SensorContact
+
+
+class FakePipeline:
+    """Yields scripted events, records control calls and answers them as the pipeline would."""
+
+    def __init__(self, script: Iterable[PipelineEvent] = ()) -> None:
+        self.queue: asyncio.Queue[PipelineEvent] = asyncio.Queue()
+        self.calls: list[str] = []
+        self.recording = False
+        self.t_s = 0.0
+        self.push(*script)
+
+    def push(self, *events: PipelineEvent) -> None:
+        for event in events:
+            self.t_s = max(self.t_s, getattr(event, "t_s", self.t_s))
+            if isinstance(event, RecordingChanged):
+                self.recording = event.recording
+            self.queue.put_nowait(event)
+
+    async def events(self) -> AsyncIterator[PipelineEvent]:
+        while True:
+            yield await self.queue.get()
+
+    async def start_recording(self) -> None:
+        self.calls.append("start_recording")
+        self.push(RecordingChanged(self.t_s, True, 7))
+
+    async def stop_recording(self) -> None:
+        self.calls.append("stop_recording")
+        self.push(RecordingChanged(self.t_s, False, 7))
+
+    async def next_segment(self) -> None:
+        self.calls.append("next_segment")
+
+    async def previous_segment(self) -> None:
+        self.calls.append("previous_segment")
+
+    async def toggle_pause(self) -> None:
+        self.calls.append("toggle_pause")
+        self.push(MarkerRecorded(self.t_s, "paused"))
+
+    async def mark_trigger_start(self) -> None:
+        self.calls.append("mark_trigger_start")
+
+    async def mark_trigger_stop(self) -> None:
+        self.calls.append("mark_trigger_stop")
+
+    async def mark_tingle(self) -> None:
+        self.calls.append("mark_tingle")
+        self.push(MarkerRecorded(self.t_s, "tingle"))
+
+
+@dataclass(frozen=True)
+class Block:
+    label: str
+    kind: SegmentKind
+    duration_s: float
+    media: str | None
+    mean_rr_ms: float
+    rsa_ms: float
+    breath_hz: float
+
+
+PROTOCOL = (
+    Block("settling", SegmentKind.SETTLING, 60.0, None, 820.0, 25.0, 0.25),
+    Block("baseline", SegmentKind.BASELINE, 150.0, None, 830.0, 28.0, 0.25),
+    Block("whispering", SegmentKind.TRIGGER, 180.0, "whispering.mp4", 900.0, 55.0, 0.12),
+    Block("washout", SegmentKind.WASHOUT, 60.0, None, 850.0, 35.0, 0.22),
+    Block("tapping", SegmentKind.TRIGGER, 240.0, "tapping.mp4", 930.0, 60.0, 0.2),
+)
+
+
+def seeded_session(until_s: float = 600.0, seed: int = 7) -> list[PipelineEvent]:
+    """A deterministic recorded session up to ``until_s`` (the last block still running)."""
+    rng = np.random.default_rng(seed)
+    processor = HrvProcessor()
+    events: list[PipelineEvent] = [
+        Connected(0.0, DeviceInfo("Simulated H10", "SIM:00:00:00:00:07", "simulated")),
+        BatteryRead(0.0, 80),
+        SignalStrength(0.0, -61),
+        RecordingChanged(0.0, True, 7),
+    ]
+    t_s, index, start_s = 0.0, 0, 0.0
+    for number, block in enumerate(PROTOCOL):
+        if start_s >= until_s:
+            break
+        events.append(
+            SegmentStarted(start_s, number, block.label, block.kind, block.duration_s, block.media)
+        )
+        if block.kind is SegmentKind.BASELINE:
+            processor.begin_baseline()
+        end_s = start_s + block.duration_s
+        while t_s < min(end_s, until_s):
+            rr_ms = (
+                block.mean_rr_ms
+                + block.rsa_ms * math.sin(2 * math.pi * block.breath_hz * t_s)
+                + rng.normal(0.0, 12.0)
+            )
+            raw = round(rr_ms * 1.024)
+            rr_ms = raw / 1.024
+            t_s += rr_ms / 1000.0
+            measurement = HeartRateMeasurement(
+                round(60000 / rr_ms), SensorContact.DETECTED, None, (raw,)
+            )
+            beat = Beat(t_s, rr_ms, raw, 0, index)
+            index += 1
+            events += [MeasurementReceived(t_s, 1.8e9 + t_s, b"", measurement), beat]
+            snapshot = processor.push(beat)
+            if snapshot is not None:
+                events.append(SnapshotComputed(snapshot))
+            if block.kind is SegmentKind.TRIGGER and index % 97 == 0:
+                events.append(MarkerRecorded(t_s, "tingle"))
+        if t_s >= end_s:
+            events.append(SegmentEnded(end_s, number, block.label, True, block.duration_s))
+            if block.kind is SegmentKind.BASELINE:
+                processor.end_baseline()
+        start_s = end_s
+    return events
