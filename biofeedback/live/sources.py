@@ -59,7 +59,10 @@ def parse_artifact_rates(spec: str) -> ArtifactRates:
         if value < 0:
             raise InputError(f"--artifacts: {item!r}: a rate cannot be negative")
         values[key] = value
-    return ArtifactRates(**values)
+    try:
+        return ArtifactRates(**values)
+    except ValueError as exc:
+        raise InputError(f"--artifacts: {exc}") from exc
 
 
 def simulator_config(opts: SourceOptions) -> SimConfig:
@@ -69,14 +72,19 @@ def simulator_config(opts: SourceOptions) -> SimConfig:
         segments = parse_segments(opts.segments)
     except ValueError as exc:
         raise InputError(f"--segments: {exc}") from exc
-    return SimConfig(
-        seed=opts.seed,
-        profile=load_profile(opts.profile),
-        segments=segments,
-        duration_s=opts.duration_s,
-        artifacts=parse_artifact_rates(opts.artifacts),
-        latency_max_s=opts.latency_s,
-    )
+    profile = load_profile(opts.profile)
+    artifacts = parse_artifact_rates(opts.artifacts)
+    try:
+        return SimConfig(
+            seed=opts.seed,
+            profile=profile,
+            segments=segments,
+            duration_s=opts.duration_s,
+            artifacts=artifacts,
+            latency_max_s=opts.latency_s,
+        )
+    except ValueError as exc:
+        raise InputError(f"simulator: {exc}") from exc
 
 
 def open_source(opts: SourceOptions, *, fast: bool = False) -> HeartRateSource:

@@ -34,7 +34,7 @@ class SessionBundle:
     markers: list[dict[str, Any]] = field(default_factory=list)
     packets: dict[str, list[Any]] = field(default_factory=lambda: {c: [] for c in PACKET_COLUMNS})
     beats: dict[str, list[Any]] = field(default_factory=lambda: {c: [] for c in BEAT_COLUMNS})
-    truth: dict[str, list[Any]] | None = None
+    truth: dict[str, Any] | None = None
     program_version: str = __version__
 
     def to_json(self) -> dict[str, Any]:
