@@ -82,11 +82,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--simulate", nargs="?", const="ble", choices=["ble"], help="scan the fake")
     p.set_defaults(handler="biofeedback.cli.cmd_scan:run")
 
-    p = sub.add_parser("demo", help="the simulated strap, responder profile, default protocol")
+    p = sub.add_parser("record", help="run a whole protocol headless and store the session")
+    _add_source_options(p)
+    _add_session_options(p)
+    p.add_argument("--headless", action="store_true", help="no terminal UI (the default here)")
+    p.set_defaults(handler="biofeedback.cli.cmd_record:run")
+
+    p = sub.add_parser("monitor", help="the live dashboard for real use")
+    _add_source_options(p)
+    _add_session_options(p)
+    p.set_defaults(handler="biofeedback.cli.cmd_monitor:run")
+
+    p = sub.add_parser("demo", help="the main job: simulated strap, responder profile, dashboard")
     _add_source_options(p, device=False)
     p.add_argument("--headless", action="store_true", help="no terminal UI; print a summary")
+    p.add_argument(
+        "--db", metavar="PATH", help="session store (default: BIOFEEDBACK_DB or user data)"
+    )
+    p.add_argument("--json", action="store_true", help="the summary as JSON (with --headless)")
     p.set_defaults(handler="biofeedback.cli.cmd_demo:run", simulate="sim")
     return parser
+
+
+def _add_session_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--protocol", default="default", help="protocol name or TOML file")
+    p.add_argument("--player", choices=["mpv", "manual", "none"], default="manual")
+    p.add_argument("--silent", action="store_true", help="mpv without audio/video output")
+    p.add_argument(
+        "--db", metavar="PATH", help="session store (default: BIOFEEDBACK_DB or user data)"
+    )
+    p.add_argument("--no-record", action="store_true", help="watch without storing")
+    p.add_argument("--json", action="store_true", help="the summary as JSON")
 
 
 _ARTIFACT_HELP = (

@@ -1,0 +1,128 @@
+"""Assemble a live session from options: protocol, source, player, store, processor, clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from biofeedback.errors import InputError
+from biofeedback.live.clock import SessionClock
+from biofeedback.live.pipeline import LivePipeline, SessionMeta
+from biofeedback.live.protocol_runner import DEFAULT_MEDIA_BLOCK_S
+from biofeedback.live.sources import SourceOptions, open_source, simulator_config
+
+if TYPE_CHECKING:
+    from biofeedback.playback.player import Player
+    from biofeedback.sessions.protocol import ProtocolPlan
+    from devices.simulator import Segment
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOptions:
+    source: SourceOptions
+    protocol: str | None = "default"
+    player: str = "manual"
+    """``mpv``, ``manual`` or ``none``."""
+    db: Path | None = None
+    record: bool = True
+    silent_player: bool = False
+    fast: bool = False
+    """Run a simulated source as fast as possible (tests, headless generation)."""
+
+
+def plan_segments(plan: ProtocolPlan) -> tuple[Segment, ...]:
+    """The simulator's physiology timeline for a plan (so simulated sessions carry truth)."""
+    from devices.simulator import Segment
+
+    return tuple(
+        Segment(s.label if s.kind == "trigger" else s.kind, s.duration_s or DEFAULT_MEDIA_BLOCK_S)
+        for s in plan.segments
+    )
+
+
+def _session_index(db: Path | None, protocol_name: str) -> int:
+    """How many sessions with this protocol the store already holds (for counterbalancing)."""
+    from biofeedback.sessions.store import SessionStore
+
+    with SessionStore(db) as store:
+        return sum(1 for s in store.list_sessions() if s.protocol == protocol_name)
+
+
+def _player(opts: SessionOptions, clock: SessionClock) -> Player | None:
+    if opts.player == "none":
+        return None
+    if opts.player == "mpv":
+        from biofeedback.playback.mpv import MpvPlayer
+
+        speed = opts.source.speed if opts.source.simulate else 1.0
+        extra = [f"--speed={speed}"] if speed != 1.0 else []
+        return MpvPlayer(silent=opts.silent_player, clock=clock.now, extra_args=extra)
+    if opts.player == "manual":
+        from biofeedback.playback.manual import ManualPlayer
+
+        return ManualPlayer(clock=clock.now)
+    raise InputError(f"--player: unknown player {opts.player!r} (mpv, manual or none)")
+
+
+def build_session(opts: SessionOptions) -> LivePipeline:
+    src = opts.source
+    plan: ProtocolPlan | None = None
+    protocol_json: Any = None
+    if opts.protocol is not None:
+        from biofeedback.sessions.protocol import load_protocol
+
+        protocol = load_protocol(opts.protocol)
+        index = _session_index(opts.db, protocol.name) if opts.record else 0
+        plan = protocol.plan(session_index=index)
+        protocol_json = protocol.to_json()
+    store = None
+    if opts.record:
+        from biofeedback.sessions.store import SessionStore
+
+        store = SessionStore(opts.db)
+    speed = None if (opts.fast and src.simulate) else (src.speed if src.simulate else 1.0)
+    clock = SessionClock(speed=speed, origin_s=0.0 if src.simulate else None)
+    truth = None
+    if src.simulate == "sim":
+        from devices.simulator import SimulatedSource, SimulatedStrap
+
+        config = simulator_config(src)
+        if plan is not None:
+            from dataclasses import replace
+
+            config = replace(config, segments=plan_segments(plan), duration_s=src.duration_s)
+        strap = SimulatedStrap(config)
+        source = SimulatedSource(strap, speed=speed, clock_offset_s=0.0)
+
+        def truth() -> dict[str, Any]:
+            from biofeedback.live.simulation import truth_columns
+
+            return truth_columns(strap.truth)
+
+        device = {"name": source.device.name, "address": source.device.address, "kind": "simulated"}
+    else:
+        source = open_source(src)
+        device = {
+            "name": source.device.name,
+            "address": source.device.address,
+            "kind": source.device.kind,
+        }
+    meta = SessionMeta(
+        source="simulated" if src.simulate else "ble",
+        device=device,
+        profile=src.profile if src.simulate else None,
+        protocol=protocol_json,
+        order_used=plan.to_json() if plan is not None else None,
+        extra={"seed": src.seed} if src.simulate else {},
+    )
+    return LivePipeline(
+        source,
+        clock=clock,
+        meta=meta,
+        store=store,
+        plan=plan,
+        player=_player(opts, clock),
+        record=opts.record,
+        truth=truth,
+    )
