@@ -82,6 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--simulate", nargs="?", const="ble", choices=["ble"], help="scan the fake")
     p.set_defaults(handler="biofeedback.cli.cmd_scan:run")
 
+    p = sub.add_parser("analyze", help="HRV of an RR file: whole record or sliding windows")
+    p.add_argument("file", help="RR text (ms or s), CSV, Polar HRM, Elite HRV, session bundle")
+    p.add_argument("--json", action="store_true", help="JSON (JSON lines for windows)")
+    p.add_argument("--window", type=_positive_float, metavar="S", help="sliding window length")
+    p.add_argument("--step", type=_positive_float, metavar="S", help="window step")
+    p.add_argument("--method", choices=["welch", "lomb"], default="welch")
+    p.add_argument("--unit", choices=["ms", "s"], help="RR unit of a text file (default: detect)")
+    p.set_defaults(handler="biofeedback.cli.cmd_analyze:run")
+
     p = sub.add_parser("record", help="run a whole protocol headless and store the session")
     _add_source_options(p)
     _add_session_options(p)
