@@ -91,6 +91,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", choices=["ms", "s"], help="RR unit of a text file (default: detect)")
     p.set_defaults(handler="biofeedback.cli.cmd_analyze:run")
 
+    p = sub.add_parser("sessions", help="list recorded sessions")
+    p.add_argument("--json", action="store_true")
+    _add_db(p)
+    p.set_defaults(handler="biofeedback.cli.cmd_sessions:run_sessions")
+
+    p = sub.add_parser("show", help="one session's details")
+    p.add_argument("id", type=int)
+    p.add_argument("--json", action="store_true")
+    _add_db(p)
+    p.set_defaults(handler="biofeedback.cli.cmd_sessions:run_show")
+
+    p = sub.add_parser("export", help="export a session: json bundle, csv, rr or kubios")
+    p.add_argument("id", type=int)
+    p.add_argument("--format", required=True, choices=["json", "csv", "rr", "kubios"])
+    p.add_argument("--out", metavar="FILE", help="output file (default: standard output)")
+    _add_db(p)
+    p.set_defaults(handler="biofeedback.cli.cmd_sessions:run_export")
+
+    p = sub.add_parser("import", help="import recordings: bundle, RR text, CSV, Polar HRM, Elite")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--unit", choices=["ms", "s"], help="RR unit of a text file (default: detect)")
+    p.add_argument(
+        "--first-is-offset",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the first value is the offset to the first beat (default: detect)",
+    )
+    _add_db(p)
+    p.set_defaults(handler="biofeedback.cli.cmd_sessions:run_import")
+
+    p = sub.add_parser("delete", help="delete a session (asks first)")
+    p.add_argument("id", type=int)
+    p.add_argument("--yes", action="store_true", help="do not ask")
+    _add_db(p)
+    p.set_defaults(handler="biofeedback.cli.cmd_sessions:run_delete")
+
     p = sub.add_parser("record", help="run a whole protocol headless and store the session")
     _add_source_options(p)
     _add_session_options(p)
@@ -111,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the summary as JSON (with --headless)")
     p.set_defaults(handler="biofeedback.cli.cmd_demo:run", simulate="sim")
     return parser
+
+
+def _add_db(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db", metavar="PATH", help="session store (default: BIOFEEDBACK_DB or user data)"
+    )
 
 
 def _add_session_options(p: argparse.ArgumentParser) -> None:

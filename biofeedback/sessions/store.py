@@ -219,10 +219,12 @@ class SessionStore:
 
 def _summary(r: tuple[Any, ...]) -> SessionSummary:
     sid, started, ended, source, count, protocol, status, first, last = r
-    if started is not None and ended is not None:
-        duration: float | None = ended - started
-    elif first is not None and last is not None:
-        duration = last - first
+    # Session-clock time first: a simulated session run faster than real time lasted its
+    # simulated duration, not the wall time it took.
+    if first is not None and last is not None:
+        duration: float | None = last - first
+    elif started is not None and ended is not None:
+        duration = ended - started
     else:
         duration = None
     return SessionSummary(sid, started, duration, source, count, _protocol_name(protocol), status)
