@@ -34,13 +34,17 @@ class AdapterUnavailable(SourceError):
 
 
 class DeviceNotFound(SourceError):
-    """No device advertising the Heart Rate service matched ``query`` within ``timeout_s``."""
+    """No device advertising the Heart Rate service matched ``query``.
 
-    def __init__(self, query: str, timeout_s: float) -> None:
+    ``timeout_s`` is how long the scan looked; ``None`` when BlueZ no longer knows the device.
+    """
+
+    def __init__(self, query: str, timeout_s: float | None) -> None:
         self.query = query
         self.timeout_s = timeout_s
+        within = "" if timeout_s is None else f" in {timeout_s:g} s"
         super().__init__(
-            f"no heart-rate strap matching {query!r} found in {timeout_s:g} s: wear the strap "
+            f"no heart-rate strap matching {query!r} found{within}: wear the strap "
             "(it sleeps when dry), close other apps connected to it, and run `biofeedback scan`"
         )
 

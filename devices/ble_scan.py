@@ -78,7 +78,7 @@ def translated_errors(address: str) -> Iterator[None]:
         problem = _REASONS.get(exc.reason, AdapterProblem.UNKNOWN)
         raise AdapterUnavailable(problem, str(exc.args[0])) from exc
     except BleakDeviceNotFoundError as exc:
-        raise DeviceNotFound(address, 0.0) from exc
+        raise DeviceNotFound(address, None) from exc
     except BleakDBusError as exc:
         if exc.dbus_error in _NO_BLUEZ_ERRORS:
             raise AdapterUnavailable(AdapterProblem.NO_BLUEZ, exc.dbus_error) from exc

@@ -6,6 +6,7 @@ import itertools
 import random
 
 from devices.events import (
+    Beat,
     Connected,
     Disconnected,
     DisconnectReason,
@@ -14,6 +15,7 @@ from devices.events import (
     SourceEvent,
 )
 from devices.fake_bluez import running
+from devices.timeline import BeatTimeline
 from tests.ble_fixtures import (
     FAST_BACKOFF,
     all_sent_received,
@@ -70,6 +72,22 @@ async def test_twenty_drops_reconnect_within_bounds_one_gap_each_no_loss_outside
         assert packets[after].t_s >= end_s
     between = _disconnects_between_measurements(events)
     assert between == [1] * DROPS
+    _assert_no_beat_chain_spans_a_disconnect(events)
+
+
+def _assert_no_beat_chain_spans_a_disconnect(events: list[SourceEvent]) -> None:
+    """Through the lead's BeatTimeline: each outage starts a new continuity segment."""
+    timeline = BeatTimeline()
+    segments_before: set[int] = set()
+    segments_since: set[int] = set()
+    for event in events:
+        if isinstance(event, Disconnected):
+            assert not segments_since & segments_before
+            segments_before |= segments_since
+            segments_since = set()
+        segments_since |= {b.segment for b in timeline.feed(event) if isinstance(b, Beat)}
+    assert not segments_since & segments_before
+    assert len(segments_before | segments_since) >= DROPS + 1
 
 
 def _assert_reconnects_paced(events: list[SourceEvent]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from contextlib import aclosing
 
 from devices.ble import BleStrapSource
@@ -14,10 +15,19 @@ from devices.events import (
     SensorLocationRead,
     SignalStrength,
 )
-from devices.fake_bluez import running
+from devices.fake_bluez import FakeStrapConfig, SimulatedBleSource, running, scan_simulated
 from devices.heart_rate import BodySensorLocation, parse_measurement
-from devices.simulator import SimPacket
-from tests.ble_fixtures import all_sent_received, collect, fast_source, measurements, simulated
+from devices.simulator import SimConfig, SimPacket
+from tests.ble_fixtures import (
+    HANG_GUARD_S,
+    all_sent_received,
+    collect,
+    fast_source,
+    measurements,
+    simulated,
+)
+
+ORIGINAL_BUS = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
 
 
 async def test_ten_minutes_every_beat_exactly_once_in_order() -> None:
@@ -102,3 +112,21 @@ async def test_breaking_out_early_cleans_up_at_once() -> None:
         await collect(source, lambda ev: len(measurements(ev)) == 2)
         assert not fake.strap.connected
         assert not fake.strap.characteristics[0].notifying
+
+
+async def test_simulate_ble_source_streams_the_whole_simulation_then_ends() -> None:
+    source = SimulatedBleSource(SimConfig(duration_s=120, seed=4), speed=100)
+    assert source.device.kind == "ble"
+    async with asyncio.timeout(HANG_GUARD_S), aclosing(source.events()) as stream:
+        events = [event async for event in stream]
+    truth = source.truth
+    delivered = truth.sent_rr_raw[truth.sent_packet_index >= 0]
+    rr = [r for m in measurements(events) for r in m.measurement.rr_raw]
+    assert rr == [int(r) for r in delivered]
+    assert isinstance(events[0], Connected)
+    assert os.environ.get("DBUS_SYSTEM_BUS_ADDRESS") == ORIGINAL_BUS
+
+
+async def test_scan_simulated_lists_only_the_strap() -> None:
+    found = await scan_simulated(0.2)
+    assert [d.address for d in found] == [FakeStrapConfig().address]

@@ -159,6 +159,8 @@ class FakeBluez:
         ]
 
     async def stop(self) -> None:
+        if not self._tasks:
+            return
         for task in self._tasks:
             task.cancel()
         await asyncio.wait(self._tasks)
