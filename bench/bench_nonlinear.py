@@ -42,8 +42,12 @@ JOBS = [
     ("neurokit2", "hrv_nonlinear"),
 ]
 
-NK_KEYS = {"sampen": "HRV_SampEn", "apen": "HRV_ApEn", "dfa_alpha1": "HRV_DFA_alpha1"}
-NK_KEYS["dfa_alpha2"] = "HRV_DFA_alpha2"
+NK_KEYS = {
+    "sampen": "HRV_SampEn",
+    "apen": "HRV_ApEn",
+    "dfa_alpha1": "HRV_DFA_alpha1",
+    "dfa_alpha2": "HRV_DFA_alpha2",
+}
 
 
 def load_rr_ms(key: str) -> NDArray[np.float64]:

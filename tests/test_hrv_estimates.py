@@ -65,12 +65,15 @@ def test_minimum_data_rules_return_reasons(
     n_beats: int, covered_s: float, share: float, expected: str
 ) -> None:
     reason = window_reason(n_beats, covered_s, 60.0, share, SETTINGS)
-    assert reason is not None and reason.startswith(expected)
+    assert reason is not None
+    assert reason.startswith(expected)
     value = ln_rmssd_value(40.0, 60.0, n_beats, covered_s, share, SETTINGS)
-    assert value.value is None and value.uncertainty is None
+    assert value.value is None
+    assert value.uncertainty is None
     assert value.reason == reason
     pns = pns_index(900.0, 40.0, 28.0, 60.0, n_beats, covered_s, share, SETTINGS)
-    assert pns.value is None and pns.reason == reason
+    assert pns.value is None
+    assert pns.reason == reason
 
 
 def test_window_at_the_limits_is_accepted() -> None:
@@ -86,14 +89,17 @@ def test_pns_index_is_mean_of_z_scores() -> None:
         sum(NORM_MEAN_RR_MS), sum(NORM_RMSSD_MS), sum(NORM_SD1_MS), 60.0, 60, 60.0, 0.0, SETTINGS
     )
     assert one_sd.value == pytest.approx(1.0)
-    assert one_sd.uncertainty is not None and one_sd.uncertainty > 0
+    assert one_sd.uncertainty is not None
+    assert one_sd.uncertainty > 0
 
 
 def test_relaxation_score_needs_a_baseline() -> None:
     ln = Value(3.5, 0.22, None, 60.0, 60, 0.0)
     assert relaxation_score(ln, None, SETTINGS).reason == "no baseline recorded"
     short = relaxation_score(ln, Baseline(3.0, 0.2, 2), SETTINGS)
-    assert short.value is None and short.reason is not None and "baseline too short" in short.reason
+    assert short.value is None
+    assert short.reason is not None
+    assert "baseline too short" in short.reason
     absent = Value.absent("too few beats: 3 < 20", 60.0, 3, 0.0)
     assert relaxation_score(absent, Baseline(3.0, 0.2, 10), SETTINGS).reason == absent.reason
 
@@ -113,7 +119,8 @@ def test_more_vagal_tone_raises_rmssd_and_pns_index() -> None:
     rmssd = [r.time.rmssd_ms for r in reports]
     pns = [r.pns_index.value for r in reports]
     ln = [r.ln_rmssd.value for r in reports]
-    assert rmssd == sorted(rmssd) and rmssd[0] < rmssd[-1] / 2
+    assert rmssd == sorted(rmssd)
+    assert rmssd[0] < rmssd[-1] / 2
     assert all(p is not None for p in pns)
     assert pns == sorted(pns)  # type: ignore[type-var]
     assert ln == sorted(ln)  # type: ignore[type-var]
@@ -126,13 +133,15 @@ def test_record_with_too_many_corrections_has_no_estimates() -> None:
     report = analyze_record(rr)
     assert report.corrected_share > 0.05
     assert report.ln_rmssd.value is None
-    assert report.ln_rmssd.reason is not None and "too many corrected" in report.ln_rmssd.reason
+    assert report.ln_rmssd.reason is not None
+    assert "too many corrected" in report.ln_rmssd.reason
     assert report.pns_index.value is None
     assert report.to_dict()["valid"] is False
 
 
 def test_short_record_has_no_spectrum_and_says_why() -> None:
     report = analyze_record(simulated_rr(20.0, duration_s=90.0))
-    assert report.frequency is None and report.respiration is None
+    assert report.frequency is None
+    assert report.respiration is None
     assert report.frequency_reason == "no continuous stretch of 120 s"
     assert report.to_dict()["frequency"] is None

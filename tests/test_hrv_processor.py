@@ -87,7 +87,9 @@ def test_accepts_device_beats() -> None:
         processor.push(Beat(t_s=float(a), rr_ms=float(b), rr_raw=0, segment=0, index=i))
         for i, (a, b) in enumerate(zip(t, rr, strict=True))
     ]
-    assert snaps[0] is None and snaps[1] is None and snaps[2] is not None
+    assert snaps[0] is None
+    assert snaps[1] is None
+    assert snaps[2] is not None
 
 
 def test_absent_values_carry_reasons() -> None:
@@ -95,13 +97,15 @@ def test_absent_values_carry_reasons() -> None:
     snaps = run(HrvProcessor(), t, rr)
     first = snaps[0]
     assert first.rmssd_ms.value is None
-    assert first.rmssd_ms.reason is not None and first.rmssd_ms.reason.startswith("too few beats")
+    assert first.rmssd_ms.reason is not None
+    assert first.rmssd_ms.reason.startswith("too few beats")
     assert first.hf_ms2.value is None
     assert first.relaxation_score.reason is not None
     last = snaps[-1]
     assert last.rmssd_ms.value is not None
     assert last.hf_ms2.value is None
-    assert last.hf_ms2.reason is not None and "120 s" in last.hf_ms2.reason
+    assert last.hf_ms2.reason is not None
+    assert "120 s" in last.hf_ms2.reason
     assert last.relaxation_score.reason == "no baseline recorded"
 
 
@@ -121,7 +125,8 @@ def test_slow_breathing_is_flagged_live() -> None:
     assert snap.respiration_rate_per_min.value == pytest.approx(6.0, abs=0.5)
     assert any("underestimates" in f for f in snap.flags)
     assert snap.vagal_power_ms2.value is not None
-    assert snap.hf_ms2.value is not None and snap.vagal_power_ms2.value > 10 * snap.hf_ms2.value
+    assert snap.hf_ms2.value is not None
+    assert snap.vagal_power_ms2.value > 10 * snap.hf_ms2.value
 
 
 def test_no_difference_across_segments_and_restart_after_long_gap() -> None:
@@ -166,10 +171,12 @@ def relaxation_after(rsa_ms: float) -> float:
     t, rr = simulate(180.0, rsa_ms=15.0, seed=4, t0_s=float(t[-1]))
     run(processor, t, rr)
     baseline = processor.end_baseline()
-    assert baseline is not None and baseline.n_windows >= 5
+    assert baseline is not None
+    assert baseline.n_windows >= 5
     t, rr = simulate(120.0, rsa_ms=rsa_ms, seed=5, t0_s=float(t[-1]))
     snap = run(processor, t, rr)[-1]
-    assert snap.baseline == baseline and not snap.baseline_active
+    assert snap.baseline == baseline
+    assert not snap.baseline_active
     assert snap.relaxation_score.value is not None
     assert snap.relaxation_score.uncertainty is not None
     return snap.relaxation_score.value

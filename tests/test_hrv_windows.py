@@ -99,6 +99,8 @@ def test_invalid_windows_are_nan_with_reason() -> None:
     row = table.to_dict()
     assert row["rmssd_ms"][bad[0]] is None
     assert isinstance(row["reason"][bad[0]], str)
+    assert "ln_rmssd_ln_ms" in row
+    assert "lf_hf_ratio" in row
 
 
 def test_parameters_are_validated() -> None:

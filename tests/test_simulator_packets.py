@@ -23,6 +23,7 @@ from devices.simulator import (
     SimPacket,
     SimulatedStrap,
 )
+from devices.simulator.packetizer import Packetizer
 
 
 @cache
@@ -259,3 +260,13 @@ def test_beats_during_an_outage_are_lost() -> None:
         during = (truth.sent_t_s >= down) & (truth.sent_t_s < up)
         assert during.any()
         assert not truth.delivered[during].any()
+
+
+def test_packetizer_without_beats_sends_startup_then_heart_rate_only() -> None:
+    config = SimConfig(energy_expended=True)
+    empty_f, empty_i = np.empty(0), np.empty(0, dtype=np.int64)
+    events, det, carriers = Packetizer(config, 61.4, 0.5).feed(
+        empty_f, empty_i, empty_i, empty_f, 5.0, [], []
+    )
+    assert [p.data.hex() for p in packets(events)] == ["0e3d0000"] * 5
+    assert len(det) == len(carriers) == 0

@@ -152,7 +152,8 @@ async def test_notices_and_a_broken_pipeline_become_notifications() -> None:
         messages = [n.message for n in app._notifications]
         assert "mpv crashed (exit status 1)" in messages
         assert "The live pipeline stopped: source gone" in messages
-        assert app.is_running and isinstance(app.screen, MonitorScreen)
+        assert app.is_running
+        assert isinstance(app.screen, MonitorScreen)
 
 
 def _key_for(description: str) -> str:
@@ -193,16 +194,18 @@ async def test_each_pipeline_key_does_what_the_help_says(size: tuple[int, int]) 
             await pilot.press(_key_for(description))
             await settle(pilot, fake)
             assert fake.calls[-1] == call, description
-        assert app.model.tingles_t_s and app.model.paused  # the fake answered with markers
+        assert app.model.tingles_t_s
+        assert app.model.paused
         assert app.model.recording  # the fake answered start_recording with RecordingChanged
         await pilot.press(_key_for("Record on/off"))
         await settle(pilot, fake)
-        assert fake.calls[-1] == "stop_recording" and not app.model.recording
+        assert fake.calls[-1] == "stop_recording"
+        assert not app.model.recording
 
 
 @pytest.mark.parametrize("size", SIZES)
 async def test_each_screen_key_opens_its_screen(size: tuple[int, int]) -> None:
-    app, fake = new_app()
+    app, _fake = new_app()
     async with app.run_test(size=size) as pilot:
         for description, screen in SCREEN_KEYS.items():
             await pilot.press(_key_for(description))
@@ -246,7 +249,9 @@ async def test_quit_while_recording_asks_first() -> None:
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")
         await pilot.pause()
-        assert app.is_running and app.model.recording and "stop_recording" not in fake.calls
+        assert app.is_running
+        assert app.model.recording
+        assert "stop_recording" not in fake.calls
         await pilot.press("q")
         await pilot.pause()
         await pilot.press("y")
@@ -260,7 +265,8 @@ async def test_quit_when_idle_does_not_ask() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("q")
         await pilot.pause()
-    assert app.return_code == 0 and app.return_value is None
+    assert app.return_code == 0
+    assert app.return_value is None
 
 
 async def test_a_session_opens_read_only_with_its_chart() -> None:
@@ -274,7 +280,8 @@ async def test_a_session_opens_read_only_with_its_chart() -> None:
         assert sessions.loaded == [1]
         assert isinstance(app.screen, SessionViewScreen)
         chart = app.screen.query_one("#session-rr", BrailleChart)
-        assert chart.data is not None and chart.data.marks == (300.0,)
+        assert chart.data is not None
+        assert chart.data.marks == (300.0,)
         assert "session 1 · complete" in str(app.screen.query_one("#session-info", Panel).render())
 
 

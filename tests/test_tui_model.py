@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -50,7 +53,8 @@ def test_recent_beats_break_the_line_at_continuity_gaps() -> None:
         model.apply(beat)
     t, rr = model.recent_beats(60.0)
     assert np.isnan(rr).sum() == 1
-    assert np.isnan(rr[3]) and t[3] == t[4]
+    assert np.isnan(rr[3])
+    assert t[3] == t[4]
     assert rr[~np.isnan(rr)].tolist() == [1000.0] * 3 + [800.0] * 2
     t_short, _ = model.recent_beats(1.0)
     assert t_short.tolist() == [10.8, 11.6]
@@ -60,19 +64,22 @@ def test_segments_open_close_and_count_down_on_the_source_clock() -> None:
     model = DashboardModel()
     model.apply(SegmentStarted(0.0, 0, "baseline", SegmentKind.BASELINE, 120.0))
     model.apply(Beat(30.0, 1000.0, 1024, 0, 0))
-    assert model.current_segment is not None and model.remaining_s() == 90.0
+    assert model.current_segment is not None
+    assert model.remaining_s() == 90.0
     model.apply(SegmentStarted(121.0, 1, "whispering", SegmentKind.TRIGGER, None, "w.mp4"))
     assert model.segments[0].end_s == 121.0
     assert model.remaining_s() is None  # "until the media ends"
     model.apply(SegmentEnded(200.0, 1, "whispering", complete=False))
-    assert model.current_segment is None and model.segments[1].end_s == 200.0
+    assert model.current_segment is None
+    assert model.segments[1].end_s == 200.0
 
 
 def test_markers_record_tingles_and_pause_state() -> None:
     model = DashboardModel()
     model.apply(MarkerRecorded(5.0, "tingle"))
     model.apply(MarkerRecorded(6.0, "paused"))
-    assert model.tingles_t_s == [5.0] and model.paused
+    assert model.tingles_t_s == [5.0]
+    assert model.paused
     model.apply(MarkerRecorded(7.0, "resumed"))
     assert not model.paused
 
@@ -87,9 +94,11 @@ def test_device_status_follows_a_disconnect_and_recovery() -> None:
     assert model.device.state is LinkState.DISCONNECTED
     model.apply(Reconnecting(10.0, 1, 1.0))
     model.apply(Reconnecting(11.0, 2, 2.0))
-    assert model.device.state is LinkState.RECONNECTING and model.device.attempt == 2
+    assert model.device.state is LinkState.RECONNECTING
+    assert model.device.attempt == 2
     model.apply(Connected(14.0, info))
-    assert model.device.state is LinkState.CONNECTED and model.device.attempt == 0
+    assert model.device.state is LinkState.CONNECTED
+    assert model.device.attempt == 0
     assert (model.device.battery_percent, model.device.rssi_dbm) == (77, -58)
 
 
@@ -103,7 +112,8 @@ def test_problems_are_counted_not_fatal() -> None:
 def test_recording_state_and_versions_say_what_changed() -> None:
     model = DashboardModel()
     model.apply(RecordingChanged(0.0, True, 3))
-    assert model.recording and model.session_id == 3
+    assert model.recording
+    assert model.session_id == 3
     before = (model.beats_version, model.trend_version, model.status_version)
     model.apply(Beat(1.0, 1000.0, 1024, 0, 0))
     after = (model.beats_version, model.trend_version, model.status_version)
@@ -122,5 +132,19 @@ def test_snapshots_build_a_trend_per_metric_with_gaps_as_nan() -> None:
     assert relaxation[-1] > 0
     assert model.switch_metric() is TrendMetric.LN_RMSSD
     _, ln = model.trend_series()
-    assert model.snapshot is not None and ln[-1] == model.snapshot.ln_rmssd.value
+    assert model.snapshot is not None
+    assert ln[-1] == model.snapshot.ln_rmssd.value
     assert [s.label for s in model.segments] == ["settling", "baseline", "whispering", "washout"]
+
+
+def test_the_model_and_its_text_load_without_textual() -> None:
+    modules = ["biofeedback.tui.model", "biofeedback.tui.format", "biofeedback.tui.chart"]
+    code = (
+        f"import importlib, sys; [importlib.import_module(m) for m in {modules!r}]; "
+        "print(','.join(m for m in ('textual', 'scipy', 'bleak') if m in sys.modules))"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=repo
+    )
+    assert out.stdout.strip() == ""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import doctest
+import importlib
 import math
 
 import numpy as np
@@ -44,7 +46,8 @@ def test_a_nan_breaks_the_line_instead_of_bridging_the_gap() -> None:
     broken = dot_canvas(xs, [0.0, 0.0, math.nan, 10.0], 2, 2, (0.0, 3.0), (0.0, 10.0))
     assert joined[:, 2].sum() == 8  # the jump is drawn as a vertical stroke
     assert broken[:, 2].sum() == 0
-    assert broken[0, 3] and broken[:, 3].sum() == 1
+    assert broken[0, 3]
+    assert broken[:, 3].sum() == 1
 
 
 def test_points_outside_the_x_range_are_dropped_and_y_is_clipped() -> None:
@@ -139,7 +142,8 @@ def _seeded_model(until_s: float = 300.0) -> DashboardModel:
 def test_panels_show_every_number_with_unit_and_window() -> None:
     model = _seeded_model()
     estimates = estimate_lines(model)
-    assert estimates[1].startswith("lnRMSSD ") and estimates[1].endswith(" ln(ms), 60 s")
+    assert estimates[1].startswith("lnRMSSD ")
+    assert estimates[1].endswith(" ln(ms), 60 s")
     assert " ±" in estimates[1]
     assert estimates[5].endswith("breaths/min, 120 s")
     assert segment_lines(model) == [
@@ -175,8 +179,9 @@ def test_high_rate_messages_coalesce_and_alerts_do_not() -> None:
     assert SnapshotUpdated(1.0).can_replace(SnapshotUpdated(0.5))
     assert not StatusChanged().can_replace(BeatReceived(beat))
     assert isinstance(message_for(beat), BeatReceived)
-    assert isinstance(message_for(SegmentStarted(0.0, 0, "b", SegmentKind.BASELINE, 60.0)),
-                      StatusChanged)
+    assert isinstance(
+        message_for(SegmentStarted(0.0, 0, "b", SegmentKind.BASELINE, 60.0)), StatusChanged
+    )
 
 
 @pytest.mark.parametrize(
@@ -189,5 +194,23 @@ def test_high_rate_messages_coalesce_and_alerts_do_not() -> None:
 )
 def test_alerts_name_what_happened(event: object, text: str) -> None:
     alert = alert_for(event)  # type: ignore[arg-type]
-    assert alert is not None and alert.text == text
+    assert alert is not None
+    assert alert.text == text
     assert alert_for(Reconnecting(6.0, 2, 4.0)) is None  # one toast per outage, not per try
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "biofeedback.tui.braille",
+        "biofeedback.tui.chart",
+        "biofeedback.tui.format",
+        "biofeedback.tui.metrics",
+        "biofeedback.tui.screens.help",
+        "biofeedback.tui.screens.devices",
+    ],
+)
+def test_docstring_examples_hold(module: str) -> None:
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0
+    assert result.failed == 0

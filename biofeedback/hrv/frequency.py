@@ -78,11 +78,17 @@ def beat_times_s(rr_ms: ArrayLike) -> FloatArray:
     return np.cumsum(np.asarray(rr_ms, dtype=np.float64)) / 1000.0
 
 
-def cubic_spline_at(t_s: FloatArray, values: FloatArray, at_s: FloatArray) -> FloatArray:
+def cubic_spline_at(
+    t_s: FloatArray,
+    values: FloatArray,
+    at_s: FloatArray,
+    interval: NDArray[np.intp] | None = None,
+) -> FloatArray:
     """Not-a-knot cubic spline through ``(t_s, values)`` evaluated at ``at_s`` (needs 4+ knots).
 
     The same tridiagonal slope system as ``scipy.interpolate.CubicSpline(bc_type="not-a-knot")``,
     without its input checks, which cost most of the time on the live 120-s window.
+    ``interval`` (the knot interval of each point) may be passed when the caller knows it.
     """
     n = t_s.size
     if n < 4:
@@ -104,7 +110,9 @@ def cubic_spline_at(t_s: FloatArray, values: FloatArray, at_s: FloatArray) -> Fl
     bands[2, -2] = d1
     rhs[-1] = (dx[-1] ** 2 * slope[-2] + (2.0 * d1 + dx[-1]) * dx[-2] * slope[-1]) / d1
     s = linalg.solve_banded((1, 1), bands, rhs, overwrite_ab=True, check_finite=False)
-    k = np.clip(np.searchsorted(t_s, at_s, side="right") - 1, 0, n - 2)
+    if interval is None:
+        interval = np.searchsorted(t_s, at_s, side="right") - 1
+    k = np.clip(interval, 0, n - 2)
     h = at_s - t_s[k]
     width = dx[k]
     curve = (s[k] + s[k + 1] - 2.0 * slope[k]) / width
@@ -118,8 +126,13 @@ def resample_cubic(
     t_s: FloatArray, rr_ms: FloatArray, fs_hz: float
 ) -> tuple[FloatArray, FloatArray]:
     """Evenly resample NN values at ``fs_hz`` with a not-a-knot cubic spline over beat times."""
-    grid_s = t_s[0] + np.arange(int(np.floor((t_s[-1] - t_s[0]) * fs_hz)) + 1) / fs_hz
-    return grid_s, cubic_spline_at(t_s, rr_ms, grid_s)
+    n_grid = int(np.floor((t_s[-1] - t_s[0]) * fs_hz)) + 1
+    grid_s = t_s[0] + np.arange(n_grid) / fs_hz
+    # On an even grid each knot's first grid index is arithmetic: no binary search needed
+    # (a tie at a knot may land in either neighbouring interval; the spline is continuous).
+    first = np.minimum(np.ceil((t_s - t_s[0]) * fs_hz).astype(np.intp), n_grid)
+    interval = np.repeat(np.arange(t_s.size, dtype=np.intp), np.diff(first, append=n_grid))
+    return grid_s, cubic_spline_at(t_s, rr_ms, grid_s, interval)
 
 
 @lru_cache(maxsize=8)
@@ -216,18 +229,22 @@ def lomb_spectrum(
     return Spectrum(freq, np.average(np.vstack(spectra), axis=0, weights=weights))
 
 
+def _band_slice(freq_hz: FloatArray, band_hz: tuple[float, float]) -> slice:
+    lo, hi = np.searchsorted(freq_hz, band_hz, side="left")
+    return slice(int(lo), int(hi))
+
+
 def band_power_ms2(spectrum: Spectrum, band_hz: tuple[float, float]) -> float:
     """Power (ms²) in the half-open band ``[low, high)``: ``Σ PSD·Δf``."""
-    mask = (spectrum.freq_hz >= band_hz[0]) & (spectrum.freq_hz < band_hz[1])
-    return float(spectrum.psd_ms2_hz[mask].sum() * spectrum.df_hz)
+    return float(spectrum.psd_ms2_hz[_band_slice(spectrum.freq_hz, band_hz)].sum() * spectrum.df_hz)
 
 
 def peak_frequency_hz(spectrum: Spectrum, band_hz: tuple[float, float]) -> float:
     """Frequency (Hz) of the largest PSD bin in ``[low, high)``; NaN if the band is empty."""
-    mask = (spectrum.freq_hz >= band_hz[0]) & (spectrum.freq_hz < band_hz[1])
-    if not mask.any():
+    band = _band_slice(spectrum.freq_hz, band_hz)
+    if band.stop <= band.start:
         return float("nan")
-    return float(spectrum.freq_hz[mask][np.argmax(spectrum.psd_ms2_hz[mask])])
+    return float(spectrum.freq_hz[band][np.argmax(spectrum.psd_ms2_hz[band])])
 
 
 def result_from_spectrum(

@@ -34,6 +34,7 @@ from biofeedback.hrv.settings import HrvSettings
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 _CHUNK_WINDOWS = 512
+_EXPORT_KEYS = {"ln_rmssd": "ln_rmssd_ln_ms", "lf_hf": "lf_hf_ratio"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +69,19 @@ class WindowTable:
         return int(self.t_end_s.size)
 
     def to_dict(self) -> dict[str, list[object]]:
-        """Column name → list (NaN → ``None``), for CSV or JSON lines."""
+        """Column name → list (NaN → ``None``), for CSV or JSON lines.
+
+        Keys are the field names, except ``ln_rmssd_ln_ms`` and ``lf_hf_ratio`` (the names of the
+        whole-record export).
+        """
         out: dict[str, list[object]] = {}
         for f in fields(self):
             if f.name == "settings":
                 continue
             column = getattr(self, f.name)
             values = column if isinstance(column, list) else column.tolist()
-            out[f.name] = [None if isinstance(v, float) and v != v else v for v in values]
+            key = _EXPORT_KEYS.get(f.name, f.name)
+            out[key] = [None if isinstance(v, float) and v != v else v for v in values]
         return out
 
 

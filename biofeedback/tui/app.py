@@ -3,7 +3,8 @@
 One exclusive worker consumes ``pipeline.events()``: it folds each event into the pure
 :class:`DashboardModel` and posts a small message. Redraws are throttled to at most
 :data:`MAX_REDRAWS_PER_S` and happen only when the model changed: the first change after a
-quiet spell is drawn at once (low latency), a burst is drawn at most every 250 ms.
+quiet spell is drawn as soon as the messages already queued are handled (low latency), a
+burst at most every 250 ms.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import ClassVar, Final
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.timer import Timer
 
 from biofeedback.live.messages import Notice, PipelineEvent, SessionFinished, SnapshotComputed
 from biofeedback.tui.messages import AlertRaised, BeatReceived, SnapshotUpdated, StatusChanged
@@ -81,7 +81,7 @@ class BiofeedbackApp(App[StrapFound | None]):
         self.model = DashboardModel()
         self.monitor = MonitorScreen(pipeline, self.model)
         self._last_draw_s = -1.0
-        self._pending_draw: Timer | None = None
+        self._redraw_pending = False
 
     def on_mount(self) -> None:
         self.push_screen(self.monitor)
@@ -123,21 +123,23 @@ class BiofeedbackApp(App[StrapFound | None]):
 
     @property
     def redraw_pending(self) -> bool:
-        """Whether a throttled redraw is scheduled (tests wait for it instead of sleeping)."""
-        return self._pending_draw is not None
+        """Whether a redraw is scheduled (tests wait for it instead of sleeping)."""
+        return self._redraw_pending
 
     def request_redraw(self) -> None:
-        """Redraw now if the last redraw is old enough, else once when it is (never twice)."""
-        if self._pending_draw is not None:
+        """Schedule one redraw: after the queued messages if the last one is old enough, else
+        when it is. A notification's burst (measurement, beats, snapshot) is drawn once."""
+        if self._redraw_pending:
             return
+        self._redraw_pending = True
         wait_s = self._last_draw_s + 1.0 / MAX_REDRAWS_PER_S - time.monotonic()
         if wait_s <= 0:
-            self._redraw()
+            self.call_later(self._redraw)
         else:
-            self._pending_draw = self.set_timer(wait_s, self._redraw)
+            self.set_timer(wait_s, self._redraw)
 
     def _redraw(self) -> None:
-        self._pending_draw = None
+        self._redraw_pending = False
         self._last_draw_s = time.monotonic()
         self.monitor.redraw()
 

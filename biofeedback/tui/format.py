@@ -75,9 +75,7 @@ def heart_rate_caption(model: DashboardModel) -> str:
     """
     if not model.beat_rr_ms:
         return "bpm, from the strap\nno beats yet"
-    return (
-        f"bpm, from the strap\nRR {model.beat_rr_ms[-1]:.0f} ms · {model.beats_total} beats"
-    )
+    return f"bpm, from the strap\nRR {model.beat_rr_ms[-1]:.0f} ms · {model.beats_total} beats"
 
 
 def segment_lines(model: DashboardModel) -> list[str]:

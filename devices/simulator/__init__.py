@@ -11,12 +11,12 @@ bytes do not depend on how fast or how far the caller reads):
    carries an Ornstein-Uhlenbeck VLF term, a slow drift, and for the ``tingles`` profile short
    accelerations at Poisson tingle moments (transient sympathetic arousal; Valtakari et al.
    2019, doi:10.1371/journal.pone.0226692; FACTS.md §1.6-1.7).
-2. **Beats** by integral pulse frequency modulation (Bayly 1968,
-   IEEE Trans Biomed Eng 15:257; Mateo & Laguna 2000, IEEE Trans Biomed Eng 47(8):985-996): the rate is the
-   mean heart rate modulated by respiratory sinus arrhythmia at the breathing rate, ~0.1 Hz
-   Mayer waves (Julien 2006, doi:10.1016/j.cardiores.2005.11.008) and white beat-to-beat noise.
-   The RSA amplitude is solved so that the expected RMSSD equals exp(vagal tone), so RSA grows
-   with vagal tone and with slower breathing (Hirsch & Bishop 1981,
+2. **Beats** by integral pulse frequency modulation (Bayly 1968, IEEE Trans Biomed Eng 15:257;
+   Mateo & Laguna 2000, IEEE Trans Biomed Eng 47(8):985-996): the rate is the mean heart rate
+   modulated by respiratory sinus arrhythmia at the breathing rate, ~0.1 Hz Mayer waves
+   (Julien 2006, doi:10.1016/j.cardiores.2005.11.008) and white beat-to-beat noise. The RSA
+   amplitude is solved so that the expected RMSSD equals exp(vagal tone), so RSA grows with
+   vagal tone and with slower breathing (Hirsch & Bishop 1981,
    doi:10.1152/ajpheart.1981.241.4.H620). At rest a 5-minute window has RMSSD 30-60 ms and SDNN
    35-55 ms, with the spectral peak at the breathing rate (Task Force 1996,
    doi:10.1161/01.CIR.93.5.1043, for the bands).

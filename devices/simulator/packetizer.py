@@ -106,8 +106,9 @@ class Packetizer:
     def _bodies(self, ends: I64) -> tuple[bytes, int]:
         """Heart-rate (and energy) fields of each notification, concatenated, and their width."""
         cfg = self._config
-        hr = np.rint(self._hr[np.maximum(ends - 1, 0)]).astype(np.int64)
-        hr = np.where(ends > 0, hr, self._hr_bpm)
+        hr = np.full(len(ends), self._hr_bpm, dtype=np.int64)
+        known = ends > 0
+        hr[known] = np.rint(self._hr[ends[known] - 1])
         if len(hr):
             self._hr_bpm = int(hr[-1])
         columns = (
@@ -116,7 +117,8 @@ class Packetizer:
             else [hr.astype(np.uint8).reshape(-1, 1)]
         )
         if cfg.energy_expended:
-            beats = np.where(ends > 0, self._index[np.maximum(ends - 1, 0)] + 1, self._beats)
+            beats = np.full(len(ends), self._beats, dtype=np.int64)
+            beats[known] = self._index[ends[known] - 1] + 1
             if len(beats):
                 self._beats = int(beats[-1])
             energy = np.minimum(0xFFFF, (KJ_PER_BEAT * beats).astype(np.int64))

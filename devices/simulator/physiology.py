@@ -4,12 +4,12 @@ The instantaneous beat rate (beats/s) on a fixed 8 Hz grid is
 
     f(t) = HR(t)/60 · (1 + [A_rsa(t)·sin φ_b(t) + A_m·sin(2π f_m t + φ_m)] / T(t) + noise)
 
-and a beat fires each time ∫f dt crosses an integer (IPFM; Bayly 1968,
-IEEE Trans Biomed Eng 15:257; Mateo & Laguna 2000, IEEE Trans Biomed Eng 47(8):985-996). ``HR`` follows the
-session baseline, the trigger responses (first-order onset), an Ornstein-Uhlenbeck VLF term, a
-slow drift, and tingle bursts. ``A_rsa`` is solved so that the expected RMSSD equals
-exp(vagal tone): RSA grows with vagal tone and with slower breathing, as it does in people
-(Hirsch & Bishop 1981, doi:10.1152/ajpheart.1981.241.4.H620).
+and a beat fires each time ∫f dt crosses an integer (IPFM; Bayly 1968, IEEE Trans Biomed Eng
+15:257; Mateo & Laguna 2000, IEEE Trans Biomed Eng 47(8):985-996). ``HR`` follows the session
+baseline, the trigger responses (first-order onset), an Ornstein-Uhlenbeck VLF term, a slow
+drift, and tingle bursts. ``A_rsa`` is solved so that the expected RMSSD equals exp(vagal tone):
+RSA grows with vagal tone and with slower breathing, as it does in people (Hirsch & Bishop 1981,
+doi:10.1152/ajpheart.1981.241.4.H620).
 Everything is generated in fixed chunks from seeded streams, so the beats do not depend on how
 the caller consumes them.
 """

@@ -40,7 +40,8 @@ _TREND_SCALE = {
 class MonitorScreen(Screen[None]):
     """Everything live on one screen; redrawn by :meth:`redraw` when the model changed."""
 
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (32, "-tall")]
+    # Textual declares this ``ClassVar[...] | None``, which mypy will not let a ClassVar override.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
     """Below 32 rows the panels lose their borders (see ``app.tcss``)."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "toggle_recording", "Record on/off"),

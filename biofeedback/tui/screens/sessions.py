@@ -90,7 +90,9 @@ class SessionsScreen(Screen[None]):
         self.app.push_screen(SessionViewScreen(bundle))
 
 
-def _segments(records: Sequence[dict[str, Any]]) -> list[tuple[float, float | None, str, Any]]:
+def _segments(
+    records: Sequence[dict[str, Any]],
+) -> list[tuple[float, float | None, str, SegmentKind]]:
     kinds = {k.value: k for k in SegmentKind}
     return [
         (
