@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from biofeedback.playback.player import Player
     from biofeedback.sessions.protocol import ProtocolPlan
     from devices.simulator import Segment
+    from devices.source import HeartRateSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ def build_session(opts: SessionOptions) -> LivePipeline:
     speed = None if (opts.fast and src.simulate) else (src.speed if src.simulate else 1.0)
     clock = SessionClock(speed=speed, origin_s=0.0 if src.simulate else None)
     truth = None
+    source: HeartRateSource
     if src.simulate == "sim":
         from devices.simulator import SimulatedSource, SimulatedStrap
 

@@ -70,8 +70,8 @@ def recording_to_bundle(rec: Recording, opts: SourceOptions) -> SessionBundle:
             beats[name].append(value)
     packets: dict[str, list[Any]] = {c: [] for c in PACKET_COLUMNS}
     for p in rec.packets:
-        for name, value in zip(PACKET_COLUMNS, (p.t_s, p.wall_s, p.raw.hex()), strict=True):
-            packets[name].append(value)
+        for name, cell in zip(PACKET_COLUMNS, (p.t_s, p.wall_s, p.raw.hex()), strict=True):
+            packets[name].append(cell)
     return SessionBundle(
         session={
             "source": "simulated",

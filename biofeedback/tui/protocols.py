@@ -6,7 +6,7 @@ the BLE scanner satisfy them without importing this module, and tests pass small
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class SessionSummaryLike(Protocol):
 class SessionsSource(Protocol):
     """Read-only access to recorded sessions (``SessionStore`` satisfies it)."""
 
-    def list_sessions(self) -> list[SessionSummaryLike]: ...
+    def list_sessions(self) -> Sequence[SessionSummaryLike]: ...
     def load_bundle(self, session_id: int) -> SessionBundle: ...
 
 
