@@ -62,6 +62,7 @@ class ProtocolRunner:
     finished: bool = False
     _media_events: list[PlayerEvent] = field(default_factory=list)
     _media_started: bool = False
+    _announced: bool = False
 
     @property
     def current(self) -> PlannedSegment | None:
@@ -86,28 +87,29 @@ class ProtocolRunner:
         self.start_s = t_s
         self._media_events = []
         self._media_started = False
+        self._announced = False
+        if self._media_mode():
+            # A media block starts when its media starts playing, not when it is asked to load.
+            return [PlayerCommand("load", self.plan[self.index].media)]
+        return self._announce(t_s)
+
+    def _announce(self, t_s: float) -> list[Output]:
         seg = self.plan[self.index]
-        out: list[Output] = [
+        self._announced = True
+        self.start_s = t_s
+        return [
             SegmentStarted(
-                t_s,
-                self.index,
-                seg.label,
-                self._kind(seg),
-                seg.duration_s,
-                seg.media,
-                seg.category,
+                t_s, self.index, seg.label, self._kind(seg), seg.duration_s, seg.media, seg.category
             )
         ]
-        if self._media_mode():
-            out.append(PlayerCommand("load", seg.media))
-        return out
 
     def _leave(self, t_s: float, *, complete: bool) -> list[Output]:
         seg = self.current
         if seg is None:
             return []
         played = played_duration_s(self._media_events, until_s=t_s) if self._media_mode() else None
-        out: list[Output] = [SegmentEnded(t_s, self.index, seg.label, complete, played)]
+        out: list[Output] = [] if self._announced else self._announce(t_s)
+        out.append(SegmentEnded(t_s, self.index, seg.label, complete, played))
         if self._media_mode() and self._media_started:
             out.insert(0, PlayerCommand("stop"))
         return out
@@ -149,6 +151,8 @@ class ProtocolRunner:
         label = seg.label if seg is not None else ""
         if isinstance(event, Started):
             self._media_started = True
+            if not self._announced:
+                out += self._announce(event.t_s)
             out.append(MarkerRecorded(event.t_s, "playback", "started", event.media))
         elif isinstance(event, Paused):
             out.append(MarkerRecorded(event.t_s, "playback", "paused", event.position_s))
