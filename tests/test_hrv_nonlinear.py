@@ -219,8 +219,8 @@ def test_dfa_flat_window_difference(reference_dir):
 
 
 def test_tolerance_ddof_is_immaterial_on_integer_rr(reference_dir):
-    """Kubios and Richman & Moorman take r from the population SD (ddof=0), NeuroKit2 from the
-    sample SD (ddof=1). On integer-ms RR both r fall between the same integers, so every count,
+    """NeuroKit2 takes r from the sample SD (ddof=1, our default); other tools use the
+    population SD (ddof=0). On integer-ms RR both r fall between the same integers, so every count,
     and NeuroKit2's value with tolerance=0.2 * np.std(x) (ddof=0), is the same."""
     x = load_rr(reference_dir, "pyhrv/SampleNNISeriesShort.npy")
     r0, r1 = tolerance_ms(x, ddof=0), tolerance_ms(x, ddof=1)
@@ -352,3 +352,14 @@ def test_nonlinear_metrics_on_a_whole_day(reference_dir):
     # nk.fractal_dfa(x, scale=np.arange(16, 65), overlap=False)[0]
     assert res.dfa_alpha2 == pytest.approx(1.0889757758836944, abs=1e-6)
     assert 1.0 < res.dfa_alpha1 < 1.2  # NeuroKit2 1.1122: it drops flat windows, see above
+
+
+@pytest.mark.parametrize("budget", [None, 0])
+def test_small_batches_give_the_same_counts(monkeypatch, budget):
+    """Index arrays are built in row batches to bound memory; batch edges must not matter."""
+    monkeypatch.setattr(entropy, "_CHUNK_CELLS", 300)
+    if budget is not None:
+        monkeypatch.setattr(entropy, "FENWICK_CELL_BUDGET", budget)
+    x = random_series("int_ties", 700, np.random.default_rng(8))
+    for length in (2, 3):
+        assert np.array_equal(template_match_counts(x, length, 2.0), brute_counts(x, length, 2.0))

@@ -122,6 +122,7 @@ def _counts_fenwick(templates: IntArray, lo: IntArray, hi: IntArray, size: int) 
     update_path, query_path = _fenwick_paths(size)
     side = size + 2
     tree = np.zeros(side ** (length - 1), dtype=np.int32)
+    batch = max(1, _CHUNK_CELLS // update_path.shape[1] ** (length - 1))
     corners = [
         (
             [
@@ -140,15 +141,19 @@ def _counts_fenwick(templates: IntArray, lo: IntArray, hi: IntArray, size: int) 
         # gets +1 and -1 in the same add and never counts.
         moved = np.concatenate([rest[in_hi:new_hi], rest[in_lo:new_lo]])
         delta = np.repeat(np.array([1, -1], dtype=np.int32), [new_hi - in_hi, new_lo - in_lo])
-        if moved.shape[0]:
-            flat = _cells([update_path[moved[:, k] + 1] for k in range(length - 1)], side)
-            np.add.at(tree, flat, delta[:, None])
+        # sub-batches keep the (rows × depth^(L-1)) index arrays to a few tens of MB
+        for b0 in range(0, moved.shape[0], batch):
+            rows = moved[b0 : b0 + batch]
+            flat = _cells([update_path[rows[:, k] + 1] for k in range(length - 1)], side)
+            np.add.at(tree, flat, delta[b0 : b0 + batch, None])
         in_lo, in_hi = new_lo, new_hi
         q0, q1 = int(start[value]), int(start[value + 1])
         total = np.zeros(q1 - q0, dtype=np.int64)
-        for bounds, sign in corners:
-            flat = _cells([query_path[b[q0:q1]] for b in bounds], side)
-            total += sign * tree[flat].sum(axis=1, dtype=np.int64)
+        for b0 in range(q0, q1, batch):
+            b1 = min(b0 + batch, q1)
+            for bounds, sign in corners:
+                flat = _cells([query_path[b[b0:b1]] for b in bounds], side)
+                total[b0 - q0 : b1 - q0] += sign * tree[flat].sum(axis=1, dtype=np.int64)
         counts[order[q0:q1]] = total
     return counts
 

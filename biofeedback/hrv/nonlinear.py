@@ -22,8 +22,8 @@ from biofeedback.hrv.entropy import sample_and_approximate_entropy, tolerance_ms
 class NonlinearSettings:
     """How the nonlinear indices are computed.
 
-    ``r = r_factor × SD(RR)``, SD with ``r_ddof`` (1: sample SD, as NeuroKit2; Kubios and
-    Richman & Moorman's code use the population SD, ``r_ddof=0``). DFA scales are inclusive
+    ``r = r_factor × SD(RR)``, SD with ``r_ddof`` (1: sample SD, as NeuroKit2's
+    ``tolerance="sd"``; 0: population SD, as some other tools). DFA scales are inclusive
     ranges in beats; ``dfa_overlap=True`` uses NeuroKit2's half-overlapping windows.
     """
 
