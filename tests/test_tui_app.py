@@ -128,11 +128,19 @@ async def test_a_lost_strap_shows_reconnecting_then_recovers(size: tuple[int, in
     async with app.run_test(size=size) as pilot:
         await settle(pilot, fake)
         assert "● connected" in panel_text(app, "#device")
-        fake.push(Disconnected(5.0, DisconnectReason.LINK_LOST), Reconnecting(5.0, 1, 1.0))
+        # What the live pipeline emits when a strap drops out (biofeedback/live/pipeline.py).
+        fake.push(
+            Disconnected(5.0, DisconnectReason.LINK_LOST),
+            Notice(5.0, "strap lost (link lost); reconnecting"),
+            Reconnecting(5.0, 1, 1.0),
+        )
+        await settle(pilot, fake)
+        assert "reconnecting (attempt 1)" in panel_text(app, "#device")
         fake.push(Reconnecting(6.0, 2, 2.0))
         await settle(pilot, fake)
         assert "reconnecting (attempt 2)" in panel_text(app, "#device")
-        assert any("Strap lost: link lost" in n.message for n in app._notifications)
+        toasts = [n.message for n in app._notifications]
+        assert toasts == ["strap lost (link lost); reconnecting"]
         fake.push(Connected(9.0, info))
         await settle(pilot, fake)
         assert "● connected" in panel_text(app, "#device")

@@ -16,8 +16,8 @@ from biofeedback.live.messages import (
     SegmentKind,
     SegmentStarted,
 )
-from biofeedback.tui.metrics import TrendMetric
 from biofeedback.tui.model import BEAT_HISTORY_S, DashboardModel, LinkState
+from biofeedback.tui.trend_metric import TrendMetric
 from devices.events import (
     BatteryRead,
     Beat,
@@ -76,12 +76,25 @@ def test_segments_open_close_and_count_down_on_the_source_clock() -> None:
 
 def test_markers_record_tingles_and_pause_state() -> None:
     model = DashboardModel()
-    model.apply(MarkerRecorded(5.0, "tingle"))
-    model.apply(MarkerRecorded(6.0, "paused"))
+    model.apply(MarkerRecorded(5.0, "tingle", "key"))
+    model.apply(MarkerRecorded(6.0, "playback", "paused", 12.5))
     assert model.tingles_t_s == [5.0]
     assert model.paused
-    model.apply(MarkerRecorded(7.0, "resumed"))
+    model.apply(MarkerRecorded(7.0, "playback", "resumed", 12.5))
     assert not model.paused
+
+
+def test_manual_trigger_marks_shade_a_trigger_only_without_a_protocol() -> None:
+    model = DashboardModel()
+    model.apply(MarkerRecorded(10.0, "manual", "trigger-start"))
+    model.apply(MarkerRecorded(70.0, "manual", "trigger-stop"))
+    [manual] = model.segments
+    assert (manual.kind, manual.start_s, manual.end_s) == (SegmentKind.TRIGGER, 10.0, 70.0)
+    model.apply(SegmentStarted(80.0, 0, "baseline", SegmentKind.BASELINE, 120.0))
+    model.apply(MarkerRecorded(90.0, "manual", "trigger-start"))
+    model.apply(MarkerRecorded(95.0, "manual", "trigger-stop"))
+    assert [s.label for s in model.segments] == ["trigger", "baseline"]
+    assert model.segments[1].end_s is None  # a protocol segment is not ended by a manual mark
 
 
 def test_device_status_follows_a_disconnect_and_recovery() -> None:

@@ -71,17 +71,19 @@ class FakePipeline:
 
     async def toggle_pause(self) -> None:
         self.calls.append("toggle_pause")
-        self.push(MarkerRecorded(self.t_s, "paused"))
+        self.push(MarkerRecorded(self.t_s, "playback", "paused"))
 
     async def mark_trigger_start(self) -> None:
         self.calls.append("mark_trigger_start")
+        self.push(MarkerRecorded(self.t_s, "manual", "trigger-start"))
 
     async def mark_trigger_stop(self) -> None:
         self.calls.append("mark_trigger_stop")
+        self.push(MarkerRecorded(self.t_s + 1.0, "manual", "trigger-stop"))
 
     async def mark_tingle(self) -> None:
         self.calls.append("mark_tingle")
-        self.push(MarkerRecorded(self.t_s, "tingle"))
+        self.push(MarkerRecorded(self.t_s, "tingle", "key"))
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ def seeded_session(until_s: float = 600.0, seed: int = 7) -> list[PipelineEvent]
             if snapshot is not None:
                 events.append(SnapshotComputed(snapshot))
             if block.kind is SegmentKind.TRIGGER and index % 97 == 0:
-                events.append(MarkerRecorded(t_s, "tingle"))
+                events.append(MarkerRecorded(t_s, "tingle", "key"))
         if t_s >= end_s:
             events.append(SegmentEnded(end_s, number, block.label, True, block.duration_s))
             if block.kind is SegmentKind.BASELINE:

@@ -3,28 +3,35 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from biofeedback.cli.cmd_record import session_options
-from biofeedback.live.session_builder import build_session
+from biofeedback.live.session_builder import SessionOptions, build_session
 
 
 def run(args: argparse.Namespace) -> int:
+    from biofeedback.live.summary import summary_lines
     from biofeedback.sessions.store import SessionStore
     from biofeedback.tui.app import make_app
 
     opts = session_options(args)
-    pipeline = build_session(opts)
     sessions = SessionStore(opts.db)
-    scan = None
-    if opts.source.simulate is None:
-        from biofeedback.live.scanning import scan_straps
+    while True:
+        pipeline = build_session(opts)
+        scan = None
+        if opts.source.simulate is None:
+            from biofeedback.live.scanning import scan_straps
 
-        scan = scan_straps
-    app = make_app(pipeline, sessions=sessions, scan=scan, title="biofeedback")
-    app.run()
-    summary = getattr(pipeline, "last_summary", None)
-    if summary:
-        from biofeedback.live.summary import summary_lines
+            scan = scan_straps
+        chosen = make_app(pipeline, sessions=sessions, scan=scan, title="biofeedback").run()
+        summary = getattr(pipeline, "last_summary", None)
+        if summary:
+            print("\n".join(summary_lines(summary)))
+        if chosen is None:
+            return 0
+        # The device picker chose a strap: reopen the dashboard on it.
+        opts = _on_device(opts, chosen[1])
 
-        print("\n".join(summary_lines(summary)))
-    return 0
+
+def _on_device(opts: SessionOptions, address: str) -> SessionOptions:
+    return replace(opts, source=replace(opts.source, device=address, simulate=None))

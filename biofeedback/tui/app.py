@@ -26,7 +26,7 @@ from biofeedback.tui.screens.devices import DevicePickerScreen
 from biofeedback.tui.screens.help import HelpScreen, help_rows
 from biofeedback.tui.screens.monitor import MonitorScreen
 from biofeedback.tui.screens.sessions import SessionsScreen
-from devices.events import Beat, Disconnected, Reconnecting
+from devices.events import Beat
 
 MAX_REDRAWS_PER_S: Final = 4
 _YIELD_EVERY: Final = 64
@@ -43,14 +43,13 @@ def message_for(event: PipelineEvent) -> BeatReceived | SnapshotUpdated | Status
 
 
 def alert_for(event: PipelineEvent) -> AlertRaised | None:
-    """A notification for events a person must hear about at once, else ``None``."""
+    """A notification for events a person must hear about at once, else ``None``.
+
+    A lost strap is announced by the pipeline's own :class:`Notice` (one per outage, with what
+    it does about it); the device panel shows the disconnect and each reconnect attempt.
+    """
     if isinstance(event, Notice):
         return AlertRaised(event.message, event.severity)
-    if isinstance(event, Disconnected):
-        detail = f" ({event.detail})" if event.detail else ""
-        return AlertRaised(f"Strap lost: {event.reason.value}{detail}", "warning")
-    if isinstance(event, Reconnecting) and event.attempt == 1:
-        return AlertRaised(f"Reconnecting to the strap (next try in {event.delay_s:.0f} s)")
     if isinstance(event, SessionFinished):
         return AlertRaised(f"Session {event.session_id} finished", "information")
     return None

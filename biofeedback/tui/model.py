@@ -27,7 +27,7 @@ from biofeedback.live.messages import (
     SessionFinished,
     SnapshotComputed,
 )
-from biofeedback.tui.metrics import TrendMetric
+from biofeedback.tui.trend_metric import TrendMetric
 from devices.events import (
     BatteryRead,
     Beat,
@@ -45,6 +45,10 @@ if TYPE_CHECKING:
 
 BEAT_HISTORY_S = 600.0
 """Beats older than this (source clock) are dropped; the tachogram shows the last 2-5 min."""
+
+
+MANUAL_INDEX = -1
+"""Segment index of a trigger marked by hand (``mark_trigger_start``/``mark_trigger_stop``)."""
 
 
 class LinkState(enum.Enum):
@@ -158,10 +162,24 @@ class DashboardModel:
                     break
         elif event.kind == "tingle":
             self.tingles_t_s.append(event.t_s)
-        elif event.kind in ("paused", "resumed"):
-            self.paused = event.kind == "paused"
+        elif event.kind == "playback":
+            self.paused = event.label == "paused"
+        elif event.kind == "manual":
+            self._apply_manual(event)
         self.trend_version += 1
         self.status_version += 1
+
+    def _apply_manual(self, event: MarkerRecorded) -> None:
+        # Manual mode has no protocol: the user's start/stop marks shade the trend instead.
+        running = self.current_segment
+        if event.label == "trigger-start" and running is None:
+            self.segments.append(
+                SegmentRecord(MANUAL_INDEX, "trigger", SegmentKind.TRIGGER, event.t_s, None)
+            )
+        elif (
+            event.label == "trigger-stop" and running is not None and running.index == MANUAL_INDEX
+        ):
+            running.end_s = event.t_s
 
     def _close_open_segment(self, t_s: float) -> None:
         if self.segments and self.segments[-1].end_s is None:

@@ -21,9 +21,9 @@ from biofeedback.tui.format import (
     quality_lines,
     segment_lines,
 )
-from biofeedback.tui.metrics import TrendMetric
 from biofeedback.tui.model import DashboardModel
 from biofeedback.tui.protocols import PipelineLike
+from biofeedback.tui.trend_metric import TrendMetric
 from biofeedback.tui.widgets import BrailleChart, Panel
 
 TACHOGRAM_WINDOW_S = 180.0
