@@ -10,6 +10,7 @@ from pathlib import Path
 from biofeedback.live.headless_session import run_headless
 from biofeedback.live.session_builder import SessionOptions, build_session
 from biofeedback.live.sources import SourceOptions
+from biofeedback.live.summary import summary_lines
 
 
 def session_options(args: argparse.Namespace) -> SessionOptions:
@@ -26,7 +27,14 @@ def session_options(args: argparse.Namespace) -> SessionOptions:
 def run(args: argparse.Namespace) -> int:
     opts = session_options(args)
     pipeline = build_session(opts)
-    summary = asyncio.run(
-        run_headless(pipeline, sys.stdout, duration_s=opts.source.duration_s, as_json=args.json)
-    )
-    return 0 if summary.get("status") == "complete" or opts.source.duration_s else 1
+    try:
+        summary = asyncio.run(
+            run_headless(pipeline, sys.stdout, duration_s=opts.source.duration_s, as_json=args.json)
+        )
+    except KeyboardInterrupt:
+        # The pipeline closed the session on the way out; show what was recorded, then exit 130.
+        partial = getattr(pipeline, "last_summary", None)
+        if partial:
+            print("\n".join(summary_lines(partial)))
+        raise
+    return 0 if summary.get("status") == "complete" else 1

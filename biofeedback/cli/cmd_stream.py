@@ -7,18 +7,23 @@ import asyncio
 import json
 import sys
 
-from biofeedback.live.headless import run_stream
+from biofeedback.live.headless import StreamSummary, run_stream
 from biofeedback.live.sources import SourceOptions, open_source
 
 
 def run(args: argparse.Namespace) -> int:
     opts = SourceOptions.from_args(args)
     source = open_source(opts)
-    summary = asyncio.run(
-        run_stream(source, sys.stdout, duration_s=opts.duration_s, as_json=args.json)
-    )
-    if args.json:
-        print(json.dumps({"event": "Summary", **summary.to_json()}))
-    else:
-        print(summary.line())
+    summary = StreamSummary()
+    try:
+        asyncio.run(
+            run_stream(
+                source, sys.stdout, duration_s=opts.duration_s, as_json=args.json, summary=summary
+            )
+        )
+    finally:  # also after a Ctrl-C: what arrived is worth a line
+        if args.json:
+            print(json.dumps({"event": "Summary", **summary.to_json()}))
+        else:
+            print(summary.line())
     return 0

@@ -152,9 +152,13 @@ async def run_stream(
     duration_s: float | None = None,
     as_json: bool = False,
     timeline: BeatTimeline | None = None,
+    summary: StreamSummary | None = None,
 ) -> StreamSummary:
-    """Print the stream until the source ends or ``duration_s`` of source time has passed."""
-    summary = StreamSummary()
+    """Print the stream until the source ends or ``duration_s`` of source time has passed.
+
+    ``summary`` is filled as the stream goes, so a caller still has it after a Ctrl-C.
+    """
+    summary = summary if summary is not None else StreamSummary()
     start: float | None = None
     async with aclosing(with_beats(source, timeline)) as events:
         async for event in events:

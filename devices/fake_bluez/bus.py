@@ -92,6 +92,8 @@ def private_system_bus() -> Iterator[str]:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
+            # Its own session: a Ctrl-C in the terminal must reach us, not kill the bus under us.
+            start_new_session=True,
         )
         try:
             assert proc.stdout is not None

@@ -41,7 +41,8 @@ async def running(
                 await _forget_bleak_manager()
         finally:
             bus.disconnect()
-            await bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
+            with contextlib.suppress(EOFError, OSError):
+                await bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
 
 
 class _DropBusLostWarning(logging.Filter):
@@ -66,7 +67,8 @@ async def _forget_bleak_manager() -> None:
     bluez_manager.logger.addFilter(quiet)
     try:
         manager._bus.disconnect()
-        await manager._bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
+        with contextlib.suppress(EOFError, OSError):
+            await manager._bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
         if manager._bus_watcher_task is not None:
             await asyncio.wait({manager._bus_watcher_task})
     finally:
