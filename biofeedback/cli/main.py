@@ -41,6 +41,7 @@ def _add_source_options(p: argparse.ArgumentParser, *, device: bool = True) -> N
     )
     if device:
         g.add_argument("--device", metavar="ADDR|NAME", help="a real strap: address or name part")
+        g.add_argument("--replay", metavar="FILE", help="replay a recording (bundle, RR file...)")
     p.add_argument("--profile", default="responder", help="simulator profile name or TOML file")
     p.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
     p.add_argument("--speed", type=_positive_float, default=1.0, help="time acceleration (sim)")
@@ -126,6 +127,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="do not ask")
     _add_db(p)
     p.set_defaults(handler="biofeedback.cli.cmd_sessions:run_delete")
+
+    p = sub.add_parser("compare", help="which triggers change my physiology, across sessions")
+    p.add_argument("--metric", choices=["lnrmssd", "hr", "hf", "pns", "resp"], default="lnrmssd")
+    p.add_argument(
+        "--reference",
+        choices=["baseline", "washout"],
+        default="baseline",
+        help="what a block's response is measured against (both are reported)",
+    )
+    p.add_argument("--since", metavar="DATE", help="only sessions from this day on (YYYY-MM-DD)")
+    p.add_argument("--sessions", metavar="IDS", help="session ids, e.g. 3,5,8-10")
+    p.add_argument("--json", action="store_true")
+    _add_db(p)
+    p.set_defaults(handler="biofeedback.cli.cmd_compare:run")
+
+    p = sub.add_parser("report", help="a self-contained HTML report of a session or the comparison")
+    p.add_argument("id", type=int, nargs="?", help="session id (or use --compare)")
+    p.add_argument("--compare", action="store_true", help="the trigger comparison across sessions")
+    p.add_argument("-o", "--output", metavar="FILE.html", help="default: report-session-ID.html")
+    p.add_argument("--metric", choices=["lnrmssd", "hr", "hf", "pns", "resp"], default="lnrmssd")
+    p.add_argument("--since", metavar="DATE")
+    p.add_argument("--sessions", metavar="IDS")
+    _add_db(p)
+    p.set_defaults(handler="biofeedback.cli.cmd_report:run")
 
     p = sub.add_parser("record", help="run a whole protocol headless and store the session")
     _add_source_options(p)

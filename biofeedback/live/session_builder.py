@@ -56,7 +56,8 @@ def _player(opts: SessionOptions, clock: SessionClock) -> Player | None:
     if opts.player == "mpv":
         from biofeedback.playback.mpv import MpvPlayer
 
-        speed = opts.source.speed if opts.source.simulate else 1.0
+        accelerated = opts.source.simulate is not None or opts.source.replay is not None
+        speed = opts.source.speed if accelerated else 1.0
         extra = [f"--speed={speed}"] if speed != 1.0 else []
         return MpvPlayer(silent=opts.silent_player, clock=clock.now, extra_args=extra)
     if opts.player == "manual":
@@ -82,8 +83,9 @@ def build_session(opts: SessionOptions) -> LivePipeline:
         from biofeedback.sessions.store import SessionStore
 
         store = SessionStore(opts.db)
-    speed = None if (opts.fast and src.simulate) else (src.speed if src.simulate else 1.0)
-    clock = SessionClock(speed=speed, origin_s=0.0 if src.simulate else None)
+    accelerated = src.simulate is not None or src.replay is not None
+    speed = None if (opts.fast and accelerated) else (src.speed if accelerated else 1.0)
+    clock = SessionClock(speed=speed, origin_s=0.0 if accelerated else None)
     truth = None
     source: HeartRateSource
     if src.simulate == "sim":
@@ -104,14 +106,14 @@ def build_session(opts: SessionOptions) -> LivePipeline:
 
         device = {"name": source.device.name, "address": source.device.address, "kind": "simulated"}
     else:
-        source = open_source(src)
+        source = open_source(src, fast=opts.fast)
         device = {
             "name": source.device.name,
             "address": source.device.address,
             "kind": source.device.kind,
         }
     meta = SessionMeta(
-        source="simulated" if src.simulate else "ble",
+        source="simulated" if src.simulate else ("replay" if src.replay else "ble"),
         device=device,
         profile=src.profile if src.simulate else None,
         protocol=protocol_json,

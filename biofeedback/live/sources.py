@@ -15,10 +15,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class SourceOptions:
-    """What the user asked for: one of ``simulate``, ``device`` (and later ``replay``)."""
+    """What the user asked for: one of ``simulate``, ``device`` or ``replay``."""
 
     simulate: str | None = None
     device: str | None = None
+    replay: str | None = None
     profile: str = "responder"
     seed: int = 0
     speed: float = 1.0
@@ -32,6 +33,7 @@ class SourceOptions:
         return cls(
             simulate=getattr(args, "simulate", None),
             device=getattr(args, "device", None),
+            replay=getattr(args, "replay", None),
             profile=getattr(args, "profile", "responder"),
             seed=getattr(args, "seed", 0),
             speed=getattr(args, "speed", 1.0),
@@ -89,8 +91,15 @@ def simulator_config(opts: SourceOptions) -> SimConfig:
 
 def open_source(opts: SourceOptions, *, fast: bool = False) -> HeartRateSource:
     """The source the options name. ``fast`` runs a simulation without sleeping."""
-    if opts.device is not None and opts.simulate is not None:
-        raise InputError("choose one source: --device or --simulate")
+    chosen = [o for o in (opts.simulate, opts.device, opts.replay) if o is not None]
+    if len(chosen) > 1:
+        raise InputError("choose one source: --simulate, --device or --replay")
+    if opts.replay is not None:
+        from pathlib import Path
+
+        from biofeedback.live.replay import open_replay
+
+        return open_replay(Path(opts.replay), speed=None if fast else opts.speed)
     if opts.simulate == "ble":
         from biofeedback.live.simulated_ble import SimulatedBleSource
 
@@ -104,4 +113,4 @@ def open_source(opts: SourceOptions, *, fast: bool = False) -> HeartRateSource:
         from devices.ble import BleStrapSource
 
         return BleStrapSource(opts.device)
-    raise InputError("no source: give --simulate or --device ADDR|NAME")
+    raise InputError("no source: give --simulate, --device ADDR|NAME or --replay FILE")

@@ -1,0 +1,99 @@
+"""Read the sessions a comparison uses from the store: select by date or id, measure blocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+
+from biofeedback.analysis.blocks import SessionResponses, session_responses
+from biofeedback.analysis.config import CompareSettings
+from biofeedback.errors import InputError
+from biofeedback.hrv.settings import HrvSettings
+from biofeedback.sessions.bundle import SessionBundle
+from biofeedback.sessions.store import SessionStore
+
+
+def parse_ids(text: str) -> list[int]:
+    """Session ids from ``"3,5,8-10"``; raises :class:`InputError` naming the bad item.
+
+    >>> parse_ids("3, 5,8-10")
+    [3, 5, 8, 9, 10]
+    """
+    ids: list[int] = []
+    for raw in text.split(","):
+        item = raw.strip()
+        first, sep, last = item.partition("-")
+        try:
+            lo = int(first)
+            hi = int(last) if sep else lo
+        except ValueError:
+            raise InputError(f"--sessions: bad id {item!r} (expected e.g. 3,5,8-10)") from None
+        if lo < 1 or hi < lo:
+            raise InputError(f"--sessions: bad range {item!r}")
+        ids.extend(range(lo, hi + 1))
+    return ids
+
+
+def parse_since(text: str) -> float:
+    """Local midnight of ``YYYY-MM-DD`` as Unix time (s); raises :class:`InputError`."""
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--since: not a date {text!r} (expected YYYY-MM-DD)") from None
+    return dt.datetime(day.year, day.month, day.day).timestamp()
+
+
+def select_sessions(
+    store: SessionStore, *, since_wall_s: float | None = None, ids: Sequence[int] | None = None
+) -> list[int]:
+    """Ids of the sessions to compare, oldest first; unknown ids raise :class:`InputError`."""
+    summaries = store.list_sessions()
+    known = {s.id for s in summaries}
+    if ids is not None:
+        missing = sorted(set(ids) - known)
+        if missing:
+            raise InputError(f"--sessions: no session {', '.join(map(str, missing))} in the store")
+    chosen = [s for s in summaries if ids is None or s.id in set(ids)]
+    if since_wall_s is not None:
+        chosen = [s for s in chosen if (s.started_wall_s or 0.0) >= since_wall_s]
+    return [s.id for s in chosen]
+
+
+def bundle_responses(
+    bundle: SessionBundle,
+    *,
+    metrics: Collection[str],
+    settings: CompareSettings | None = None,
+    hrv: HrvSettings | None = None,
+) -> SessionResponses:
+    """Block responses of one stored or imported session."""
+    beats = bundle.beats
+    session_id = bundle.session.get("id")
+    started = bundle.session.get("started_wall_s")
+    return session_responses(
+        beats["t_s"],
+        beats["rr_ms"],
+        beats["segment"],
+        bundle.segments,
+        bundle.markers,
+        metrics=metrics,
+        settings=settings,
+        hrv=hrv,
+        session_id=session_id if isinstance(session_id, int) else None,
+        started_wall_s=float(started) if isinstance(started, int | float) else None,
+    )
+
+
+def load_responses(
+    store: SessionStore,
+    ids: Sequence[int],
+    *,
+    metrics: Collection[str],
+    settings: CompareSettings | None = None,
+    hrv: HrvSettings | None = None,
+) -> list[SessionResponses]:
+    """Block responses of each session in ``ids`` (one processing setting for all of them)."""
+    return [
+        bundle_responses(store.load_bundle(i), metrics=metrics, settings=settings, hrv=hrv)
+        for i in ids
+    ]

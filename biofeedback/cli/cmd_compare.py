@@ -1,0 +1,35 @@
+"""``biofeedback compare``: which triggers change my physiology, across recorded sessions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from biofeedback.analysis.compare import Reference, compare
+from biofeedback.analysis.load import load_responses, parse_ids, parse_since, select_sessions
+from biofeedback.analysis.metrics import SPECTRAL
+from biofeedback.analysis.view import compare_view, comparison_to_dict, format_table
+from biofeedback.sessions.store import SessionStore
+
+NOT_MEDICAL = "Not a medical device: for self-experiment and research, never for diagnosis."
+
+
+def run(args: argparse.Namespace) -> int:
+    ids = parse_ids(args.sessions) if getattr(args, "sessions", None) else None
+    since = parse_since(args.since) if getattr(args, "since", None) else None
+    key = getattr(args, "metric", "lnrmssd")
+    # Spectral metrics cost a spectrum per window; compute them only when asked for.
+    metrics = ("lnrmssd", "hr", "pns", *sorted(SPECTRAL)) if key in SPECTRAL else (key,)
+    db = getattr(args, "db", None)
+    with SessionStore(Path(db) if db else None) as store:
+        chosen = select_sessions(store, since_wall_s=since, ids=ids)
+        sessions = load_responses(store, chosen, metrics=metrics)
+    reference: Reference = "washout" if getattr(args, "reference", "") == "washout" else "baseline"
+    result = compare(sessions, key, reference=reference)
+    if getattr(args, "json", False):
+        print(json.dumps(comparison_to_dict(result)))
+        return 0
+    print(format_table(compare_view(result)))
+    print(NOT_MEDICAL)
+    return 0
