@@ -113,3 +113,14 @@ def test_tingle_is_a_marker_in_any_segment() -> None:
     runner.start(0.0)
     (marker,) = runner.on_player(Tingle(3.0, None))
     assert marker.kind == "tingle"  # type: ignore[union-attr]
+
+
+def test_self_report_block_requests_a_rating_when_it_ends() -> None:
+    from biofeedback.live.messages import RatingRequested
+
+    rated = PlannedSegment("whispering", "trigger", "mouth sounds", "manual", 90.0, True)
+    runner = ProtocolRunner([rated, WASH], player_available=False)
+    runner.start(0.0)
+    out = runner.advance_to(90.0)
+    (request,) = of(RatingRequested, out)
+    assert (request.label, request.t_s) == ("whispering", 90.0)  # type: ignore[attr-defined]

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 from contextlib import aclosing
 from typing import Any, TextIO
 
-from biofeedback.live.messages import MarkerRecorded, Notice, SegmentEnded, SegmentStarted
+from biofeedback.live.messages import (
+    MarkerRecorded,
+    Notice,
+    RatingRequested,
+    SegmentEnded,
+    SegmentStarted,
+)
 from biofeedback.live.pipeline import LivePipeline
 from biofeedback.live.summary import summary_lines
 from devices.events import Connected, Disconnected, Reconnecting
@@ -28,6 +36,24 @@ def _line(event: object) -> str | None:
     return None
 
 
+async def _ask_rating(pipeline: LivePipeline, event: RatingRequested, out: TextIO) -> None:
+    """Ask on the terminal (the protocol goes on meanwhile); without one, say it was skipped."""
+    if not sys.stdin.isatty():
+        out.write(f"{event.t_s:9.1f} s  self-report for {event.label} skipped (no terminal)\n")
+        return
+    answers: list[int] = []
+    for question in ("relaxation", "tingles"):
+        text = await asyncio.to_thread(input, f"{event.label}: {question} 0-10 (Enter to skip)? ")
+        try:
+            value = int(text)
+        except ValueError:
+            return
+        if not 0 <= value <= 10:
+            return
+        answers.append(value)
+    await pipeline.record_rating(event.label, answers[0], answers[1])
+
+
 async def run_headless(
     pipeline: LivePipeline, out: TextIO, *, duration_s: float | None, as_json: bool
 ) -> dict[str, Any]:
@@ -39,6 +65,8 @@ async def run_headless(
                 start = t_s if start is None else start
                 if duration_s is not None and t_s - start >= duration_s:
                     break
+            if isinstance(event, RatingRequested):
+                await _ask_rating(pipeline, event, out)
             if not as_json and (line := _line(event)) is not None:
                 out.write(line + "\n")
                 out.flush()

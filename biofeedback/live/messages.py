@@ -59,6 +59,14 @@ class MarkerRecorded:
 
 
 @dataclass(frozen=True, slots=True)
+class RatingRequested:
+    """The protocol asks for the optional 0-10 self-report after a trigger block."""
+
+    t_s: float
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
 class SnapshotComputed:
     """A new HRV snapshot from the processor (the UI never computes HRV itself)."""
 
@@ -93,6 +101,7 @@ PipelineEvent = (
     | SegmentStarted
     | SegmentEnded
     | MarkerRecorded
+    | RatingRequested
     | SnapshotComputed
     | Notice
     | RecordingChanged

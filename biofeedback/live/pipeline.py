@@ -153,6 +153,14 @@ class LivePipeline:
     async def mark_tingle(self) -> None:
         self._marker(MarkerRecorded(self.clock.now(), "tingle", "key"))
 
+    async def record_rating(self, label: str, relaxation: int, tingles: int) -> None:
+        """The self-report after a block: 0-10 relaxation and tingle ratings, as a marker."""
+        ratings = {"relaxation": relaxation, "tingles": tingles}
+        for name, value in ratings.items():
+            if not 0 <= value <= 10:
+                raise ValueError(f"{name} rating must be 0-10, got {value}")
+        self._marker(MarkerRecorded(self.clock.now(), "rating", label, ratings))
+
     # -- the run ----------------------------------------------------------------------------
     async def events(self) -> AsyncGenerator[PipelineEvent, None]:
         status = "complete"

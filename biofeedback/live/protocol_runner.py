@@ -17,6 +17,7 @@ from biofeedback.live.messages import (
     MarkerRecorded,
     Notice,
     PipelineEvent,
+    RatingRequested,
     SegmentEnded,
     SegmentKind,
     SegmentStarted,
@@ -110,6 +111,8 @@ class ProtocolRunner:
         played = played_duration_s(self._media_events, until_s=t_s) if self._media_mode() else None
         out: list[Output] = [] if self._announced else self._announce(t_s)
         out.append(SegmentEnded(t_s, self.index, seg.label, complete, played))
+        if seg.self_report and seg.kind == "trigger":
+            out.append(RatingRequested(t_s, seg.label))
         if self._media_mode() and self._media_started:
             out.insert(0, PlayerCommand("stop"))
         return out
