@@ -28,13 +28,12 @@ from biofeedback.playback.events import (
 from biofeedback.playback.intervals import played_completely, played_duration_s, played_intervals
 from biofeedback.playback.manual import ManualPlayer
 from biofeedback.playback.mpv import MpvPlayer
-from biofeedback.playback.player import EventChannel, Player
+from biofeedback.playback.player import Player
 
 __all__ = [
     "Crashed",
     "EndReason",
     "Ended",
-    "EventChannel",
     "ManualPlayer",
     "MpvPlayer",
     "Paused",

@@ -66,7 +66,8 @@ class ManualPlayer:
 
     def mark_tingle(self) -> Tingle:
         """The user felt a tingle (FACTS §1.6): a marker at the current position."""
-        event = Tingle(self._channel.clock(), self.position_s())
+        t_s = self._channel.clock()
+        event = Tingle(t_s, self._position_at(t_s))
         self._channel.emit(event)
         return event
 

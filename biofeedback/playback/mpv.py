@@ -27,11 +27,16 @@ from biofeedback.playback.mpv_events import OBSERVED_PROPERTIES, MpvEventTransla
 from biofeedback.playback.player import Clock, EventCallback, EventChannel
 
 # Options that would make playback time lie: a user mpv.conf with keep-open never reports an
-# end of file, a loop repeats, a resume position skips the start.
-_FORCED_OPTIONS: Final = ("--keep-open=no", "--loop-file=no", "--resume-playback=no")
-# The null audio output drops its simulated device buffer at the end of a file (about 0.5 s
-# with mpv 0.35's defaults); small buffers make silent playback last as long as the media.
-_SILENT_OPTIONS: Final = ("--ao=null", "--vo=null", "--ao-null-buffer=0.05", "--audio-buffer=0")
+# end of file, a loop repeats, a resume position skips the start. Gapless audio reports the
+# end of a file while its last ~0.5 s still sits in the output buffer; without it mpv drains
+# the output first, so Ended is stamped when the sound stops.
+_FORCED_OPTIONS: Final = (
+    "--keep-open=no",
+    "--loop-file=no",
+    "--resume-playback=no",
+    "--gapless-audio=no",
+)
+_SILENT_OPTIONS: Final = ("--ao=null", "--vo=null")
 _QUIT_GRACE_S: Final = 2.0
 _EXIT_WAIT_S: Final = 1.0
 
@@ -77,6 +82,8 @@ class MpvPlayer:
 
     async def start(self) -> None:
         """Start mpv idle and connect; :class:`PlayerMissingError` if it is not installed."""
+        if self._process is not None:
+            raise PlayerStartError("start() was already called")
         path = shutil.which(self._executable)
         if path is None:
             raise PlayerMissingError(self._executable)
@@ -156,7 +163,8 @@ class MpvPlayer:
 
     def mark_tingle(self) -> Tingle:
         """Record the user's tingle key press at the current media position."""
-        event = Tingle(self._channel.clock(), self.position_s())
+        t_s = self._channel.clock()
+        event = Tingle(t_s, self._translator.position_at(t_s))
         self._channel.emit(event)
         return event
 
@@ -203,7 +211,8 @@ class MpvPlayer:
             return None
         for send in (None, process.terminate, process.kill):
             if send is not None and process.returncode is None:
-                send()
+                with contextlib.suppress(ProcessLookupError):  # exited, not yet reaped
+                    send()
             with contextlib.suppress(TimeoutError):
                 return await asyncio.wait_for(process.wait(), grace_s)
         return process.returncode

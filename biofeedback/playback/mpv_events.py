@@ -3,7 +3,7 @@
 mpv reports a file's life as ``start-file`` → ``file-loaded`` → ``playback-restart`` (audio is
 flowing) → ``end-file`` with a reason; ``seek`` starts a jump; observed properties
 (``pause``, ``playback-time``, ``duration``) arrive as ``property-change``. ``Started`` is stamped
-at the first ``playback-restart`` because that, not ``file-loaded``, is when sound begins.
+from mpv's own clock (see :class:`MpvEventTranslator`), not at ``file-loaded``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from biofeedback.playback.events import (
 from biofeedback.playback.ipc import Message
 
 OBSERVED_PROPERTIES: Final = ("pause", "playback-time", "duration")
+# Media progress that confirms playback has begun; mpv reports about every 0.1-0.25 s.
+START_CONFIRM_S: Final = 0.2
 
 _END_REASONS: Final[dict[str, EndReason]] = {
     "eof": "eof",
@@ -38,15 +40,23 @@ def _number(value: object) -> float | None:
 
 
 class MpvEventTranslator:
-    """State machine over one mpv instance's events; :meth:`feed` returns what happened."""
+    """State machine over one mpv instance's events; :meth:`feed` returns what happened.
+
+    ``Started`` is stamped on mpv's own media clock: once mpv reports a position of at least
+    :data:`START_CONFIRM_S`, the start is the report's time minus that position (never before
+    ``playback-restart``). Opening the audio output, or a loaded machine, can delay the sound
+    after ``playback-restart``; that delay is then not counted as played. Any other event of
+    the file first emits a pending ``Started``, stamped at ``playback-restart``.
+    """
 
     def __init__(self) -> None:
         self.paused = False
         self.duration_s: float | None = None
         self._media = ""
-        self._playing_entry: object = None
+        self._entry: object = None
         self._loaded = False
-        self._started = False
+        self._playing = False
+        self._pending_start_t_s: float | None = None
         self._pos_s: float | None = None
         self._pos_t_s = 0.0
         self._seek_from: tuple[float, float | None] | None = None
@@ -55,14 +65,9 @@ class MpvEventTranslator:
         """Name the media of the next file mpv starts (call before ``loadfile``)."""
         self._media = media
 
-    @property
-    def started(self) -> bool:
-        """True between ``Started`` and the matching ``Ended``."""
-        return self._started
-
     def position_at(self, t_s: float) -> float | None:
         """Seconds into the media at clock time ``t_s``, extrapolated from the last report."""
-        if not self._started or self._pos_s is None:
+        if not self._playing or self._pos_s is None:
             return None
         if self.paused or self._seek_from is not None:
             return self._pos_s
@@ -74,19 +79,29 @@ class MpvEventTranslator:
         if name == "property-change":
             return self._property(message.get("name"), message.get("data"), t_s)
         if name == "start-file":
-            self._playing_entry = message.get("playlist_entry_id", True)
-            self._loaded = self._started = False
+            self._entry = message.get("playlist_entry_id", True)
+            self._loaded = self._playing = False
         elif name == "file-loaded":
             self._loaded = True
-        elif name == "playback-restart" and self._loaded and not self._started:
-            self._started = True
-            self._pos_s, self._pos_t_s = None, t_s
-            return [Started(t_s, self._media)]
-        elif name == "seek" and self._started:
+        elif name == "playback-restart" and self._loaded and not self._playing:
+            self._playing = True
+            self._pending_start_t_s = t_s
+            self._pos_s = None
+        elif name == "seek" and self._playing:
+            events = self._flush_start()
             self._seek_from = (t_s, self.position_at(t_s))
+            return events
         elif name == "end-file":
             return self._end(message, t_s)
         return []
+
+    def _flush_start(self, t_s: float | None = None) -> list[PlayerEvent]:
+        if self._pending_start_t_s is None:
+            return []
+        start_t_s = self._pending_start_t_s if t_s is None else max(self._pending_start_t_s, t_s)
+        started = Started(start_t_s, self._media)
+        self._pending_start_t_s = None
+        return [started]
 
     def _property(self, name: object, value: object, t_s: float) -> list[PlayerEvent]:
         if name == "pause" and isinstance(value, bool):
@@ -94,31 +109,41 @@ class MpvEventTranslator:
         if name == "duration":
             self.duration_s = _number(value)
         elif name == "playback-time":
-            self._pos_s, self._pos_t_s = _number(value), t_s
-            if self._seek_from is not None and self._pos_s is not None:
-                seek_t_s, from_s = self._seek_from
-                self._seek_from = None
-                return [Seeked(seek_t_s, from_s, self._pos_s)]
+            return self._progress(_number(value), t_s)
         return []
+
+    def _progress(self, position_s: float | None, t_s: float) -> list[PlayerEvent]:
+        self._pos_s, self._pos_t_s = position_s, t_s
+        if position_s is None:
+            return []
+        if self._seek_from is not None:
+            seek_t_s, from_s = self._seek_from
+            self._seek_from = None
+            return [Seeked(seek_t_s, from_s, position_s)]
+        if self._pending_start_t_s is None or self.paused or position_s < START_CONFIRM_S:
+            return []
+        # mpv notifies a change when it happens, so the report dates the media's zero.
+        return self._flush_start(t_s - position_s)
 
     def _pause(self, paused: bool, t_s: float) -> list[PlayerEvent]:
         if paused == self.paused:
             return []
         position_s = self.position_at(t_s)
         self.paused = paused
-        if not self._started:
+        if not self._playing:
             return []
         # Freeze (on pause) or restart (on resume) the extrapolation at this instant.
         self._pos_s, self._pos_t_s = position_s, t_s
-        return [Paused(t_s, position_s) if paused else Resumed(t_s, position_s)]
+        event = Paused(t_s, position_s) if paused else Resumed(t_s, position_s)
+        return [*self._flush_start(), event]
 
     def _end(self, message: Message, t_s: float) -> list[PlayerEvent]:
         reason = _END_REASONS.get(str(message.get("reason")))
-        if reason is None or self._playing_entry is None:
+        if reason is None or self._entry is None:
             return []  # "redirect": a playlist or stream hook replaced the entry; more follows
-        self._playing_entry = None
-        self._loaded = self._started = False
-        self._pos_s = None
-        self._seek_from = None
+        events = self._flush_start()
+        self._entry = None
+        self._loaded = self._playing = False
+        self._pos_s = self._seek_from = None
         detail = str(message.get("file_error", "")) if reason == "error" else ""
-        return [Ended(t_s, reason, detail)]
+        return [*events, Ended(t_s, reason, detail)]
