@@ -15,6 +15,7 @@ from biofeedback.live.messages import Notice, PipelineEvent, RecordingChanged
 from biofeedback.sessions.bundle import SessionBundle
 from biofeedback.tui.app import BiofeedbackApp, make_app
 from biofeedback.tui.messages import BeatReceived
+from biofeedback.tui.screens.compare import CompareScreen
 from biofeedback.tui.screens.confirm import ConfirmScreen
 from biofeedback.tui.screens.devices import DevicePickerScreen
 from biofeedback.tui.screens.help import HelpScreen, help_rows
@@ -29,7 +30,7 @@ from devices.events import (
     DisconnectReason,
     Reconnecting,
 )
-from tests.test_tui_support import FakePipeline, seeded_session
+from tests.test_tui_support import FakeCompare, FakePipeline, seeded_session
 
 SIZES = [(120, 40), (80, 24)]
 STRAP = ("Polar H10 1A2B3C4D", "A0:9E:1A:00:00:01", -61)
@@ -88,7 +89,9 @@ async def fake_scan() -> list[tuple[str, str, int]]:
 
 def new_app(script: list[PipelineEvent] | None = None) -> tuple[BiofeedbackApp, FakePipeline]:
     fake = FakePipeline(script or [])
-    app = make_app(fake, sessions=FakeSessions(), scan=fake_scan, title="test")
+    app = make_app(
+        fake, sessions=FakeSessions(), scan=fake_scan, compare=FakeCompare(), title="test"
+    )
     return app, fake
 
 
@@ -181,6 +184,7 @@ PIPELINE_KEYS = {
 }
 SCREEN_KEYS = {
     "Sessions browser": SessionsScreen,
+    "Compare triggers": CompareScreen,
     "Choose a strap": DevicePickerScreen,
     "Help: list every key": HelpScreen,
 }
@@ -306,7 +310,7 @@ async def test_choosing_a_strap_returns_it_to_the_caller() -> None:
 async def test_without_store_or_scanner_the_keys_explain_themselves() -> None:
     app = make_app(FakePipeline())
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("o", "d")
+        await pilot.press("o", "d", "c")
         await pilot.pause()
         assert isinstance(app.screen, MonitorScreen)
-        assert len(app._notifications) == 2
+        assert len(app._notifications) == 3

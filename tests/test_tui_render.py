@@ -202,6 +202,10 @@ def test_notices_become_alerts_and_link_events_stay_in_the_panel() -> None:
         "biofeedback.tui.trend_metric",
         "biofeedback.tui.screens.help",
         "biofeedback.tui.screens.devices",
+        "biofeedback.tui.screens.compare",
+        "biofeedback.tui.screens.rating",
+        "biofeedback.tui.forest",
+        "biofeedback.tui.compare_data",
     ],
 )
 def test_docstring_examples_hold(module: str) -> None:

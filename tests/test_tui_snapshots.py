@@ -12,7 +12,8 @@ from textual.pilot import Pilot
 
 from biofeedback.tui.app import BiofeedbackApp, make_app
 from tests.test_tui_app import FakeSessions, settle
-from tests.test_tui_support import FakePipeline, seeded_session
+from tests.test_tui_compare import computed
+from tests.test_tui_support import FakeCompare, FakePipeline, seeded_session
 
 
 def _monitor() -> tuple[BiofeedbackApp, FakePipeline]:
@@ -52,3 +53,13 @@ def test_sessions_browser(snap_compare: Any) -> None:
 def test_session_opened_read_only(snap_compare: Any) -> None:
     app = make_app(FakePipeline(), sessions=FakeSessions(), title="snapshot")
     assert snap_compare(app, terminal_size=(120, 40), press=["o", "enter"])
+
+
+def test_compare_screen(snap_compare: Any) -> None:
+    app = make_app(FakePipeline(), compare=FakeCompare(), title="snapshot")
+
+    async def open_compare(pilot: Pilot[object]) -> None:
+        await pilot.press("c")
+        await computed(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=open_compare)

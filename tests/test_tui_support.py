@@ -1,4 +1,5 @@
-"""Shared by the dashboard tests: a scripted fake pipeline and a seeded simulated session.
+"""Shared by the dashboard tests: a scripted fake pipeline, a seeded simulated session and a
+fake trigger comparison.
 
 The HRV numbers come from the real :class:`HrvProcessor` run here, in the test, as the live
 pipeline would; the dashboard itself never computes them.
@@ -8,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
+from biofeedback.analysis.view import CompareView, ForestPoint
 from biofeedback.hrv.processor import HrvProcessor
 from biofeedback.live.messages import (
     MarkerRecorded,
@@ -40,6 +43,7 @@ class FakePipeline:
     def __init__(self, script: Iterable[PipelineEvent] = ()) -> None:
         self.queue: asyncio.Queue[PipelineEvent] = asyncio.Queue()
         self.calls: list[str] = []
+        self.ratings: list[tuple[str, int, int]] = []
         self.recording = False
         self.t_s = 0.0
         self.push(*script)
@@ -84,6 +88,12 @@ class FakePipeline:
     async def mark_tingle(self) -> None:
         self.calls.append("mark_tingle")
         self.push(MarkerRecorded(self.t_s, "tingle", "key"))
+
+    async def record_rating(self, label: str, relaxation: int, tingles: int) -> None:
+        self.calls.append("record_rating")
+        self.ratings.append((label, relaxation, tingles))
+        ratings = {"relaxation": relaxation, "tingles": tingles}
+        self.push(MarkerRecorded(self.t_s, "rating", label, ratings))
 
 
 @dataclass(frozen=True)
@@ -152,3 +162,52 @@ def seeded_session(until_s: float = 600.0, seed: int = 7) -> list[PipelineEvent]
                 processor.end_baseline()
         start_s = end_s
     return events
+
+
+COMPARE_COLUMNS = (
+    "trigger",
+    "n",
+    "mean change",
+    "95 % interval",
+    "P(best)",
+    "verdict",
+    "vs washout",
+)
+COMPARE_ROWS = (
+    ("whispering", "5", "+0.31", "[+0.12, +0.50]", "71%", "responds (relaxing)", "+0.22"),
+    ("tapping", "5", "+0.12", "[-0.05, +0.28]", "25%", "no clear response", "+0.05"),
+    ("crinkling", "2", "-0.04", "-", "-", "not enough data", "-"),
+)
+FOREST = (
+    ForestPoint("whispering", 0.31, 0.12, 0.50, "responds"),
+    ForestPoint("tapping", 0.12, -0.05, 0.28, "no clear response"),
+    ForestPoint("crinkling", -0.04, math.nan, math.nan, "not enough data"),
+)
+ORDER_WARNING = "the order of the triggers was never varied: order and trigger are confounded"
+
+
+def fake_view(metric_key: str) -> CompareView:
+    """A comparison as ``compare_view`` would give it, titled with the metric asked for."""
+    return CompareView(
+        title=f"{metric_key} vs baseline, 5 of 5 sessions; SWC ±0.060",
+        unit="ln ms",
+        columns=COMPARE_COLUMNS,
+        rows=COMPARE_ROWS,
+        forest=FOREST,
+        swc=0.06,
+        warnings=(ORDER_WARNING,),
+    )
+
+
+class FakeCompare:
+    """Answers each metric with :func:`fake_view`; a cleared ``gate`` holds the answer back."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def __call__(self, metric_key: str) -> CompareView:
+        self.requests.append(metric_key)
+        self.gate.wait(10.0)
+        return fake_view(metric_key)

@@ -13,9 +13,11 @@ def run(args: argparse.Namespace) -> int:
     from biofeedback.live.summary import summary_lines
     from biofeedback.sessions.store import SessionStore
     from biofeedback.tui.app import make_app
+    from biofeedback.tui.compare_data import store_compare
 
     opts = session_options(args)
     sessions = SessionStore(opts.db)
+    compare = store_compare(sessions)  # once, so its cache survives reopening on another strap
     while True:
         pipeline = build_session(opts)
         scan = None
@@ -23,7 +25,9 @@ def run(args: argparse.Namespace) -> int:
             from biofeedback.live.scanning import scan_straps
 
             scan = scan_straps
-        chosen = make_app(pipeline, sessions=sessions, scan=scan, title="biofeedback").run()
+        chosen = make_app(
+            pipeline, sessions=sessions, scan=scan, compare=compare, title="biofeedback"
+        ).run()
         summary = getattr(pipeline, "last_summary", None)
         if summary:
             print("\n".join(summary_lines(summary)))

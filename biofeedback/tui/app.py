@@ -17,14 +17,29 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from biofeedback.live.messages import Notice, PipelineEvent, SessionFinished, SnapshotComputed
-from biofeedback.tui.messages import AlertRaised, BeatReceived, SnapshotUpdated, StatusChanged
+from biofeedback.errors import BiofeedbackError
+from biofeedback.live.messages import (
+    Notice,
+    PipelineEvent,
+    RatingRequested,
+    SessionFinished,
+    SnapshotComputed,
+)
+from biofeedback.tui.messages import (
+    AlertRaised,
+    BeatReceived,
+    RatingAsked,
+    SnapshotUpdated,
+    StatusChanged,
+)
 from biofeedback.tui.model import DashboardModel
-from biofeedback.tui.protocols import PipelineLike, ScanFn, SessionsSource, StrapFound
+from biofeedback.tui.protocols import CompareFn, PipelineLike, ScanFn, SessionsSource, StrapFound
+from biofeedback.tui.screens.compare import CompareScreen
 from biofeedback.tui.screens.confirm import ConfirmScreen
 from biofeedback.tui.screens.devices import DevicePickerScreen
 from biofeedback.tui.screens.help import HelpScreen, help_rows
 from biofeedback.tui.screens.monitor import MonitorScreen
+from biofeedback.tui.screens.rating import Ratings, RatingScreen
 from biofeedback.tui.screens.sessions import SessionsScreen
 from devices.events import Beat
 
@@ -70,12 +85,14 @@ class BiofeedbackApp(App[StrapFound | None]):
         *,
         sessions: SessionsSource | None = None,
         scan: ScanFn | None = None,
+        compare: CompareFn | None = None,
         title: str = "biofeedback",
     ) -> None:
         super().__init__()
         self.pipeline = pipeline
         self.sessions = sessions
         self.scan = scan
+        self.compare = compare
         self.title = title
         self.model = DashboardModel()
         self.monitor = MonitorScreen(pipeline, self.model)
@@ -97,6 +114,8 @@ class BiofeedbackApp(App[StrapFound | None]):
                 alert = alert_for(event)
                 if alert is not None:
                     self.post_message(alert)
+                if isinstance(event, RatingRequested):
+                    self.post_message(RatingAsked(event.label))
                 burst += 1
                 if burst >= _YIELD_EVERY:
                     burst = 0
@@ -119,6 +138,19 @@ class BiofeedbackApp(App[StrapFound | None]):
         severity = message.severity if message.severity in ("warning", "error") else "information"
         self.notify(message.text, severity=severity)  # type: ignore[arg-type]
         self.request_redraw()
+
+    def on_rating_asked(self, message: RatingAsked) -> None:
+        label = message.label
+
+        async def answered(ratings: Ratings | None) -> None:
+            if ratings is None:
+                return
+            try:
+                await self.pipeline.record_rating(label, *ratings)
+            except (BiofeedbackError, ValueError) as exc:
+                self.notify(str(exc), title="rating not saved", severity="error")
+
+        self.push_screen(RatingScreen(label), answered)
 
     @property
     def redraw_pending(self) -> bool:
@@ -164,6 +196,12 @@ class BiofeedbackApp(App[StrapFound | None]):
             return
         self.push_screen(SessionsScreen(self.sessions))
 
+    def action_compare(self) -> None:
+        if self.compare is None:
+            self.notify("No session store was given to the dashboard.", severity="warning")
+            return
+        self.push_screen(CompareScreen(self.compare))
+
     def action_devices(self) -> None:
         if self.scan is None:
             self.notify("Scanning is not available with this source.", severity="warning")
@@ -184,7 +222,9 @@ def make_app(
     *,
     sessions: SessionsSource | None = None,
     scan: ScanFn | None = None,
+    compare: CompareFn | None = None,
     title: str = "biofeedback",
 ) -> BiofeedbackApp:
-    """The dashboard over ``pipeline``; ``sessions`` enables the browser, ``scan`` the picker."""
-    return BiofeedbackApp(pipeline, sessions=sessions, scan=scan, title=title)
+    """The dashboard over ``pipeline``; ``sessions`` enables the browser, ``scan`` the picker,
+    ``compare`` the compare screen (``store_compare(store)`` in the CLI)."""
+    return BiofeedbackApp(pipeline, sessions=sessions, scan=scan, compare=compare, title=title)

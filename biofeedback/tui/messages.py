@@ -48,3 +48,10 @@ class AlertRaised(Message):
 
     text: str
     severity: str = "warning"
+
+
+@dataclass
+class RatingAsked(Message):
+    """The protocol asks for the self-report on the block ``label`` (never coalesces)."""
+
+    label: str

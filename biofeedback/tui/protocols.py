@@ -1,4 +1,5 @@
-"""What the dashboard needs from the outside: a pipeline, a session store and a strap scanner.
+"""What the dashboard needs from the outside: a pipeline, a session store, a strap scanner and
+a trigger comparison.
 
 Structural types, so the live pipeline, :class:`~biofeedback.sessions.store.SessionStore` and
 the BLE scanner satisfy them without importing this module, and tests pass small fakes.
@@ -10,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from biofeedback.analysis.view import CompareView
     from biofeedback.live.messages import PipelineEvent
     from biofeedback.sessions.bundle import SessionBundle
 
@@ -30,6 +32,7 @@ class PipelineLike(Protocol):
     async def mark_trigger_start(self) -> None: ...
     async def mark_trigger_stop(self) -> None: ...
     async def mark_tingle(self) -> None: ...
+    async def record_rating(self, label: str, relaxation: int, tingles: int) -> None: ...
 
 
 class SessionSummaryLike(Protocol):
@@ -63,3 +66,8 @@ StrapFound = tuple[str, str, int]
 
 ScanFn = Callable[[], Awaitable[list[StrapFound]]]
 """Scan for heart-rate straps (service 0x180D) and return what was seen."""
+
+CompareFn = Callable[[str], "CompareView"]
+"""``compute(metric_key)``: the trigger comparison of the recorded sessions for one metric
+(``"lnrmssd"``, ``"hr"``, ``"hf"`` or ``"pns"``). Blocking; the dashboard calls it in a worker
+thread (see :func:`biofeedback.tui.compare_data.store_compare`)."""

@@ -53,6 +53,7 @@ class MonitorScreen(Screen[None]):
         Binding("t", "tingle", "Mark a tingle"),
         Binding("m", "switch_metric", "Switch trend metric"),
         Binding("o", "app.sessions", "Sessions browser"),
+        Binding("c", "app.compare", "Compare triggers"),
         Binding("d", "app.devices", "Choose a strap"),
     ]
 
