@@ -86,6 +86,7 @@ class LivePipeline:
         self._want_record = record
         self._truth = truth
         self._writer: SessionWriter | None = None
+        self._last_session_id: int | None = None
         self._segment_handles: dict[int, int] = {}
         self._queue: asyncio.Queue[object] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
@@ -125,6 +126,7 @@ class LivePipeline:
         if self._truth is not None:
             writer.set_truth(self._truth())
         writer.finish(status)
+        self._last_session_id = writer.session_id
         self._put(RecordingChanged(self.clock.now(), False, writer.session_id))
 
     # -- controls (the dashboard's keys) ----------------------------------------------------
@@ -196,9 +198,9 @@ class LivePipeline:
         if self.player is not None:
             with contextlib.suppress(Exception):
                 await self.player.close()
-        sid = self.session_id
         if self._writer is not None:
             await self.stop_recording(status)
+        sid = self._last_session_id
         summary = self.tally.summary()
         if sid is not None:
             summary["session_id"] = sid
