@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -10,7 +11,9 @@ import pytest
 
 from biofeedback.hrv import time_domain as td
 from biofeedback.hrv.artifacts import BeatLabel
+from biofeedback.hrv.dfa import dfa_alpha, dfa_alpha1
 from biofeedback.hrv.processor import HrvProcessor, Snapshot
+from biofeedback.hrv.processor_periodic import BlockDfa
 from biofeedback.hrv.settings import HrvSettings
 from devices.events import Beat
 
@@ -196,3 +199,72 @@ def test_window_length_is_configurable() -> None:
     assert snap.ln_rmssd.uncertainty == pytest.approx(0.41)
     w = rr[(t > snap.t_s - 30) & (t <= snap.t_s)]
     assert snap.rmssd_ms.value == pytest.approx(td.rmssd_ms(w), rel=1e-9)
+
+
+# --- DFA α1 live ---------------------------------------------------------------------------
+
+
+def test_dfa_alpha1_equals_direct_computation_on_the_last_two_minutes() -> None:
+    t, rr = simulate(300.0, rsa_ms=25.0, seed=6)
+    # update every beat so each snapshot's value belongs to its own window
+    snaps = run(HrvProcessor(HrvSettings(spectral_update_s=0.0)), t, rr)
+    checked = 0
+    for snap in snaps[::9]:
+        w = rr[(t > snap.t_s - 120) & (t <= snap.t_s)]
+        if snap.dfa_alpha1.value is None:
+            assert snap.t_s < 120.0
+            continue
+        assert snap.dfa_alpha1.n_beats == w.size
+        assert snap.dfa_alpha1.window_s == 120.0
+        assert snap.dfa_alpha1.value == pytest.approx(dfa_alpha1(w), rel=1e-9)
+        checked += 1
+    assert checked > 10
+
+
+def test_dfa_alpha1_is_absent_with_reason_until_enough_beats() -> None:
+    t, rr = simulate(200.0, seed=7)
+    snaps = run(HrvProcessor(), t, rr)
+    first = snaps[0].dfa_alpha1
+    assert first.value is None
+    assert first.reason is not None
+    assert first.reason.startswith("too few beats")
+    assert first.window_s == 120.0
+    early = next(s for s in snaps if s.t_s > 70).dfa_alpha1  # enough beats, window not covered
+    assert early.value is None
+    assert "window not covered" in str(early.reason)
+    assert snaps[-1].dfa_alpha1.value is not None
+
+
+def test_dfa_alpha1_is_recomputed_at_most_once_per_second() -> None:
+    t, rr = simulate(300.0, mean_ms=500.0, seed=8)  # two beats a second
+    snaps = [s for s in run(HrvProcessor(), t, rr) if s.dfa_alpha1.value is not None]
+    changes = [b.t_s for a, b in itertools.pairwise(snaps) if a.dfa_alpha1 != b.dfa_alpha1]
+    assert len(changes) > 100
+    assert np.min(np.diff(changes)) >= 1.0
+
+
+def test_dfa_alpha1_uses_only_the_current_chain() -> None:
+    processor = HrvProcessor(HrvSettings(spectral_update_s=0.0))
+    t1, rr1 = simulate(200.0, mean_ms=800.0)
+    before = run(processor, t1, rr1, segment=0)[-1]
+    assert before.dfa_alpha1.value is not None
+    t2, rr2 = simulate(110.0, t0_s=t1[-1] + 1.0, mean_ms=1000.0, seed=9, rsa_ms=10.0)
+    snaps = [s for s in run(processor, t2, rr2, segment=1) if s.t_s >= t2[0]]  # not the flush
+    assert snaps[0].dfa_alpha1.value is None
+    assert str(snaps[0].dfa_alpha1.reason).startswith("too few beats")
+    last = snaps[-1]
+    assert last.t_s - t2[0] < 120  # the 2-min window still reaches back into segment 0
+    w = rr2[t2 <= last.t_s]
+    assert last.dfa_alpha1.n_beats == w.size
+    assert last.dfa_alpha1.value == pytest.approx(dfa_alpha1(w), rel=1e-9)
+
+
+@pytest.mark.parametrize("overlap", [False, True])
+def test_block_dfa_equals_dfa_alpha(overlap: bool) -> None:
+    rng = np.random.default_rng(10)
+    kernel = BlockDfa((4, 16), overlap, capacity=32)
+    for n in (17, 18, 40, 64, 131, 250, 333):
+        x = 800 + 5 * np.cumsum(rng.standard_normal(n)) + 30 * rng.standard_normal(n)
+        assert kernel.alpha(x) == pytest.approx(dfa_alpha(x, (4, 16), overlap), rel=1e-9)
+    assert math.isnan(kernel.alpha(np.full(100, 800.0)))
+    assert math.isnan(kernel.alpha(np.full(16, 800.0)))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from biofeedback.hrv import time_domain as td
+from biofeedback.hrv.dfa import dfa_alpha1
 from biofeedback.hrv.frequency import (
     band_power_ms2,
     frequency_domain,
@@ -106,3 +107,45 @@ def test_invalid_windows_are_nan_with_reason() -> None:
 def test_parameters_are_validated() -> None:
     with pytest.raises(ValueError, match="positive"):
         sliding_windows(None, np.full(100, 800.0), window_s=0)
+
+
+def test_dfa_alpha1_column_equals_a_direct_call_per_window(long_rr: np.ndarray) -> None:
+    rr = long_rr[:2500]
+    t = np.cumsum(rr) / 1000
+    table = sliding_windows(t, rr, window_s=300, step_s=45, correct=False, spectral=False)
+    assert np.isfinite(table.dfa_alpha1).sum() > 20
+    for k in range(len(table)):
+        w = rr[(t > table.t_start_s[k]) & (t <= table.t_end_s[k])]
+        if table.reason[k] is None:
+            assert table.dfa_alpha1[k] == pytest.approx(dfa_alpha1(w), rel=1e-9)
+        else:
+            assert math.isnan(table.dfa_alpha1[k])
+    assert table.to_dict()["dfa_alpha1"][0] == pytest.approx(table.dfa_alpha1[0])
+
+
+def test_dfa_alpha1_never_spans_a_gap_nor_takes_too_few_beats() -> None:
+    rng = np.random.default_rng(11)
+    rr = 800 + 40 * rng.standard_normal(1200)
+    seg = np.repeat([0, 1], [700, 500])
+    t = np.cumsum(rr) / 1000
+    table = sliding_windows(t, rr, seg, window_s=120, step_s=20, correct=False, spectral=False)
+    for k in range(len(table)):
+        inside = (t > table.t_start_s[k]) & (t <= table.t_end_s[k])
+        chains = np.unique(seg[inside])
+        if chains.size > 1:
+            assert table.reason[k] is None
+            assert math.isnan(table.dfa_alpha1[k])
+        elif table.reason[k] is None:
+            assert table.dfa_alpha1[k] == pytest.approx(dfa_alpha1(rr[inside]), rel=1e-9)
+    few = sliding_windows(
+        t,
+        rr,
+        window_s=30,
+        step_s=30,
+        correct=False,
+        spectral=False,
+        settings=HrvSettings(window_s=30),
+    )
+    assert few.reason[0] is None
+    assert few.n_beats[0] < few.settings.dfa_min_beats
+    assert np.all(np.isnan(few.dfa_alpha1))

@@ -1,8 +1,10 @@
-"""Whole-record HRV: artifact correction, time and frequency domain, respiration, estimates.
+"""Whole-record HRV: artifact correction, time, frequency and nonlinear domain, estimates.
 
 ``analyze_record`` runs the batch Lipponen-Tarvainen correction per continuity chain (a chain is a
 run of equal ``segment`` ids; a correction never looks across a gap), then every metric of
-:mod:`time_domain`, :mod:`frequency`, :mod:`respiration` and :mod:`estimates` on the NN series.
+:mod:`time_domain`, :mod:`frequency`, :mod:`respiration`, :mod:`nonlinear` and :mod:`estimates`
+on the NN series. Nonlinear indices combine the chains exactly (no entropy template and no DFA
+window spans a gap; see :func:`biofeedback.hrv.nonlinear.nonlinear_metrics_chains`).
 ``HrvReport.to_dict()`` is the JSON export; its keys carry their units (README, "JSON keys").
 """
 
@@ -18,6 +20,7 @@ from biofeedback.hrv import time_domain as td
 from biofeedback.hrv.artifacts import BeatLabel, correct_artifacts
 from biofeedback.hrv.estimates import Value, ln_rmssd_value, pns_index, window_reason
 from biofeedback.hrv.frequency import FrequencyResult, frequency_domain
+from biofeedback.hrv.nonlinear import NonlinearResult, nonlinear_metrics_chains
 from biofeedback.hrv.respiration import Respiration, respiration_from_spectrum
 from biofeedback.hrv.settings import HrvSettings
 
@@ -147,6 +150,7 @@ class HrvReport:
     respiration: Respiration | None
     ln_rmssd: Value
     pns_index: Value
+    nonlinear: NonlinearResult
 
     @property
     def corrected_share(self) -> float:
@@ -208,6 +212,7 @@ class HrvReport:
                 "vagal_power_ms2": resp.vagal_power_ms2,
                 "flags": list(resp.flags),
             },
+            "nonlinear": self.nonlinear.to_dict(),
             "estimates": {
                 "ln_rmssd_ln_ms": self.ln_rmssd.to_dict(),
                 "pns_index_sd": self.pns_index.to_dict(),
@@ -271,4 +276,5 @@ def analyze_record(
             share,
             settings,
         ),
+        nonlinear=nonlinear_metrics_chains(nn, seg, settings.nonlinear),
     )

@@ -4,6 +4,11 @@ The maths lives in :mod:`biofeedback.hrv.entropy` (Richman & Moorman 2000,
 doi:10.1152/ajpheart.2000.278.6.H2039; Pincus 1991, doi:10.1073/pnas.88.6.2297) and
 :mod:`biofeedback.hrv.dfa` (Peng et al. 1995, doi:10.1063/1.166141). A whole day of beats takes
 about a second and a few tens of MB.
+
+Records with continuity gaps (:func:`nonlinear_metrics_chains`) are combined exactly rather than
+reduced to their longest chain: an entropy template or a DFA window never spans a gap, but every
+template is compared with every other one of the record, and DFA's ``F(n)`` pools the windows of
+all chains. With a single chain both are the plain definitions.
 """
 
 from __future__ import annotations
@@ -12,10 +17,22 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import ArrayLike, NDArray
 
-from biofeedback.hrv.dfa import ALPHA1_SCALES_BEATS, ALPHA2_SCALES_BEATS, dfa_alpha
-from biofeedback.hrv.entropy import sample_and_approximate_entropy, tolerance_ms
+from biofeedback.hrv.dfa import (
+    ALPHA1_SCALES_BEATS,
+    ALPHA2_SCALES_BEATS,
+    dfa_alpha,
+    dfa_fluctuations_ms,
+)
+from biofeedback.hrv.entropy import (
+    sample_and_approximate_entropy,
+    template_match_counts,
+    tolerance_ms,
+)
+
+FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,4 +125,101 @@ def nonlinear_metrics(
     alpha2 = (
         dfa_alpha(rr, s.alpha2_scales_beats, s.dfa_overlap) if n > s.alpha2_scales_beats[1] else nan
     )
+    return NonlinearResult(n, s.m, r_ms, sampen, apen, alpha1, alpha2)
+
+
+def _chains(rr_ms: ArrayLike, segment: ArrayLike | None) -> tuple[FloatArray, list[FloatArray]]:
+    rr = np.asarray(rr_ms, dtype=np.float64)
+    seg = np.zeros(rr.size, np.int64) if segment is None else np.asarray(segment, np.int64)
+    if rr.ndim != 1 or rr.shape != seg.shape:
+        raise ValueError("rr_ms and segment must be one-dimensional and of equal length")
+    if not np.all(np.isfinite(rr)):
+        raise ValueError("rr_ms must be finite")
+    cuts = np.flatnonzero(seg[1:] != seg[:-1]) + 1
+    return rr, [c for c in np.split(rr, cuts) if c.size]
+
+
+def _valid_counts(pieces: list[FloatArray], length: int, r_ms: float) -> NDArray[np.int64]:
+    """Match counts of the templates lying inside one piece, compared across all pieces.
+
+    The pieces are joined by a separator farther than ``r_ms`` from every value: a template
+    holding it can match no template without it, so the others' counts are exactly those of
+    the gap-respecting definition.
+    """
+    pieces = [p for p in pieces if p.size]
+    if not pieces:
+        return np.zeros(0, np.int64)
+    sep = max(float(p.max()) for p in pieces) + 2.0 * r_ms + 1.0
+    joined = np.concatenate([np.r_[p, sep] for p in pieces])[:-1]
+    if joined.size < length:
+        return np.zeros(0, np.int64)
+    inside = ~sliding_window_view(joined == sep, length).any(axis=1)
+    return template_match_counts(joined, length, r_ms)[inside]
+
+
+def _entropies(chains: list[FloatArray], m: int, r_ms: float) -> tuple[float, float]:
+    # SampEn compares the first n - m templates of length m of each chain (those that have an
+    # (m + 1)-th point), i.e. the m-templates of the chain without its last beat.
+    counts_b = _valid_counts([c[:-1] for c in chains], m, r_ms)
+    counts_m = _valid_counts(chains, m, r_ms)
+    counts_a = _valid_counts(chains, m + 1, r_ms)
+    if counts_a.size == 0:
+        return math.nan, math.nan
+    pairs_b = int(counts_b.sum()) - counts_b.size
+    pairs_a = int(counts_a.sum()) - counts_a.size
+    if pairs_b == 0:
+        sampen = math.nan
+    elif pairs_a == 0:
+        sampen = math.inf
+    else:
+        sampen = math.log(pairs_b) - math.log(pairs_a)
+    phi_m = float(np.mean(np.log(counts_m / counts_m.size)))
+    phi_m1 = float(np.mean(np.log(counts_a / counts_a.size)))
+    return sampen, phi_m - phi_m1
+
+
+def _windows(n_beats: int, scale: int, overlap: bool) -> int:
+    return len(range(0, n_beats - scale, scale // 2)) if overlap else n_beats // scale
+
+
+def _pooled_alpha(chains: list[FloatArray], scales: tuple[int, int], overlap: bool) -> float:
+    """DFA exponent with ``F(n)²`` the mean squared residual over the windows of all chains
+    longer than the largest scale (each chain's windows start at its first beat)."""
+    usable = [c for c in chains if c.size > scales[1]]
+    if len(usable) <= 1:
+        return dfa_alpha(usable[0], scales, overlap) if usable else math.nan
+    sizes = np.arange(scales[0], scales[1] + 1)
+    weights = np.array([[_windows(c.size, int(n), overlap) for n in sizes] for c in usable])
+    squares = np.array([dfa_fluctuations_ms(c, scales, overlap) ** 2 for c in usable])
+    fluct = np.sqrt((weights * squares).sum(axis=0) / weights.sum(axis=0))
+    if np.any(fluct <= 0):
+        return math.nan
+    log_n = np.log(sizes)
+    log_f = np.log(fluct)
+    log_n_c = log_n - log_n.mean()
+    return float(log_n_c @ (log_f - log_f.mean()) / (log_n_c @ log_n_c))
+
+
+def nonlinear_metrics_chains(
+    rr_ms: ArrayLike, segment: ArrayLike | None = None, settings: NonlinearSettings | None = None
+) -> NonlinearResult:
+    """:func:`nonlinear_metrics` of an NN series (ms) cut into continuity chains.
+
+    ``segment`` holds one id per beat; a change of id is a gap. ``r`` is ``r_factor`` times the
+    SD of all beats. Entropy templates never span a gap and are matched across chains; DFA pools
+    the windows of every chain longer than the largest scale. One chain gives exactly
+    :func:`nonlinear_metrics`.
+
+    >>> rr = 800 + 40 * np.sin(np.arange(300) / 2.0)
+    >>> nonlinear_metrics_chains(rr) == nonlinear_metrics(rr)
+    True
+    """
+    s = NonlinearSettings() if settings is None else settings
+    rr, chains = _chains(rr_ms, segment)
+    n = rr.size
+    nan = math.nan
+    r_ms = tolerance_ms(rr, s.r_factor, s.r_ddof) if n > s.r_ddof else nan
+    sampen, apen = _entropies(chains, s.m, r_ms) if n >= s.m + 2 else (nan, nan)
+    alpha1 = _pooled_alpha(chains, s.alpha1_scales_beats, s.dfa_overlap)
+    alpha2 = _pooled_alpha(chains, s.alpha2_scales_beats, s.dfa_overlap)
     return NonlinearResult(n, s.m, r_ms, sampen, apen, alpha1, alpha2)

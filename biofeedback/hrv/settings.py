@@ -8,8 +8,10 @@ doi:10.1093/oxfordjournals.eurheartj.a014868.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Literal
+
+from biofeedback.hrv.nonlinear import NonlinearSettings
 
 SpectralMethod = Literal["welch", "lomb"]
 DetrendMethod = Literal["smoothness_priors", "none"]
@@ -17,6 +19,7 @@ DetrendMethod = Literal["smoothness_priors", "none"]
 TIME_WINDOW_MIN_S = 30.0
 TIME_WINDOW_MAX_S = 300.0
 SPECTRAL_WINDOW_MIN_S = 120.0
+DFA_WINDOW_MIN_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,13 @@ class HrvSettings:
     min_baseline_windows: int = 5
     relaxation_sd_floor: float = 0.11
     """Floor for the baseline SD of lnRMSSD: Esco & Flatt's 60-s typical error (ln-ms)."""
+    nonlinear: NonlinearSettings = field(default_factory=NonlinearSettings)
+    """Sample/approximate entropy and DFA choices (m, r, scales) for records and windows."""
+    dfa_window_s: float = 120.0
+    """Live DFA α1 window (>= 60 s): 2 minutes, as used during exercise and relaxation
+    (Rogers et al. 2021, doi:10.3389/fphys.2020.596567); recomputed with the spectrum."""
+    dfa_min_beats: int = 64
+    """Fewest NN beats for a DFA α1 value: four windows of the largest α1 scale (16 beats)."""
 
     def __post_init__(self) -> None:
         if not TIME_WINDOW_MIN_S <= self.window_s <= TIME_WINDOW_MAX_S:
@@ -90,7 +100,27 @@ class HrvSettings:
             )
         if self.min_beats < 3:
             raise ValueError(f"min_beats must be >= 3, got {self.min_beats}")
+        if not isinstance(self.nonlinear, NonlinearSettings):
+            raise TypeError(f"nonlinear must be NonlinearSettings, got {type(self.nonlinear)}")
+        if self.dfa_window_s < DFA_WINDOW_MIN_S:
+            raise ValueError(f"dfa_window_s must be >= 60 s, got {self.dfa_window_s}")
+        if self.dfa_min_beats <= self.nonlinear.alpha1_scales_beats[1]:
+            raise ValueError(
+                "dfa_min_beats must exceed the largest DFA α1 scale "
+                f"({self.nonlinear.alpha1_scales_beats[1]}), got {self.dfa_min_beats}"
+            )
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-ready mapping (tuples become lists)."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        """JSON-ready mapping (tuples become lists, ``nonlinear`` a nested mapping).
+
+        >>> HrvSettings().to_dict()["nonlinear"]["alpha1_scales_beats"]
+        [4, 16]
+        """
+        return _lists(asdict(self))
+
+
+def _lists(mapping: dict[str, object]) -> dict[str, object]:
+    return {
+        k: _lists(v) if isinstance(v, dict) else list(v) if isinstance(v, tuple) else v
+        for k, v in mapping.items()
+    }

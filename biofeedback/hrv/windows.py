@@ -13,6 +13,10 @@ column, and all columns of equal length are detrended (one banded Cholesky facto
 sides) and transformed together. Resampling the chain once instead of per window differs from a
 per-window spline only within a beat or two of the window edges. Lomb-Scargle is not offered here.
 
+DFA α1 (``settings.nonlinear`` scales) is computed for every window lying inside one chain with at
+least ``settings.dfa_min_beats`` beats, all windows at once (:mod:`dfa_windows`, about 40 ms for
+a day). Sample entropy is not a column: even sub-quadratic, it costs milliseconds per window.
+
 A window yields values only if it passes the minimum-data rules
 (:func:`biofeedback.hrv.estimates.window_reason`); otherwise its metrics are NaN and ``reason``
 says why.
@@ -26,6 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from biofeedback.hrv.analysis import NnSeries, prepare_nn
+from biofeedback.hrv.dfa_windows import dfa_alpha_windows
 from biofeedback.hrv.estimates import window_reason
 from biofeedback.hrv.frequency import Spectrum, resample_cubic, welch_psd_columns
 from biofeedback.hrv.respiration import respiration_from_spectrum
@@ -34,6 +39,14 @@ from biofeedback.hrv.settings import HrvSettings
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 _CHUNK_WINDOWS = 512
+_SPECTRAL_COLUMNS = (
+    "vlf_ms2",
+    "lf_ms2",
+    "hf_ms2",
+    "lf_hf",
+    "hf_peak_hz",
+    "respiration_rate_per_min",
+)
 _EXPORT_KEYS = {"ln_rmssd": "ln_rmssd_ln_ms", "lf_hf": "lf_hf_ratio"}
 
 
@@ -62,6 +75,7 @@ class WindowTable:
     lf_hf: FloatArray
     hf_peak_hz: FloatArray
     respiration_rate_per_min: FloatArray
+    dfa_alpha1: FloatArray
     reason: list[str | None]
     settings: HrvSettings
 
@@ -142,17 +156,7 @@ def _spectral(
     settings: HrvSettings,
 ) -> dict[str, FloatArray]:
     k = start.size
-    out = {
-        name: np.full(k, np.nan)
-        for name in (
-            "vlf_ms2",
-            "lf_ms2",
-            "hf_ms2",
-            "lf_hf",
-            "hf_peak_hz",
-            "respiration_rate_per_min",
-        )
-    }
+    out = {name: np.full(k, np.nan) for name in _SPECTRAL_COLUMNS}
     fs = settings.resample_hz
     n_samples = int(np.floor(window_s * fs))
     seg, t = series.segment, series.t_s
@@ -183,6 +187,23 @@ def _spectral(
             freq, psd = welch_psd_columns(columns, settings)
             _fill(out, windows[chunk], freq, psd, settings)
     return out
+
+
+def _dfa_alpha1(
+    series: NnSeries, lo: IntArray, hi: IntArray, valid: NDArray[np.bool_], settings: HrvSettings
+) -> FloatArray:
+    seg = series.segment
+    last = np.maximum(hi - 1, lo)
+    one_chain = (hi > lo) & (
+        seg[np.minimum(lo, seg.size - 1)] == seg[np.minimum(last, seg.size - 1)]
+    )
+    use = valid & one_chain & (hi - lo >= settings.dfa_min_beats)
+    nl = settings.nonlinear
+    alpha = np.full(lo.size, np.nan)
+    alpha[use] = dfa_alpha_windows(
+        series.nn_ms, lo[use], hi[use], nl.alpha1_scales_beats, nl.dfa_overlap
+    )
+    return alpha
 
 
 def _fill(
@@ -250,20 +271,11 @@ def sliding_windows(
     ]
     valid = np.array([r is None for r in reasons], dtype=bool)
     columns = _time_domain(nn, series.segment, lo, hi)
+    columns["dfa_alpha1"] = _dfa_alpha1(series, lo, hi, valid, settings)
     if spectral:
         columns |= _spectral(series, start, end, lo, hi, window_s, valid, settings)
     else:
-        columns |= {
-            name: np.full(n_windows, np.nan)
-            for name in (
-                "vlf_ms2",
-                "lf_ms2",
-                "hf_ms2",
-                "lf_hf",
-                "hf_peak_hz",
-                "respiration_rate_per_min",
-            )
-        }
+        columns |= {name: np.full(n_windows, np.nan) for name in _SPECTRAL_COLUMNS}
     for name, column in columns.items():
         columns[name] = np.where(valid, column, np.nan)
     return WindowTable(
