@@ -147,10 +147,15 @@ class LivePipeline:
             self._paused = not self._paused
 
     async def mark_trigger_start(self) -> None:
-        self._marker(MarkerRecorded(self.clock.now(), "manual", "trigger-start"))
+        self._marker(MarkerRecorded(self.clock.now(), "manual", "trigger-start", self._block()))
 
     async def mark_trigger_stop(self) -> None:
-        self._marker(MarkerRecorded(self.clock.now(), "manual", "trigger-stop"))
+        self._marker(MarkerRecorded(self.clock.now(), "manual", "trigger-stop", self._block()))
+
+    def _block(self) -> str | None:
+        """The protocol block running now, so a manual mark says which trigger it belongs to."""
+        current = self.runner.current if self.runner is not None else None
+        return current.label if current is not None else None
 
     async def mark_tingle(self) -> None:
         self._marker(MarkerRecorded(self.clock.now(), "tingle", "key"))
