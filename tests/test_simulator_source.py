@@ -145,9 +145,12 @@ async def test_source_yields_typed_events_in_order() -> None:
     assert all(100 <= e.t_s < 140 for e in measurements)
     assert all(e.wall_s == SIM_EPOCH_S + e.t_s - 100 for e in measurements)
     assert any(isinstance(e, MalformedPacket) for e in events)
-    downs = [e for e in events if isinstance(e, Disconnected)]
+    *downs, end = [e for e in events if isinstance(e, Disconnected)]
     assert downs
     assert all(e.reason is DisconnectReason.LINK_LOST for e in downs)
+    # The stream ends with the session's planned end, not its last notification.
+    assert events[-1] is end
+    assert (end.reason, end.t_s) == (DisconnectReason.USER, 140.0)
     after_down = events[events.index(downs[0]) + 1]
     assert isinstance(after_down, Connected)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncGenerator
 from typing import Final
@@ -65,7 +66,8 @@ class SimulatedSource:
             await asyncio.sleep(delay_s)
 
     async def events(self) -> AsyncGenerator[SourceEvent, None]:
-        """``Connected`` and ``BatteryRead`` first, then measurements and link changes."""
+        """``Connected`` and ``BatteryRead`` first, then measurements and link changes, and a
+        final ``Disconnected`` at the simulation's end time."""
         offset_s = self.clock_offset_s
         start_real_s = time.monotonic()
         yield Connected(offset_s, self.device)
@@ -85,3 +87,8 @@ class SimulatedSource:
                 yield Disconnected(t_s, DisconnectReason.LINK_LOST, "simulated link loss")
             elif isinstance(event, SimLinkUp):
                 yield Connected(t_s, self.device)
+        end_s = self.strap.config.end_s
+        if math.isfinite(end_s):
+            # The session ends at its planned time, not at the last notification before it.
+            await self._wait_until(end_s, start_real_s, 0)
+            yield Disconnected(offset_s + end_s, DisconnectReason.USER, "end of the simulation")

@@ -1,0 +1,102 @@
+"""The command line as a user meets it: exit codes, one-line errors, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(*args: str, db: Path | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """``python -m biofeedback ARGS``; the store path goes through BIOFEEDBACK_DB."""
+    env = dict(os.environ)
+    if db is not None:
+        env["BIOFEEDBACK_DB"] = str(db)
+    return subprocess.run(
+        [sys.executable, "-m", "biofeedback", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=env,
+        timeout=120,
+    )
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_help_lists_every_command() -> None:
+    proc = run("--help")
+    assert proc.returncode == 0
+    for command in ("stream", "scan", "simulate", "analyze", "record", "monitor", "demo",
+                    "sessions", "import", "export", "compare", "report"):  # fmt: skip
+        assert command in proc.stdout
+    assert "Not a medical device" in " ".join(proc.stdout.split())
+
+
+def test_stream_simulated_prints_beats_and_a_summary() -> None:
+    proc = run("stream", "--simulate", "--speed", "1000", "--duration", "30")
+    assert proc.returncode == 0, proc.stderr
+    assert " RR " in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1].startswith("summary: ")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("stream", "--simulate", "--segments", "baseline:abc"),
+        ("stream", "--simulate", "--profile", "nobody"),
+        ("stream", "--simulate", "--artifacts", "ectopic=-1"),
+        ("stream",),
+        ("analyze", "/nonexistent/file.txt"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(args: tuple[str, ...]) -> None:
+    proc = run(*args)
+    assert proc.returncode == 2
+    one_line_error(proc)
+
+
+def test_analyze_rejects_garbage_and_reads_a_real_file(tmp_path: Path, reference_dir: Path) -> None:
+    garbage = tmp_path / "g.txt"
+    garbage.write_bytes(bytes(range(256)) * 4)
+    proc = run("analyze", str(garbage))
+    assert proc.returncode == 2
+    one_line_error(proc)
+    proc = run("analyze", "--json", str(reference_dir / "pyhrv/SampleNNISeriesShort.npy"))
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["time"]["rmssd_ms"] > 0
+    assert doc["settings"]["resample_hz"] == 4.0
+
+
+def test_simulate_import_export_round_trip_through_the_cli(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    bundle = tmp_path / "sim.json"
+    assert run("simulate", "--duration", "120", "--out", str(bundle)).returncode == 0
+    assert run("import", str(bundle), db=db).returncode == 0
+    again = run("import", str(bundle), db=db)
+    assert again.returncode == 2
+    assert "already" in again.stderr
+    listed = json.loads(run("sessions", "--json", db=db).stdout)
+    assert len(listed) == 1
+    exported = run("export", str(listed[0]["id"]), "--format", "json", db=db)
+    assert json.loads(exported.stdout)["beats"] == json.loads(bundle.read_text())["beats"]
+    refused = run("delete", str(listed[0]["id"]), db=db, stdin="")
+    assert refused.returncode != 0
+    assert run("delete", str(listed[0]["id"]), "--yes", db=db).returncode == 0
+
+
+def test_scan_without_a_bluetooth_service_is_a_one_line_failure() -> None:
+    proc = run("scan", "--timeout", "1")
+    # No BlueZ on this machine: exit 1 with what to do. (With a real adapter it would list straps.)
+    if proc.returncode == 0:
+        pytest.skip("a Bluetooth service is running here")
+    assert proc.returncode == 1
+    one_line_error(proc)
