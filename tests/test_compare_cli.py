@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import io
 import json
 from pathlib import Path
 
@@ -13,23 +11,13 @@ import pytest
 from biofeedback.analysis.load import parse_ids, parse_since, select_sessions
 from biofeedback.cli import cmd_compare
 from biofeedback.errors import InputError
-from biofeedback.live.headless_session import run_headless
-from biofeedback.live.session_builder import SessionOptions, build_session
-from biofeedback.live.sources import SourceOptions
 from biofeedback.sessions.bundle import SessionBundle
 from biofeedback.sessions.store import SessionStore
+from tests.recording_support import record_simulated
 
 
 def record(db: Path, seed: int) -> None:
-    opts = SessionOptions(
-        source=SourceOptions(simulate="sim", profile="responder", seed=seed, duration_s=None),
-        protocol="default",
-        player="none",
-        db=db,
-        record=True,
-        fast=True,
-    )
-    asyncio.run(run_headless(build_session(opts), io.StringIO(), duration_s=None, as_json=True))
+    record_simulated(db, seed=seed)
 
 
 @pytest.fixture(scope="module")

@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from biofeedback.live.headless_session import run_headless
 from biofeedback.live.replay import ReplaySource
-from biofeedback.live.session_builder import SessionOptions, build_session
-from biofeedback.live.sources import SourceOptions
 from biofeedback.sessions.store import SessionStore
 from devices.events import Beat
 from devices.source import with_beats
+from tests.recording_support import record_simulated
 
 
-def record(db: Path, *, duration_s: float | None = None, seed: int = 1) -> dict[str, object]:
-    opts = SessionOptions(
-        source=SourceOptions(simulate="sim", seed=seed, duration_s=duration_s),
-        protocol="quick",
-        player="none",
-        db=db,
-        fast=True,
-    )
-    out = io.StringIO()
-    return asyncio.run(run_headless(build_session(opts), out, duration_s=duration_s, as_json=True))
+def record(db: Path, *, duration_s: float | None = None, seed: int = 1) -> dict[str, Any]:
+    return record_simulated(db, seed=seed, protocol="quick", duration_s=duration_s)
 
 
 def test_a_whole_protocol_is_recorded_with_segments_truth_and_settings(tmp_path: Path) -> None:

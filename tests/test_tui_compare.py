@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
 import math
 import subprocess
 import sys
@@ -17,9 +15,6 @@ from textual.widgets import DataTable, Static
 
 from biofeedback.analysis.view import CompareView, ForestPoint
 from biofeedback.errors import BiofeedbackError
-from biofeedback.live.headless_session import run_headless
-from biofeedback.live.session_builder import SessionOptions, build_session
-from biofeedback.live.sources import SourceOptions
 from biofeedback.sessions.store import SessionStore
 from biofeedback.tui.app import make_app
 from biofeedback.tui.compare_data import store_compare
@@ -27,6 +22,7 @@ from biofeedback.tui.forest import ForestData, forest_lines, forest_range, fores
 from biofeedback.tui.screens.compare import CompareScreen
 from biofeedback.tui.screens.monitor import MonitorScreen
 from biofeedback.tui.widgets import ForestPlot
+from tests.recording_support import record_simulated
 from tests.test_tui_support import COMPARE_ROWS, FOREST, ORDER_WARNING, FakeCompare, FakePipeline
 
 SIZES = [(120, 40), (80, 24)]
@@ -189,15 +185,7 @@ async def test_a_failed_comparison_is_shown_and_the_dashboard_lives_on() -> None
 
 
 def _record(db: Path, seed: int) -> None:
-    opts = SessionOptions(
-        source=SourceOptions(simulate="sim", profile="responder", seed=seed, duration_s=None),
-        protocol="default",
-        player="none",
-        db=db,
-        record=True,
-        fast=True,
-    )
-    asyncio.run(run_headless(build_session(opts), io.StringIO(), duration_s=None, as_json=True))
+    record_simulated(db, seed=seed)
 
 
 def test_store_compare_reads_the_finished_sessions_for_each_metric(
