@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
-import io
 import re
 import subprocess
 import sys
@@ -14,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from biofeedback.analysis.report import INSTALL_HINT
-from biofeedback.live.headless_session import run_headless
-from biofeedback.live.session_builder import SessionOptions, build_session
-from biofeedback.live.sources import SourceOptions
+from tests.recording_support import record_simulated
 
 REPO = Path(__file__).resolve().parents[1]
 _IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
@@ -26,15 +22,7 @@ _IMG = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("report") / "store.db"
     for seed in (21, 22, 23):
-        opts = SessionOptions(
-            source=SourceOptions(simulate="sim", profile="responder", seed=seed, duration_s=None),
-            protocol="default",
-            player="none",
-            db=path,
-            record=True,
-            fast=True,
-        )
-        asyncio.run(run_headless(build_session(opts), io.StringIO(), duration_s=None, as_json=True))
+        record_simulated(path, seed=seed)
     return path
 
 
