@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 
 from biofeedback.live.replay import ReplaySource
+from biofeedback.live.session_builder import SessionOptions, build_session
+from biofeedback.live.sources import SourceOptions
 from biofeedback.sessions.store import SessionStore
 from devices.events import Beat
 from devices.source import with_beats
@@ -73,3 +75,52 @@ def test_replaying_a_recorded_session_gives_back_its_beats(tmp_path: Path) -> No
     original = np.asarray(bundle.beats["t_s"])
     shifted = np.asarray([b.t_s for b in beats]) + bundle.packets["t_s"][0]
     np.testing.assert_allclose(shifted, original, atol=1e-9)
+
+
+def test_recording_started_and_stopped_mid_block_keeps_segments_closed(tmp_path: Path) -> None:
+    from contextlib import aclosing
+
+    from biofeedback.live.messages import SegmentStarted, SnapshotComputed
+
+    db = tmp_path / "s.db"
+    opts = SessionOptions(
+        source=SourceOptions(simulate="sim", seed=2, speed=100.0),
+        protocol="quick",
+        player="none",
+        db=db,
+        record=False,
+    )
+    pipeline = build_session(opts)
+    marks: dict[str, float] = {}
+
+    async def drive() -> None:
+        snapshots_in_tapping = 0
+        async with aclosing(pipeline.events()) as events:
+            async for event in events:
+                if isinstance(event, SegmentStarted) and event.label == "tapping":
+                    marks["tapping"] = event.t_s
+                    snapshots_in_tapping = 0
+                elif isinstance(event, SnapshotComputed) and "tapping" in marks:
+                    snapshots_in_tapping += 1
+                    if snapshots_in_tapping == 10 and not pipeline.recording:
+                        marks["start_before"] = pipeline.clock.now()
+                        await pipeline.start_recording()
+                        marks["start_after"] = pipeline.clock.now()
+                    if snapshots_in_tapping == 30 and pipeline.recording:
+                        marks["stop_before"] = pipeline.clock.now()
+                        await pipeline.stop_recording()
+                        marks["stop_after"] = pipeline.clock.now()
+
+    asyncio.run(drive())
+    with SessionStore(db) as store:
+        (row,) = store.list_sessions()
+        bundle = store.load_bundle(row.id)
+    (segment,) = bundle.segments
+    assert segment["label"] == "tapping"
+    # The block running when recording began is stored from that moment, and closed (as
+    # incomplete) when recording stopped.
+    assert marks["start_before"] <= segment["start_s"] <= marks["start_after"]
+    assert marks["stop_before"] <= segment["end_s"] <= marks["stop_after"]
+    assert segment["complete"] is False
+    assert marks["tapping"] < segment["start_s"] < segment["end_s"]
+    assert 15 <= row.beat_count <= 25

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from biofeedback.hrv.processor import HrvProcessor
@@ -31,31 +30,19 @@ from biofeedback.live.messages import (
     SnapshotComputed,
 )
 from biofeedback.live.protocol_runner import Output, PlayerCommand, ProtocolRunner
+from biofeedback.live.recorder import Recorder, SessionMeta
 from biofeedback.live.summary import SessionTally
 from biofeedback.playback.errors import PlaybackError
-from devices.events import Beat, Disconnected, StreamEvent
+from devices.events import Beat, Disconnected, DisconnectReason, StreamEvent
 from devices.source import HeartRateSource, with_beats
 
 if TYPE_CHECKING:
     from biofeedback.playback.player import Player
     from biofeedback.sessions.protocol import ProtocolPlan
     from biofeedback.sessions.store import SessionStore
-    from biofeedback.sessions.store_writer import SessionWriter
 
 _END = object()
 TICK_S = 0.1
-
-
-@dataclass(slots=True)
-class SessionMeta:
-    """What is stored with the session besides the data."""
-
-    source: str
-    device: dict[str, Any]
-    profile: str | None = None
-    protocol: object = None
-    order_used: object = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class LivePipeline:
@@ -83,11 +70,15 @@ class LivePipeline:
         self.player = player
         self.runner = ProtocolRunner(plan.segments, player is not None) if plan else None
         self.tally = SessionTally()
+        self.last_summary: dict[str, Any] = {}
         self._want_record = record
         self._truth = truth
-        self._writer: SessionWriter | None = None
-        self._last_session_id: int | None = None
-        self._segment_handles: dict[int, int] = {}
+        self.recorder = (
+            Recorder(store, meta, self.processor.settings.to_dict()) if store is not None else None
+        )
+        self._recording = False
+        self._current: SegmentStarted | None = None
+        self._shut_down = False
         self._queue: asyncio.Queue[object] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._paused = False
@@ -95,39 +86,28 @@ class LivePipeline:
     # -- recording -------------------------------------------------------------------------
     @property
     def recording(self) -> bool:
-        return self._writer is not None
+        return self._recording
 
     @property
     def session_id(self) -> int | None:
-        return self._writer.session_id if self._writer is not None else None
+        return self.recorder.session_id if self.recorder is not None else None
 
     async def start_recording(self) -> None:
-        if self._writer is not None or self.store is None:
+        if self._recording or self.recorder is None:
             return
-        from biofeedback.sessions.store_writer import SessionWriter
-
-        writer = SessionWriter(self.store)
-        writer.begin(
-            device=self.meta.device,
-            source=self.meta.source,
-            profile=self.meta.profile,
-            protocol=self.meta.protocol,
-            order_used=self.meta.order_used,
-            settings=self.processor.settings.to_dict(),
-            extra=self.meta.extra,
-        )
-        self._writer = writer
-        self._put(RecordingChanged(self.clock.now(), True, writer.session_id))
+        now = self.clock.now()
+        sid = self.recorder.start(now, self._current)
+        self._recording = True
+        self._put(RecordingChanged(now, True, sid))
 
     async def stop_recording(self, status: str = "complete") -> None:
-        writer, self._writer = self._writer, None
-        if writer is None:
+        if not self._recording or self.recorder is None:
             return
-        if self._truth is not None:
-            writer.set_truth(self._truth())
-        writer.finish(status)
-        self._last_session_id = writer.session_id
-        self._put(RecordingChanged(self.clock.now(), False, writer.session_id))
+        now = self.clock.now()
+        truth = self._truth() if self._truth is not None else None
+        sid = self.recorder.stop(now, status, truth)
+        self._recording = False
+        self._put(RecordingChanged(now, False, sid))
 
     # -- controls (the dashboard's keys) ----------------------------------------------------
     async def next_segment(self) -> None:
@@ -174,8 +154,6 @@ class LivePipeline:
         try:
             if self.player is not None:
                 await self._start_player()
-            if self._want_record:
-                await self.start_recording()
             self._tasks.append(asyncio.create_task(self._pump_source()))
             if self.runner is not None and self.clock.speed is not None:
                 self._tasks.append(asyncio.create_task(self._tick()))
@@ -187,10 +165,17 @@ class LivePipeline:
                     status = "interrupted"
                     raise item
                 yield item  # type: ignore[misc]
+            await self._shutdown(status)
+            yield SessionFinished(
+                time.time(), self.last_summary.get("session_id"), self.last_summary
+            )
         finally:
             await self._shutdown(status)
 
     async def _shutdown(self, status: str) -> None:
+        if self._shut_down:
+            return
+        self._shut_down = True
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -203,9 +188,8 @@ class LivePipeline:
         if self.player is not None:
             with contextlib.suppress(Exception):
                 await self.player.close()
-        if self._writer is not None:
-            await self.stop_recording(status)
-        sid = self._last_session_id
+        await self.stop_recording(status)
+        sid = self.recorder.last_session_id if self.recorder is not None else None
         summary = self.tally.summary()
         if sid is not None:
             summary["session_id"] = sid
@@ -216,8 +200,8 @@ class LivePipeline:
         self._queue.put_nowait(item)
 
     def _marker(self, marker: MarkerRecorded) -> None:
-        if self._writer is not None:
-            self._writer.add_marker(marker.t_s, marker.kind, marker.label, marker.value)
+        if self.recorder is not None:
+            self.recorder.marker(marker)
         self.tally.add(marker)
         self._put(marker)
 
@@ -237,19 +221,18 @@ class LivePipeline:
 
     def _segment_event(self, event: PipelineEvent) -> None:
         if isinstance(event, SegmentStarted):
+            self._current = event
             if event.kind is SegmentKind.BASELINE:
                 self.processor.begin_baseline()
-            if self._writer is not None:
-                self._segment_handles[event.index] = self._writer.start_segment(
-                    event.label, event.kind.value, event.t_s, category=event.category
-                )
+            if self.recorder is not None:
+                self.recorder.segment_started(event)
         elif isinstance(event, SegmentEnded):
+            self._current = None
             seg = self.runner.plan[event.index] if self.runner is not None else None
             if seg is not None and seg.kind == SegmentKind.BASELINE.value:
                 self.processor.end_baseline()
-            handle = self._segment_handles.pop(event.index, None)
-            if self._writer is not None and handle is not None:
-                self._writer.end_segment(handle, event.t_s, complete=event.complete)
+            if self.recorder is not None:
+                self.recorder.segment_ended(event)
         self.tally.add(event)
 
     async def _command(self, command: PlayerCommand) -> None:
@@ -289,17 +272,21 @@ class LivePipeline:
             self._handle(self.runner.advance_to(self.clock.now()))
 
     async def _pump_source(self) -> None:
-        started = False
+        first = True
         try:
             async for event in with_beats(self.source):
+                if first and self._want_record:
+                    # The session is created once the source delivers: a strap that was never
+                    # found leaves no empty session behind.
+                    await self.start_recording()
                 t_s = getattr(event, "t_s", None)
                 if isinstance(t_s, float):
                     self.clock.advance(t_s)
                     if self.runner is not None:
-                        if not started:
-                            started = True
+                        if first:
                             self._handle(self.runner.start(t_s))
                         self._handle(self.runner.advance_to(t_s))
+                    first = False
                 self._on_stream_event(event)
                 if self.runner is not None and self.runner.finished:
                     break
@@ -309,17 +296,14 @@ class LivePipeline:
         self._put(_END)
 
     def _on_stream_event(self, event: StreamEvent) -> None:
-        if self._writer is not None:
-            self._writer.add_event(event)
+        if self.recorder is not None:
+            self.recorder.stream_event(event)
         self.tally.add(event)
         self._put(event)
-        if isinstance(event, Disconnected):
+        if isinstance(event, Disconnected) and event.reason is not DisconnectReason.USER:
             self._put(Notice(event.t_s, f"strap lost ({event.reason.value}); reconnecting"))
         if isinstance(event, Beat):
             snapshot = self.processor.push(event)
             if snapshot is not None:
                 self.tally.add_snapshot(snapshot)
                 self._put(SnapshotComputed(snapshot))
-
-    def finished_event(self) -> SessionFinished:
-        return SessionFinished(time.time(), self.session_id, getattr(self, "last_summary", {}))

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from biofeedback.errors import InputError
 from biofeedback.live.clock import SessionClock
-from biofeedback.live.pipeline import LivePipeline, SessionMeta
+from biofeedback.live.pipeline import LivePipeline
 from biofeedback.live.protocol_runner import DEFAULT_MEDIA_BLOCK_S
+from biofeedback.live.recorder import SessionMeta
 from biofeedback.live.sources import SourceOptions, open_source, simulator_config
 
 if TYPE_CHECKING:
@@ -78,11 +79,10 @@ def build_session(opts: SessionOptions) -> LivePipeline:
         index = _session_index(opts.db, protocol.name) if opts.record else 0
         plan = protocol.plan(session_index=index)
         protocol_json = protocol.to_json()
-    store = None
-    if opts.record:
-        from biofeedback.sessions.store import SessionStore
+    from biofeedback.sessions.store import SessionStore
 
-        store = SessionStore(opts.db)
+    # The store is opened even when not recording from the start: the record key can begin later.
+    store = SessionStore(opts.db)
     accelerated = src.simulate is not None or src.replay is not None
     speed = None if (opts.fast and accelerated) else (src.speed if accelerated else 1.0)
     clock = SessionClock(speed=speed, origin_s=0.0 if accelerated else None)
