@@ -124,3 +124,43 @@ def test_recording_started_and_stopped_mid_block_keeps_segments_closed(tmp_path:
     assert segment["complete"] is False
     assert marks["tapping"] < segment["start_s"] < segment["end_s"]
     assert 15 <= row.beat_count <= 25
+
+
+def test_manual_marks_are_stored_as_the_same_playback_markers_as_mpv(tmp_path: Path) -> None:
+    from contextlib import aclosing
+
+    from biofeedback.live.messages import SegmentStarted, SnapshotComputed
+
+    db = tmp_path / "s.db"
+    opts = SessionOptions(
+        source=SourceOptions(simulate="sim", seed=3, speed=100.0),
+        protocol="quick",
+        player="manual",
+        db=db,
+    )
+    pipeline = build_session(opts)
+
+    async def drive() -> None:
+        in_tapping = -1
+        async with aclosing(pipeline.events()) as events:
+            async for event in events:
+                if isinstance(event, SegmentStarted):
+                    in_tapping = 0 if event.label == "tapping" else -1
+                elif isinstance(event, SnapshotComputed) and in_tapping >= 0:
+                    in_tapping += 1
+                    if in_tapping == 3:
+                        await pipeline.mark_trigger_start()
+                        await pipeline.mark_tingle()
+                    if in_tapping == 20:
+                        await pipeline.mark_trigger_stop()
+
+    asyncio.run(drive())
+    with SessionStore(db) as store:
+        bundle = store.load_bundle(store.list_sessions()[0].id)
+    marks = [(m["kind"], m.get("label"), m.get("value")) for m in bundle.markers]
+    assert ("playback", "started", "tapping") in marks
+    assert ("playback", "ended:stopped", "tapping") in marks
+    assert ("tingle", "key", None) in marks
+    (tapping,) = [s for s in bundle.segments if s["label"] == "tapping"]
+    starts = [m["t_s"] for m in bundle.markers if m.get("label") == "started"]
+    assert tapping["start_s"] < starts[0] < tapping["end_s"]

@@ -86,13 +86,13 @@ def test_markers_record_tingles_and_pause_state() -> None:
 
 def test_manual_trigger_marks_shade_a_trigger_only_without_a_protocol() -> None:
     model = DashboardModel()
-    model.apply(MarkerRecorded(10.0, "manual", "trigger-start"))
-    model.apply(MarkerRecorded(70.0, "manual", "trigger-stop"))
+    model.apply(MarkerRecorded(10.0, "playback", "started", "manual"))
+    model.apply(MarkerRecorded(70.0, "playback", "ended:stopped", "manual"))
     [manual] = model.segments
     assert (manual.kind, manual.start_s, manual.end_s) == (SegmentKind.TRIGGER, 10.0, 70.0)
     model.apply(SegmentStarted(80.0, 0, "baseline", SegmentKind.BASELINE, 120.0))
-    model.apply(MarkerRecorded(90.0, "manual", "trigger-start"))
-    model.apply(MarkerRecorded(95.0, "manual", "trigger-stop"))
+    model.apply(MarkerRecorded(90.0, "playback", "started", "manual"))
+    model.apply(MarkerRecorded(95.0, "playback", "ended:stopped", "manual"))
     assert [s.label for s in model.segments] == ["trigger", "baseline"]
     assert model.segments[1].end_s is None  # a protocol segment is not ended by a manual mark
 

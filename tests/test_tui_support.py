@@ -79,11 +79,11 @@ class FakePipeline:
 
     async def mark_trigger_start(self) -> None:
         self.calls.append("mark_trigger_start")
-        self.push(MarkerRecorded(self.t_s, "manual", "trigger-start"))
+        self.push(MarkerRecorded(self.t_s, "playback", "started", "manual"))
 
     async def mark_trigger_stop(self) -> None:
         self.calls.append("mark_trigger_stop")
-        self.push(MarkerRecorded(self.t_s + 1.0, "manual", "trigger-stop"))
+        self.push(MarkerRecorded(self.t_s + 1.0, "playback", "ended:stopped", "manual"))
 
     async def mark_tingle(self) -> None:
         self.calls.append("mark_tingle")

@@ -127,15 +127,17 @@ class LivePipeline:
             self._paused = not self._paused
 
     async def mark_trigger_start(self) -> None:
-        self._marker(MarkerRecorded(self.clock.now(), "manual", "trigger-start", self._block()))
+        """Manual mode: the user started the media elsewhere; the same marker as mpv's start."""
+        self._marker(MarkerRecorded(self.clock.now(), "playback", "started", self._block()))
 
     async def mark_trigger_stop(self) -> None:
-        self._marker(MarkerRecorded(self.clock.now(), "manual", "trigger-stop", self._block()))
+        """Manual mode: the user stopped it; the same marker as a stop in mpv."""
+        self._marker(MarkerRecorded(self.clock.now(), "playback", "ended:stopped", self._block()))
 
-    def _block(self) -> str | None:
-        """The protocol block running now, so a manual mark says which trigger it belongs to."""
+    def _block(self) -> str:
+        """The protocol block running now (its media is "manual"), or "manual" without one."""
         current = self.runner.current if self.runner is not None else None
-        return current.label if current is not None else None
+        return current.label if current is not None else "manual"
 
     async def mark_tingle(self) -> None:
         self._marker(MarkerRecorded(self.clock.now(), "tingle", "key"))

@@ -163,21 +163,25 @@ class DashboardModel:
         elif event.kind == "tingle":
             self.tingles_t_s.append(event.t_s)
         elif event.kind == "playback":
-            self.paused = event.label == "paused"
-        elif event.kind == "manual":
-            self._apply_manual(event)
+            if event.label in ("paused", "resumed"):
+                self.paused = event.label == "paused"
+            else:
+                self._apply_media(event)
         self.trend_version += 1
         self.status_version += 1
 
-    def _apply_manual(self, event: MarkerRecorded) -> None:
-        # Manual mode has no protocol: the user's start/stop marks shade the trend instead.
+    def _apply_media(self, event: MarkerRecorded) -> None:
+        # Media started and ended outside any protocol segment (manual marks with no protocol)
+        # shade the trend as a trigger; inside a protocol the segment events already do.
         running = self.current_segment
-        if event.label == "trigger-start" and running is None:
+        if event.label == "started" and running is None:
             self.segments.append(
                 SegmentRecord(MANUAL_INDEX, "trigger", SegmentKind.TRIGGER, event.t_s, None)
             )
         elif (
-            event.label == "trigger-stop" and running is not None and running.index == MANUAL_INDEX
+            event.label.startswith("ended")
+            and running is not None
+            and running.index == MANUAL_INDEX
         ):
             running.end_s = event.t_s
 
