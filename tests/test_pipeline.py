@@ -164,3 +164,23 @@ def test_manual_marks_are_stored_as_the_same_playback_markers_as_mpv(tmp_path: P
     (tapping,) = [s for s in bundle.segments if s["label"] == "tapping"]
     starts = [m["t_s"] for m in bundle.markers if m.get("label") == "started"]
     assert tapping["start_s"] < starts[0] < tapping["end_s"]
+
+
+def test_a_stored_session_trend_replays_the_live_processor(tmp_path: Path) -> None:
+    from biofeedback.live.session_trend import StoredSessions
+
+    db = tmp_path / "s.db"
+    record_simulated(db, seed=5)  # the default protocol: 60 s settling, 180 s baseline
+    with SessionStore(db) as store:
+        sessions = StoredSessions(store)
+        (row,) = sessions.list_sessions()
+        trend = sessions.trend(sessions.load_bundle(row.id))
+    assert len(trend.t_s) > 30
+    assert all(b - a >= 5.0 for a, b in zip(trend.t_s, trend.t_s[1:], strict=False))
+    # No relaxation score before the baseline has ended (it is measured against it), then values.
+    baseline_end = 240.0
+    assert all(
+        z is None for t, z in zip(trend.t_s, trend.relaxation, strict=True) if t < baseline_end
+    )
+    assert any(z is not None for z in trend.relaxation)
+    assert any(v is not None for v in trend.ln_rmssd)

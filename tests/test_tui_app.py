@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 from textual.message import Message
@@ -314,3 +316,31 @@ async def test_without_store_or_scanner_the_keys_explain_themselves() -> None:
         await pilot.pause()
         assert isinstance(app.screen, MonitorScreen)
         assert len(app._notifications) == 3
+
+
+async def test_an_opened_session_shows_its_recomputed_relaxation_trend() -> None:
+    class TrendingSessions(FakeSessions):
+        def __init__(self) -> None:
+            super().__init__()
+            self.trended = 0
+
+        def trend(self, bundle: SessionBundle) -> SimpleNamespace:
+            self.trended += 1
+            return SimpleNamespace(t_s=[100.0, 200.0, 300.0], relaxation=[None, 0.5, 1.5])
+
+    sessions = TrendingSessions()
+    app = make_app(FakePipeline(), sessions=sessions)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("down", "up", "enter")
+        chart = app.screen.query_one("#session-trend", BrailleChart)
+        for _ in range(50):  # the trend is computed in a thread worker
+            if chart.data is not None:
+                break
+            await pilot.pause(0.05)
+        assert sessions.trended == 1
+        assert chart.data is not None
+        assert list(chart.data.xs) == [100.0, 200.0, 300.0]
+        assert math.isnan(chart.data.ys[0])
+        assert list(chart.data.ys[1:]) == [0.5, 1.5]

@@ -10,14 +10,16 @@ from biofeedback.live.session_builder import SessionOptions, build_session
 
 
 def run(args: argparse.Namespace) -> int:
+    from biofeedback.live.session_trend import StoredSessions
     from biofeedback.live.summary import summary_lines
     from biofeedback.sessions.store import SessionStore
     from biofeedback.tui.app import make_app
     from biofeedback.tui.compare_data import store_compare
 
     opts = session_options(args)
-    sessions = SessionStore(opts.db)
-    compare = store_compare(sessions)  # once, so its cache survives reopening on another strap
+    store = SessionStore(opts.db)
+    sessions = StoredSessions(store)
+    compare = store_compare(store)  # once, so its cache survives reopening on another strap
     while True:
         pipeline = build_session(opts)
         scan = None

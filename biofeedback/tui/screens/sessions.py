@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 from textual.app import ComposeResult
@@ -22,6 +22,16 @@ from biofeedback.tui.widgets import BrailleChart, Panel
 
 if TYPE_CHECKING:
     from biofeedback.sessions.bundle import SessionBundle
+
+
+class TrendLike(Protocol):
+    """A session's recomputed trend (``biofeedback.live.session_trend.SessionTrend``)."""
+
+    @property
+    def t_s(self) -> Sequence[float]: ...
+    @property
+    def relaxation(self) -> Sequence[float | None]: ...
+
 
 COLUMNS = ("id", "started (UTC)", "duration", "source", "beats", "protocol", "status")
 
@@ -87,7 +97,8 @@ class SessionsScreen(Screen[None]):
         except BiofeedbackError as exc:
             self.notify(str(exc), title="cannot open the session", severity="error")
             return
-        self.app.push_screen(SessionViewScreen(bundle))
+        trend = getattr(self.source, "trend", None)
+        self.app.push_screen(SessionViewScreen(bundle, trend=trend))
 
 
 def _segments(
@@ -133,18 +144,33 @@ def session_lines(bundle: SessionBundle) -> list[str]:
     ]
 
 
+def trend_chart(bundle: SessionBundle, trend: TrendLike) -> ChartData:
+    """The relaxation score over the session (recomputed by the live processor), segments shaded."""
+    t = np.asarray(trend.t_s, np.float64)
+    z = np.asarray([math.nan if v is None else v for v in trend.relaxation], np.float64)
+    base = rr_chart(bundle)
+    return ChartData(
+        t, z, nice_range(z, 2.0, 1.0, centre=0.0), base.x_range, base.spans, base.marks, "cyan", 1
+    )
+
+
 class SessionViewScreen(Screen[None]):
-    """One recorded session, read-only: its RR series over the protocol, and its markers."""
+    """One recorded session, read-only: its RR series and relaxation trend, and its markers."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
 
-    def __init__(self, bundle: SessionBundle) -> None:
+    def __init__(
+        self, bundle: SessionBundle, *, trend: Callable[[SessionBundle], TrendLike] | None = None
+    ) -> None:
         super().__init__()
         self.bundle = bundle
+        self._trend = trend
 
     def compose(self) -> ComposeResult:
         yield Panel(id="session-info")
         yield BrailleChart("no beats in this session", id="session-rr")
+        if self._trend is not None:
+            yield BrailleChart("computing…", id="session-trend")
         yield Static(NOT_MEDICAL, id="disclaimer")
         yield Footer()
 
@@ -154,3 +180,18 @@ class SessionViewScreen(Screen[None]):
         chart.border_title = "RR (ms), whole session · ✦ tingle"
         if self.bundle.beats["t_s"]:
             chart.data = rr_chart(self.bundle)
+            if self._trend is not None:
+                self.query_one(
+                    "#session-trend", BrailleChart
+                ).border_title = (
+                    "relaxation vs baseline (SD), 60-s lnRMSSD, recomputed by the live processor"
+                )
+                self.run_worker(self._compute_trend, thread=True, exclusive=True)
+
+    def _compute_trend(self) -> None:
+        assert self._trend is not None
+        data = trend_chart(self.bundle, self._trend(self.bundle))
+        self.app.call_from_thread(self._show_trend, data)
+
+    def _show_trend(self, data: ChartData) -> None:
+        self.query_one("#session-trend", BrailleChart).data = data
