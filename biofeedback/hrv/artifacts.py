@@ -208,11 +208,21 @@ def _gate(rr: FloatArray) -> tuple[FloatArray, LabelArray, IndexArray]:
     return x, labels, idx
 
 
-def detect_artifacts(rr_ms: ArrayLike) -> LabelArray:
+def _robust_labels(rr: FloatArray) -> LabelArray:
+    """The robust sequence (:class:`OnlineArtifactDetector` with ``robust=True``) over a record."""
+    det = OnlineArtifactDetector(robust=True)
+    beats = [beat for value in rr.tolist() for beat in det.push(value)]
+    beats += det.flush()
+    return np.array([beat.label for beat in beats], dtype=np.int8)
+
+
+def detect_artifacts(rr_ms: ArrayLike, *, robust: bool = False) -> LabelArray:
     """One batch pass of Lipponen & Tarvainen (2019) over RR intervals in ms; one label each.
 
     Centred windows, doi:10.1080/03091902.2019.1640306. Values outside 250-2500 ms are
-    ``OUT_OF_RANGE``; NaN raises ``ValueError``. The input is not modified.
+    ``OUT_OF_RANGE``; NaN raises ``ValueError``. The input is not modified. ``robust`` runs this
+    project's extension for sustained ectopy instead (see :class:`OnlineArtifactDetector`); its
+    decisions are sequential, so batch and online give the same labels there.
 
     >>> detect_artifacts([800, 810, 790, 805, 1600, 800, 795, 810, 800, 790]).tolist()
     [0, 0, 0, 0, 2, 0, 0, 0, 0, 0]
@@ -221,6 +231,8 @@ def detect_artifacts(rr_ms: ArrayLike) -> LabelArray:
     labels = np.full(rr.size, BeatLabel.OUT_OF_RANGE, dtype=np.int8)
     if not in_range(rr).any():
         return labels
+    if robust:
+        return _robust_labels(rr)
     x, gate_labels, idx = _gate(rr)
     found = _detect_gated(x)
     labels[idx] = np.where(gate_labels == BeatLabel.OUT_OF_RANGE, gate_labels, found)
@@ -245,11 +257,15 @@ def _apply(x: FloatArray, labels: LabelArray, origin: IndexArray) -> tuple[Float
     return x_new, origin_new
 
 
-def correct_artifacts(rr_ms: ArrayLike, *, iterative: bool = True) -> ArtifactResult:
+def correct_artifacts(
+    rr_ms: ArrayLike, *, iterative: bool = True, robust: bool = False
+) -> ArtifactResult:
     """Detect (centred windows) and correct artifacts; labels refer to the input intervals (ms).
 
     Lipponen & Tarvainen (2019), doi:10.1080/03091902.2019.1640306; with ``iterative`` the
-    detection is repeated on the corrected series while the artifact count decreases.
+    detection is repeated on the corrected series while the artifact count decreases. ``robust``
+    labels with the sequential extension for sustained ectopy (one pass, ``iterative`` ignored)
+    and corrects those labels as here.
 
     >>> res = correct_artifacts([800, 810, 790, 805, 1600, 800, 795, 810, 800, 790])
     >>> res.nn_ms.tolist()
@@ -261,6 +277,10 @@ def correct_artifacts(rr_ms: ArrayLike, *, iterative: bool = True) -> ArtifactRe
         return ArtifactResult(result_labels, np.zeros(0), rr.size)
     x, gate_labels, origin = _gate(rr)
     result_labels[origin] = BeatLabel.NORMAL
+    if robust:
+        labels = _robust_labels(rr)
+        nn, _ = _apply(x, labels[origin], origin)
+        return ArtifactResult(labels, nn, int(np.count_nonzero(labels)))
     found = np.where(gate_labels == BeatLabel.OUT_OF_RANGE, gate_labels, _detect_gated(x))
     count = int(np.count_nonzero(found))
     while count:

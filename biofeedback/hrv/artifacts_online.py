@@ -31,6 +31,12 @@ WINDOW_QD_BEATS: Final = 91
 WINDOW_MEDIAN_BEATS: Final = 11
 RR_GATE_MIN_MS: Final = 250.0
 RR_GATE_MAX_MS: Final = 2500.0
+ROBUST_TH1_CAP: Final = 0.2
+"""Robust mode: the dRR threshold never exceeds this fraction of the local median RR (Malik's
+20 % rule: Malik M et al. 1993, Eur Heart J 14:1473, doi:10.1093/eurheartj/14.11.1473)."""
+ROBUST_WARMUP_BEATS: Final = 20
+"""Robust mode: differences taken into the dRR window as they come, before any is judged."""
+"""Robust mode: differences accepted into the threshold windows before any beat is judged."""
 
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]
@@ -48,6 +54,9 @@ class BeatLabel(enum.IntEnum):
     SHORT = 5
     OUT_OF_RANGE = 6
 
+
+_PATTERN_LABELS: Final = (BeatLabel.ECTOPIC, BeatLabel.MISSED, BeatLabel.EXTRA)
+"""Robust mode: beats with these labels never enter the threshold windows."""
 
 INTERPOLATED_LABELS: Final = (
     BeatLabel.ECTOPIC,
@@ -153,6 +162,10 @@ class _SortedWindow:
         self._fifo.append(value)
         insort(self._sorted, value)
 
+    @property
+    def count(self) -> int:
+        return len(self._fifo)
+
     def quantile(self, q: float) -> float:
         pos = q * (len(self._sorted) - 1)
         lo = int(pos)
@@ -165,6 +178,14 @@ class _SortedWindow:
         return (self.quantile(0.75) - self.quantile(0.25)) / 2.0
 
 
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """Robust mode: a labelled beat waiting for the next label, with its local median."""
+
+    beat: LabelledBeat
+    med_ms: float
+
+
 @dataclass(slots=True)
 class _Pending:
     index: int
@@ -172,6 +193,7 @@ class _Pending:
     gated_ms: float
     out_of_range: bool
     drr_ms: float
+    fed: bool
 
 
 class OnlineArtifactDetector:
@@ -189,6 +211,21 @@ class OnlineArtifactDetector:
     so the first beats of a segment are judged against few neighbours; ``flush`` labels the last
     ``lookahead`` beats with the missing later differences counted as 0, as the batch form does.
 
+    ``robust=True`` is this project's extension for sustained ectopy (bigeminy, trigeminy,
+    couplets), where the published rule adapts its thresholds to the ectopic rhythm itself
+    (README, "Artifact correction"). Four changes, the decision rule unchanged: (1) the two
+    quartile-deviation windows skip beats labelled ectopic, missed or extra (a dRR enters only
+    when neither of its beats is one; the first ``ROBUST_WARMUP_BEATS`` differences enter as they
+    come). Long and short beats do enter: taking only normal beats locked the thresholds at a
+    quiet rhythm's spread when breathing became slow and deep (RSA ±250 ms), flagging most beats;
+    (2) the dRR threshold is capped at ``ROBUST_TH1_CAP`` x the local median RR; (3) the dRR of a
+    beat that follows a corrected one is taken against the replacement, not the raw interval, so
+    the sinus beat after an ectopic pair is not flagged; (4) a beat shorter than the local median
+    right before an interval labelled ectopic on its long side is labelled ectopic too (both
+    intervals around a premature beat are wrong). (4) holds each beat back one more beat:
+    labels come three beats late. Every decision depends on the previous ones, so the batch
+    functions run this same sequence in robust mode.
+
     >>> det = OnlineArtifactDetector()
     >>> rr_ms = [800, 810, 790, 805, 795, 810, 800, 790, 805, 1600, 800, 795, 810]
     >>> beats = [beat for rr in rr_ms for beat in det.push(rr)]
@@ -202,6 +239,7 @@ class OnlineArtifactDetector:
         lookahead: int = 2,
         window_qd: int = WINDOW_QD_BEATS,
         window_median: int = WINDOW_MEDIAN_BEATS,
+        robust: bool = False,
     ) -> None:
         if lookahead < 2:
             raise ValueError(f"lookahead must be at least 2 beats, got {lookahead}")
@@ -210,6 +248,7 @@ class OnlineArtifactDetector:
         self._lookahead = lookahead
         self._window_qd = window_qd
         self._window_median = window_median
+        self._robust = robust
         self.reset()
 
     def reset(self) -> None:
@@ -224,6 +263,12 @@ class OnlineArtifactDetector:
         self._prev_drr_ms = 0.0
         self._after_candidate = False
         self._carry_ms = 0.0
+        self._prev_normal = True
+        self._prev_clean = True
+        self._prev_nn_ms: float | None = None
+        self._held: _Held | None = None
+        self._last_med_ms = 0.0
+        self._last_drr_ms = 0.0
 
     def push(self, rr_ms: float) -> list[LabelledBeat]:
         """Add one RR interval (ms); returns the beats whose label became final (usually one)."""
@@ -238,27 +283,57 @@ class OnlineArtifactDetector:
         previous = self._last_gated_ms
         gated = value if valid or previous is None else previous
         drr_ms = 0.0 if previous is None else gated - previous
-        self._drr_win.add(drr_ms)
+        fed = not self._robust or self._drr_win.count < ROBUST_WARMUP_BEATS
+        if fed:
+            self._drr_win.add(drr_ms)
         self._last_gated_ms = gated
         self._rr.add(gated)
-        self._pending.append(_Pending(index, value, gated, not valid, drr_ms))
+        self._pending.append(_Pending(index, value, gated, not valid, drr_ms, fed))
         if len(self._pending) > self._lookahead:
-            return [self._label_oldest()]
+            return self._emit(self._label_oldest())
         return []
 
     def flush(self) -> list[LabelledBeat]:
         """Label the beats still waiting (end of segment), then start afresh as after ``reset``."""
-        out = [self._label_oldest() for _ in range(len(self._pending))]
+        out = [beat for _ in range(len(self._pending)) for beat in self._emit(self._label_oldest())]
+        if self._held is not None:
+            out.append(self._held.beat)
         self.reset()
         return out
+
+    def _emit(self, beat: LabelledBeat) -> list[LabelledBeat]:
+        """Robust mode: hold each beat until the next is labelled (rule 4 of the class notes)."""
+        if not self._robust:
+            return [beat]
+        held, self._held = self._held, _Held(beat, self._last_med_ms)
+        if held is None:
+            return []
+        if (
+            beat.label == BeatLabel.ECTOPIC
+            and self._last_drr_ms > 0
+            and held.beat.label == BeatLabel.NORMAL
+            and held.beat.nn_ms == (held.beat.rr_ms,)
+            and held.beat.rr_ms < held.med_ms
+        ):
+            ectopic = BeatLabel.ECTOPIC
+            return [LabelledBeat(held.beat.index, held.beat.rr_ms, ectopic, (held.med_ms,))]
+        return [held.beat]
 
     def _label_oldest(self) -> LabelledBeat:
         beat = self._pending.popleft()
         med = self._rr.quantile(0.5)
         m = beat.gated_ms - med
         m = 2.0 * m if m < 0 else m
-        self._m_win.add(m)
-        th1 = ALPHA * self._drr_win.qd()
+        robust = self._robust
+        if robust:
+            if not self._prev_normal and self._prev_nn_ms is not None:
+                beat.drr_ms = beat.gated_ms - self._prev_nn_ms
+            if self._m_win.count == 0:
+                self._m_win.add(m)
+            th1 = min(ALPHA * self._drr_win.qd(), ROBUST_TH1_CAP * med)
+        else:
+            self._m_win.add(m)
+            th1 = ALPHA * self._drr_win.qd()
         # The rule only looks further at a beat past the |dRR| > 1 gate or right after a
         # candidate; skipping numpy for the rest keeps a push at a few microseconds.
         if abs(beat.drr_ms) <= th1 and not self._after_candidate:
@@ -271,6 +346,16 @@ class OnlineArtifactDetector:
             label = BeatLabel.OUT_OF_RANGE
         nn = self._replacement(beat, label, med)
         self._prev_labelled_ms = beat.gated_ms
+        if robust:
+            clean = label not in _PATTERN_LABELS
+            if clean and self._prev_clean:
+                self._drr_win.add(beat.drr_ms)
+            if clean:
+                self._m_win.add(m)
+            self._prev_clean = clean
+            self._prev_normal = label == BeatLabel.NORMAL
+            self._prev_nn_ms = nn[-1] if nn else self._prev_nn_ms
+            self._last_med_ms, self._last_drr_ms = med, beat.drr_ms
         return LabelledBeat(beat.index, beat.rr_ms, label, nn)
 
     def _classify(self, beat: _Pending, med: float, m: float, th1: float) -> BeatLabel:
