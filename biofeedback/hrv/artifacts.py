@@ -41,7 +41,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.ndimage import rank_filter
 
-from biofeedback.hrv.artifacts_online import (
+from biofeedback.hrv.artifacts_online import OnlineArtifactDetector
+from biofeedback.hrv.artifacts_rule import (
     ALPHA,
     C1,
     C2,
@@ -54,7 +55,6 @@ from biofeedback.hrv.artifacts_online import (
     FloatArray,
     LabelArray,
     LabelledBeat,
-    OnlineArtifactDetector,
     classify,
     ectopic_and_candidates,
     in_range,

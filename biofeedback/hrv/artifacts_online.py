@@ -1,149 +1,43 @@
-"""Lipponen & Tarvainen (2019) beat classification: the shared rule and the online detector.
+"""Lipponen & Tarvainen (2019) artifact detection beat by beat: the online detector.
 
 Lipponen JA, Tarvainen MP (2019), A robust algorithm for heart rate variability time series
 artefact correction using novel beat classification, J Med Eng Technol 43(3):173-181,
 doi:10.1080/03091902.2019.1640306.
 
-The online detector labels each pushed RR interval two beats later (the rule's S22 subspace needs
+The detector labels each pushed RR interval two beats later (the rule's S22 subspace needs
 ``dRR[i+1]`` and ``dRR[i+2]``). Its windows are *trailing*: the 91-beat quartile deviation of
 ``dRR`` and the 11-beat median end at the newest (lookahead) beat, the 91-beat quartile deviation
 of ``mRR`` ends at the labelled beat (QD of the signed series, see :mod:`.artifacts`). Each window
 is a bounded sorted list, so a push costs O(window) memory moves, never a pass over history. The
-batch form with centred windows is :mod:`biofeedback.hrv.artifacts`.
+batch form with centred windows is :mod:`biofeedback.hrv.artifacts`; the rule itself is in
+:mod:`biofeedback.hrv.artifacts_rule`.
 """
 
 from __future__ import annotations
 
-import enum
 import math
 from bisect import bisect_left, insort
 from collections import deque
 from dataclasses import dataclass
-from typing import Final
 
 import numpy as np
-from numpy.typing import NDArray
 
-ALPHA: Final = 5.2
-C1: Final = 0.13
-C2: Final = 0.17
-WINDOW_QD_BEATS: Final = 91
-WINDOW_MEDIAN_BEATS: Final = 11
-RR_GATE_MIN_MS: Final = 250.0
-RR_GATE_MAX_MS: Final = 2500.0
-ROBUST_TH1_CAP: Final = 0.2
-"""Robust mode: the dRR threshold never exceeds this fraction of the local median RR (Malik's
-20 % rule: Malik M et al. 1993, Eur Heart J 14:1473, doi:10.1093/eurheartj/14.11.1473)."""
-ROBUST_WARMUP_BEATS: Final = 20
-"""Robust mode: differences taken into the dRR window as they come, before any is judged."""
-"""Robust mode: differences accepted into the threshold windows before any beat is judged."""
-
-BoolArray = NDArray[np.bool_]
-FloatArray = NDArray[np.float64]
-LabelArray = NDArray[np.int8]
-
-
-class BeatLabel(enum.IntEnum):
-    """What the detector decided about one RR interval."""
-
-    NORMAL = 0
-    ECTOPIC = 1
-    MISSED = 2
-    EXTRA = 3
-    LONG = 4
-    SHORT = 5
-    OUT_OF_RANGE = 6
-
-
-_PATTERN_LABELS: Final = (BeatLabel.ECTOPIC, BeatLabel.MISSED, BeatLabel.EXTRA)
-"""Robust mode: beats with these labels never enter the threshold windows."""
-
-INTERPOLATED_LABELS: Final = (
-    BeatLabel.ECTOPIC,
-    BeatLabel.LONG,
-    BeatLabel.SHORT,
-    BeatLabel.OUT_OF_RANGE,
+from biofeedback.hrv.artifacts_rule import (
+    ALPHA,
+    PATTERN_LABELS,
+    ROBUST_TH1_CAP,
+    ROBUST_WARMUP_BEATS,
+    RR_GATE_MAX_MS,
+    RR_GATE_MIN_MS,
+    WINDOW_MEDIAN_BEATS,
+    WINDOW_QD_BEATS,
+    BeatLabel,
+    LabelledBeat,
+    classify,
+    ectopic_and_candidates,
+    lerp,
+    normalise,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class LabelledBeat:
-    """One pushed RR interval with its final label and what replaces it in the NN series (ms).
-
-    ``nn_ms`` is ``(rr,)`` if normal, two halves if missed, ``()`` if extra (its time is merged
-    into the next interval) and one interpolated value for ectopic, long, short or out of range.
-    """
-
-    index: int
-    rr_ms: float
-    label: BeatLabel
-    nn_ms: tuple[float, ...]
-
-
-def in_range(rr_ms: FloatArray) -> BoolArray:
-    """Range gate: ``RR_GATE_MIN_MS <= rr <= RR_GATE_MAX_MS`` (NaN and ±inf are out)."""
-    return (rr_ms >= RR_GATE_MIN_MS) & (rr_ms <= RR_GATE_MAX_MS)
-
-
-def ectopic_and_candidates(
-    d_prev: FloatArray, d: FloatArray, d_next: FloatArray
-) -> tuple[BoolArray, BoolArray]:
-    """Subspace 1 (S11, S12) on normalised dRR: ectopic beats and long/short candidates.
-
-    Returns ``(ectopic, candidate)``; a candidate passed the ``|dRR| > 1`` gate but is not ectopic.
-    """
-    s12 = np.where(
-        d > 0, np.maximum(d_prev, d_next), np.where(d < 0, np.minimum(d_prev, d_next), 0.0)
-    )
-    primary = np.abs(d) > 1.0
-    ectopic = primary & (((d > 1.0) & (s12 < -C1 * d - C2)) | ((d < -1.0) & (s12 > -C1 * d + C2)))
-    return ectopic, primary & ~ectopic
-
-
-def classify(
-    d: FloatArray,
-    d_next: FloatArray,
-    d_next2: FloatArray,
-    m: FloatArray,
-    rr_ms: FloatArray,
-    rr_next_ms: FloatArray,
-    med_ms: FloatArray,
-    th2_ms: FloatArray,
-    ectopic: BoolArray,
-    evaluate: BoolArray,
-) -> LabelArray:
-    """Subspace 2 (S21, S22), the median criterion and the missed/extra tests (paper, Fig. 1).
-
-    ``evaluate`` marks beats examined as long/short: the candidates themselves and the beat after
-    a candidate when ``|dRR[i+1]| < |dRR[i+2]|``. ``rr_next_ms`` is NaN where unknown (never extra).
-    """
-    s22 = np.where(d >= 0, np.minimum(d_next, d_next2), np.maximum(d_next, d_next2))
-    long_ = (d > 1.0) & (s22 < -1.0)
-    short = (d < -1.0) & (s22 > 1.0)
-    deviant = evaluate & (long_ | short | (np.abs(m) > 3.0))
-    missed = deviant & long_ & (np.abs(rr_ms / 2.0 - med_ms) < th2_ms)
-    with np.errstate(invalid="ignore"):
-        extra = deviant & short & (np.abs(rr_ms + rr_next_ms - med_ms) < th2_ms)
-    labels = np.zeros(d.shape, dtype=np.int8)
-    is_long = long_ | (~short & (m > 0))
-    labels[deviant] = np.where(is_long[deviant], BeatLabel.LONG, BeatLabel.SHORT)
-    labels[missed] = BeatLabel.MISSED
-    labels[extra] = BeatLabel.EXTRA
-    labels[ectopic] = BeatLabel.ECTOPIC
-    return labels
-
-
-def normalise(value: FloatArray, threshold: FloatArray) -> FloatArray:
-    """``value / threshold``; a zero threshold (flat window) maps 0 to 0 and the rest to ±inf."""
-    out = np.where(value == 0, 0.0, np.copysign(np.inf, value))
-    np.divide(value, threshold, out=out, where=threshold > 0)
-    return out
-
-
-def lerp(a: float, b: float, t: float) -> float:
-    """Linear interpolation written exactly as numpy's ``quantile`` does it, so both forms agree."""
-    diff = b - a
-    return b - diff * (1.0 - t) if t >= 0.5 else a + diff * t
 
 
 class _SortedWindow:
@@ -347,7 +241,7 @@ class OnlineArtifactDetector:
         nn = self._replacement(beat, label, med)
         self._prev_labelled_ms = beat.gated_ms
         if robust:
-            clean = label not in _PATTERN_LABELS
+            clean = label not in PATTERN_LABELS
             if clean and self._prev_clean:
                 self._drr_win.add(beat.drr_ms)
             if clean:
