@@ -30,7 +30,7 @@ REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 LTDB = REFERENCE / "physionet" / "ltdb_14046_labelled.csv"
 
 
-def run_online(rr: np.ndarray, **kwargs: int) -> list[LabelledBeat]:
+def run_online(rr: np.ndarray, **kwargs: int | bool) -> list[LabelledBeat]:
     det = OnlineArtifactDetector(**kwargs)
     out = [beat for value in rr.tolist() for beat in det.push(value)]
     return out + det.flush()
@@ -68,6 +68,8 @@ def ltdb() -> dict[str, np.ndarray]:
         "detect": detect_artifacts(rr),
         "correct": correct_artifacts(rr).labels,
         "online": online_labels(run_online(rr)),
+        "robust": detect_artifacts(rr, robust=True),
+        "robust_online": online_labels(run_online(rr, robust=True)),
     }
 
 
@@ -85,9 +87,20 @@ def test_ltdb_reference_is_what_we_think(ltdb: dict[str, np.ndarray]) -> None:
 # that variant our one pass agrees with it on 99.96 % of intervals). The goal (96 %, 99.5 %) is
 # not met: most of this record's ectopy comes as bigeminy and couplets, where the 91-beat QD is
 # itself set by the ectopic rhythm. Where ectopy is sparse the method works as published (below).
+#   robust (batch = online, below):  sensitivity 82.7 %, specificity 99.47 %
+# The robust mode is this project's extension (README, "Artifact correction"). No RR-only
+# detector can reach the 96 % goal here: 549 of the 9 862 V/F beats (5.6 %) sit within 9 % of
+# the surrounding sinus intervals on both sides (late-coupled and fusion beats), and 9 % is
+# where normal intervals start to exceed 0.5 % (bench/bench_artifact_accuracy.py prints the
+# bound: 94.3 % sensitivity at 99.43 % specificity for an oracle that knows the normal beats).
 @pytest.mark.parametrize(
     ("key", "min_sensitivity", "min_specificity"),
-    [("detect", 0.46, 0.993), ("correct", 0.54, 0.990), ("online", 0.52, 0.989)],
+    [
+        ("detect", 0.46, 0.993),
+        ("correct", 0.54, 0.990),
+        ("online", 0.52, 0.989),
+        ("robust", 0.82, 0.994),
+    ],
 )
 def test_ltdb_sensitivity_specificity(
     ltdb: dict[str, np.ndarray], key: str, min_sensitivity: float, min_specificity: float
@@ -97,7 +110,7 @@ def test_ltdb_sensitivity_specificity(
     assert specificity >= min_specificity
 
 
-@pytest.mark.parametrize("key", ["detect", "correct", "online"])
+@pytest.mark.parametrize("key", ["detect", "correct", "online", "robust"])
 def test_ltdb_sparse_ectopics_are_found(ltdb: dict[str, np.ndarray], key: str) -> None:
     # Ectopic intervals with < 5 % ectopic intervals among the 91 around them (712 of them):
     # measured 95.2 % (detect), 95.6 % (correct), 94.5 % (online).
@@ -114,6 +127,82 @@ def test_ltdb_online_agrees_with_batch(ltdb: dict[str, np.ndarray]) -> None:
     assert same.mean() >= 0.965
     density = np.convolve(ltdb["truth"].astype(float), np.ones(91) / 91, mode="same")
     assert same[density < 0.10].mean() >= 0.99
+
+
+def test_ltdb_robust_online_and_batch_are_the_same_sequence(ltdb: dict[str, np.ndarray]) -> None:
+    assert np.array_equal(ltdb["robust_online"], ltdb["robust"])
+    # and it is not the published rule: where >= 30 % of the 91 intervals around are ectopic
+    # (11 041 ectopic intervals) it finds 76.5 %, the published one pass 19.4 %
+    density = np.convolve(ltdb["truth"].astype(float), np.ones(91) / 91, mode="same")
+    dense = ltdb["truth"] & (density >= 0.3)
+    assert (ltdb["robust"][dense] != 0).mean() >= 0.75
+    assert (ltdb["detect"][dense] != 0).mean() <= 0.25
+
+
+# --- sustained ectopy and rhythm changes (robust mode) -----------------------------------------
+
+
+def with_bigeminy(clean: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every other beat in [start, stop) premature by 30 % with a full compensatory pause."""
+    rr = clean.copy()
+    truth = np.zeros(rr.size, dtype=bool)
+    for i in range(start, stop, 2):
+        early = 0.3 * rr[i]
+        rr[i] -= early
+        rr[i + 1] += early
+        truth[i : i + 2] = True
+    return rr, truth
+
+
+def test_sustained_bigeminy_defeats_the_published_rule_not_the_robust_one() -> None:
+    rr, truth = with_bigeminy(simulate_clean(3, n=1200), 400, 800)
+    published = detect_artifacts(rr) != BeatLabel.NORMAL
+    robust = detect_artifacts(rr, robust=True) != BeatLabel.NORMAL
+    # 200 premature beats in a row: the 91-beat QD is set by the bigeminy itself
+    assert published[truth].mean() < 0.1
+    assert robust[truth].mean() >= 0.99
+    assert (~robust[~truth]).mean() >= 0.998
+    # the run's RR are interpolated (no sinus beat is left in it to measure), so RMSSD is no
+    # longer inflated by the ectopy; time is kept
+    clean = simulate_clean(3, n=1200)
+    assert rmssd(correct_artifacts(rr).nn_ms) > 3 * rmssd(clean)
+    nn = correct_artifacts(rr, robust=True).nn_ms
+    assert rmssd(nn) <= rmssd(clean)
+    assert nn.sum() == pytest.approx(clean.sum(), rel=0.01)  # measured +0.7 %
+
+
+def breathing(parts: list[tuple[int, float, float, float]], seed: int = 0) -> np.ndarray:
+    """RR (ms) in parts of (beats, mean ms, RSA amplitude ms, breathing Hz), 8 ms noise."""
+    rng = np.random.default_rng(seed)
+    out: list[float] = []
+    t_s = 0.0
+    for n, mean, amplitude, hz in parts:
+        for _ in range(n):
+            value = mean + amplitude * math.sin(2 * math.pi * hz * t_s) + rng.normal(0.0, 8.0)
+            out.append(value)
+            t_s += value / 1000.0
+    return np.array(out)
+
+
+@pytest.mark.parametrize(
+    ("parts", "max_flagged"),
+    [
+        # quiet breathing, then slow deep breathing (6/min) with a ±250 ms RSA: measured 35
+        ([(300, 1000.0, 10.0, 0.25), (600, 1000.0, 250.0, 0.1)], 45),
+        ([(300, 1000.0, 10.0, 0.25), (600, 1000.0, 150.0, 0.1)], 25),  # measured 16
+        ([(300, 1000.0, 30.0, 0.25), (600, 700.0, 20.0, 0.25)], 5),  # heart rate step, 3
+        ([(300, 700.0, 20.0, 0.25), (600, 1100.0, 40.0, 0.2)], 5),  # 4
+    ],
+)
+def test_robust_thresholds_follow_a_real_change_of_rhythm(
+    parts: list[tuple[int, float, float, float]], max_flagged: int
+) -> None:
+    # The robust windows skip ectopic beats; they must still learn a genuinely new rhythm
+    # instead of flagging it for ever. Published: 0-1 flagged on the same series.
+    rr = breathing(parts)
+    flagged = detect_artifacts(rr, robust=True) != BeatLabel.NORMAL
+    assert flagged.sum() <= max_flagged
+    assert not flagged[-300:].any()
 
 
 # --- simulated recordings ----------------------------------------------------------------------
@@ -173,22 +262,24 @@ def inject(clean: np.ndarray, seed: int, share: float = 0.02) -> tuple[np.ndarra
 SEEDS = range(6)
 
 
+@pytest.mark.parametrize("robust", [False, True])
 @pytest.mark.parametrize("seed", SEEDS)
-def test_simulated_rmssd_after_correction_within_5_percent(seed: int) -> None:
+def test_simulated_rmssd_after_correction_within_5_percent(seed: int, robust: bool) -> None:
     clean = simulate_clean(seed)
     dirty, _ = inject(clean, seed + 100)
     assert rmssd(dirty) > 2 * rmssd(clean)
-    batch = correct_artifacts(dirty)
-    online = online_nn(run_online(dirty))
+    batch = correct_artifacts(dirty, robust=robust)
+    online = online_nn(run_online(dirty, robust=robust))
     assert rmssd(batch.nn_ms) == pytest.approx(rmssd(clean), rel=0.05)
     assert rmssd(online) == pytest.approx(rmssd(clean), rel=0.05)
     assert batch.nn_ms.sum() == pytest.approx(clean.sum(), rel=0.01)
 
 
+@pytest.mark.parametrize("robust", [False, True])
 @pytest.mark.parametrize("seed", SEEDS)
-def test_simulated_injected_events_are_found(seed: int) -> None:
+def test_simulated_injected_events_are_found(seed: int, robust: bool) -> None:
     dirty, event = inject(simulate_clean(seed), seed + 100)
-    flagged = correct_artifacts(dirty).labels != BeatLabel.NORMAL
+    flagged = correct_artifacts(dirty, robust=robust).labels != BeatLabel.NORMAL
     found = np.unique(event[flagged & (event > 0)])
     assert found.size == event.max()  # every event has at least one of its intervals flagged
     assert (~flagged[event == 0]).mean() >= 0.998  # measured 99.9-100 %
@@ -232,12 +323,13 @@ def test_empty_input() -> None:
     assert OnlineArtifactDetector().flush() == []
 
 
+@pytest.mark.parametrize("robust", [False, True])
 @pytest.mark.parametrize("n", [1, 2, 3, 5, 10, 50])
-def test_fewer_beats_than_the_windows(n: int) -> None:
+def test_fewer_beats_than_the_windows(n: int, robust: bool) -> None:
     rr = simulate_clean(3, n=n)
-    labels = detect_artifacts(rr)
-    result = correct_artifacts(rr)
-    beats = run_online(rr)
+    labels = detect_artifacts(rr, robust=robust)
+    result = correct_artifacts(rr, robust=robust)
+    beats = run_online(rr, robust=robust)
     assert labels.size == result.labels.size == n
     assert [b.index for b in beats] == list(range(n))
     assert online_nn(beats).size == result.nn_ms.size == n
@@ -246,33 +338,36 @@ def test_fewer_beats_than_the_windows(n: int) -> None:
         assert result.nn_ms.tolist() == online_nn(beats).tolist() == rr.tolist()
 
 
-def test_all_identical_rr() -> None:
+@pytest.mark.parametrize("robust", [False, True])
+def test_all_identical_rr(robust: bool) -> None:
     rr = np.full(300, 857.0)
-    assert not detect_artifacts(rr).any()
-    assert correct_artifacts(rr).nn_ms.tolist() == rr.tolist()
-    assert online_nn(run_online(rr)).tolist() == rr.tolist()
+    assert not detect_artifacts(rr, robust=robust).any()
+    assert correct_artifacts(rr, robust=robust).nn_ms.tolist() == rr.tolist()
+    assert online_nn(run_online(rr, robust=robust)).tolist() == rr.tolist()
 
 
-def test_out_of_range_values_from_polar_sdk_issue_312() -> None:
+@pytest.mark.parametrize("robust", [False, True])
+def test_out_of_range_values_from_polar_sdk_issue_312(robust: bool) -> None:
     # polar-ble-sdk #312 reports RR values 0, 28 and 1878949389 from a strap.
     rr = np.array([0.0, 800, 810, 28, 790, 805, 1878949389, 800, 795, 810, 800, 2600])
-    labels = detect_artifacts(rr)
+    labels = detect_artifacts(rr, robust=robust)
     bad = [0, 3, 6, 11]
     assert labels[bad].tolist() == [BeatLabel.OUT_OF_RANGE] * 4
-    result = correct_artifacts(rr)
+    result = correct_artifacts(rr, robust=robust)
     assert result.labels[bad].tolist() == [BeatLabel.OUT_OF_RANGE] * 4
     assert result.nn_ms.size == rr.size - 1  # the leading 0 has no left neighbour: dropped
     assert ((result.nn_ms >= RR_GATE_MIN_MS) & (result.nn_ms <= RR_GATE_MAX_MS)).all()
     assert result.nn_ms[2] == pytest.approx(800.0)  # 28 -> halfway between 810 and 790
-    beats = run_online(rr)
+    beats = run_online(rr, robust=robust)
     assert [beats[i].label for i in bad] == [BeatLabel.OUT_OF_RANGE] * 4
     assert beats[0].nn_ms == ()
     assert beats[3].nn_ms == (pytest.approx(800.0),)
     assert all(RR_GATE_MIN_MS <= v <= RR_GATE_MAX_MS for v in online_nn(beats))
 
 
-def test_only_out_of_range_values() -> None:
-    result = correct_artifacts([0, 28, 1878949389])
+@pytest.mark.parametrize("robust", [False, True])
+def test_only_out_of_range_values(robust: bool) -> None:
+    result = correct_artifacts([0, 28, 1878949389], robust=robust)
     assert result.labels.tolist() == [BeatLabel.OUT_OF_RANGE] * 3
     assert result.nn_ms.size == 0
     assert result.share_corrected == 1.0
@@ -289,30 +384,34 @@ def test_nan_is_rejected_naming_the_parameter() -> None:
         detect_artifacts([[800, 810]])
 
 
-def test_input_is_not_mutated() -> None:
+@pytest.mark.parametrize("robust", [False, True])
+def test_input_is_not_mutated(robust: bool) -> None:
     rr = inject(simulate_clean(2, n=500), 9, share=0.06)[0]
     before = rr.copy()
-    correct_artifacts(rr)
-    detect_artifacts(rr)
+    correct_artifacts(rr, robust=robust)
+    detect_artifacts(rr, robust=robust)
     assert np.array_equal(rr, before)
 
 
-def test_reset_forgets_history() -> None:
-    rr = simulate_clean(4, n=120)
-    det = OnlineArtifactDetector()
-    for value in rr[:60].tolist():
+@pytest.mark.parametrize("robust", [False, True])
+def test_reset_forgets_history(robust: bool) -> None:
+    rr = inject(simulate_clean(4, n=400), 4, share=0.06)[0]
+    det = OnlineArtifactDetector(robust=robust)
+    for value in rr[:200].tolist():
         det.push(value)
     det.reset()
-    beats = [b for value in rr[60:].tolist() for b in det.push(value)] + det.flush()
-    assert [b.index for b in beats] == list(range(60))
-    assert online_labels(beats).tolist() == online_labels(run_online(rr[60:])).tolist()
+    beats = [b for value in rr[200:].tolist() for b in det.push(value)] + det.flush()
+    assert [b.index for b in beats] == list(range(rr.size - 200))
+    expected = run_online(rr[200:], robust=robust)
+    assert online_labels(beats).tolist() == online_labels(expected).tolist()
 
 
-def test_online_emits_each_beat_once_with_two_beat_lag() -> None:
-    det = OnlineArtifactDetector()
+@pytest.mark.parametrize(("robust", "lag"), [(False, 2), (True, 3)])
+def test_online_emits_each_beat_once_with_its_lag(robust: bool, lag: int) -> None:
+    det = OnlineArtifactDetector(robust=robust)
     emitted = [len(det.push(v)) for v in simulate_clean(5, n=20).tolist()]
-    assert emitted == [0, 0] + [1] * 18
-    assert len(det.flush()) == 2
+    assert emitted == [0] * lag + [1] * (20 - lag)
+    assert len(det.flush()) == lag
 
 
 def test_online_rejects_bad_settings() -> None:
@@ -328,11 +427,11 @@ rr_values = st.one_of(
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(rr_values, max_size=150))
-def test_any_input_gives_consistent_output(rr: list[float]) -> None:
-    result = correct_artifacts(rr)
-    labels = detect_artifacts(rr)
-    beats = run_online(np.array(rr))
+@given(st.lists(rr_values, max_size=150), st.booleans())
+def test_any_input_gives_consistent_output(rr: list[float], robust: bool) -> None:
+    result = correct_artifacts(rr, robust=robust)
+    labels = detect_artifacts(rr, robust=robust)
+    beats = run_online(np.array(rr), robust=robust)
     assert result.labels.size == labels.size == len(beats) == len(rr)
     assert [b.index for b in beats] == list(range(len(rr)))
     assert set(result.labels.tolist()) <= set(BeatLabel)

@@ -108,7 +108,7 @@ def session_report(
         raise BiofeedbackError("the session has too few beats for a report")
     t, rr, seg = (np.asarray(b[k], dtype=np.float64) for k in ("t_s", "rr_ms", "segment"))
     seg = seg.astype(np.int64)
-    series = prepare_nn(rr, t, seg)
+    series = prepare_nn(rr, t, seg, artifact_method=hrv.artifact_method)
     responses = bundle_responses(bundle, metrics=tuple(METRICS), settings=cfg, hrv=hrv)
     segments = sorted(bundle.segments, key=lambda s: float(s["start_s"]))
     base = next(((float(s["start_s"]), float(s["end_s"])) for s in segments

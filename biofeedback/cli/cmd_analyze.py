@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.file)
     recording = read_recording(path, unit=args.unit)
     try:
-        settings = replace(HrvSettings(), method=args.method)
+        settings = replace(HrvSettings(), method=args.method, artifact_method=args.artifacts)
     except ValueError as exc:
         raise InputError(f"--method: {exc}") from exc
     if args.window is None:

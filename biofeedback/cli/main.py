@@ -89,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=_positive_float, metavar="S", help="sliding window length")
     p.add_argument("--step", type=_positive_float, metavar="S", help="window step")
     p.add_argument("--method", choices=["welch", "lomb"], default="welch")
+    p.add_argument(
+        "--artifacts",
+        choices=["published", "robust"],
+        default="published",
+        help="artifact detection: Lipponen & Tarvainen 2019 as published, or robust to "
+        "sustained ectopy (bigeminy, trigeminy)",
+    )
     p.add_argument("--unit", choices=["ms", "s"], help="RR unit of a text file (default: detect)")
     p.set_defaults(handler="biofeedback.cli.cmd_analyze:run")
 

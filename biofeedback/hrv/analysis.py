@@ -22,7 +22,7 @@ from biofeedback.hrv.estimates import Value, ln_rmssd_value, pns_index, window_r
 from biofeedback.hrv.frequency import FrequencyResult, frequency_domain
 from biofeedback.hrv.nonlinear import NonlinearResult, nonlinear_metrics_chains
 from biofeedback.hrv.respiration import Respiration, respiration_from_spectrum
-from biofeedback.hrv.settings import HrvSettings
+from biofeedback.hrv.settings import ArtifactMethod, HrvSettings
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -49,6 +49,7 @@ def prepare_nn(
     segment: ArrayLike | None = None,
     *,
     correct: bool = True,
+    artifact_method: ArtifactMethod = "published",
 ) -> NnSeries:
     """Correct each chain and place its NN intervals in time, anchored at the chain's last beat.
 
@@ -69,7 +70,7 @@ def prepare_nn(
     starts = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])
     for a, b in zip(starts, np.r_[starts[1:], rr.size], strict=True):
         if correct:
-            result = correct_artifacts(rr[a:b])
+            result = correct_artifacts(rr[a:b], robust=artifact_method == "robust")
             labels[a:b] = result.labels
             nn = result.nn_ms
         else:
@@ -235,7 +236,7 @@ def analyze_record(
     The estimates use the whole record as their window (``window_s`` = its duration).
     """
     settings = settings or HrvSettings()
-    series = prepare_nn(rr_ms, t_s, segment)
+    series = prepare_nn(rr_ms, t_s, segment, artifact_method=settings.artifact_method)
     nn, seg = series.nn_ms, series.segment
     n_beats = series.labels.size
     share = series.n_corrected / n_beats

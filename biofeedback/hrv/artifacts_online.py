@@ -242,7 +242,7 @@ class OnlineArtifactDetector:
         self._prev_labelled_ms = beat.gated_ms
         if robust:
             clean = label not in PATTERN_LABELS
-            if clean and self._prev_clean:
+            if clean and self._prev_clean and not beat.fed:
                 self._drr_win.add(beat.drr_ms)
             if clean:
                 self._m_win.add(m)

@@ -95,7 +95,7 @@ class HrvProcessor:
 
     def __init__(self, settings: HrvSettings | None = None) -> None:
         self.settings = settings or HrvSettings()
-        self._detector = OnlineArtifactDetector()
+        self._detector = OnlineArtifactDetector(robust=self.settings.artifact_method == "robust")
         self.reset()
 
     def reset(self) -> None:

@@ -15,6 +15,7 @@ from biofeedback.hrv.nonlinear import NonlinearSettings
 
 SpectralMethod = Literal["welch", "lomb"]
 DetrendMethod = Literal["smoothness_priors", "none"]
+ArtifactMethod = Literal["published", "robust"]
 
 TIME_WINDOW_MIN_S = 30.0
 TIME_WINDOW_MAX_S = 300.0
@@ -44,6 +45,9 @@ class HrvSettings:
     welch_window: str = "hann"
     lomb_max_hz: float = 0.5
     lomb_oversampling: float = 4.0
+    artifact_method: ArtifactMethod = "published"
+    """Lipponen & Tarvainen (2019) as published, or this project's extension for sustained
+    ectopy (``robust``; README, "Artifact correction")."""
     window_s: float = 60.0
     """Time-domain and estimate window (30-300 s); 60 s is the validated minimum for lnRMSSD."""
     spectral_window_s: float = 120.0
