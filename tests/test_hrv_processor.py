@@ -166,6 +166,29 @@ def test_artifacts_are_labelled_and_counted() -> None:
     assert late.rmssd_ms.value == pytest.approx(clean_rmssd, rel=0.2)
 
 
+def test_robust_artifact_setting_reaches_the_live_detector() -> None:
+    # 120 s of bigeminy (every other beat 30 % early, full compensatory pause) after 120 s of
+    # sinus rhythm: the published rule adapts its thresholds to the bigeminy, the robust does not
+    t, rr = simulate(240.0, seed=2)
+    rr = rr.copy()
+    start = int(np.searchsorted(t, 120.0))
+    rr[start::2] *= 0.7
+    rr[start + 1 :: 2] += rr[start::2][: rr[start + 1 :: 2].size] * (0.3 / 0.7)
+    t = np.cumsum(rr) / 1000
+    last = {}
+    for method in ("published", "robust"):
+        last[method] = run(HrvProcessor(HrvSettings(artifact_method=method)), t, rr)[-1]
+        assert last[method].settings.artifact_method == method
+    # published: nothing flagged, an RMSSD of 541 ms shown as valid (the ectopy measured as HRV)
+    assert last["published"].rmssd_ms.artifact_share < 0.2
+    assert last["published"].rmssd_ms.value is not None
+    assert last["published"].rmssd_ms.value > 300
+    # robust: every beat flagged, so no value, and the reason says why
+    assert last["robust"].rmssd_ms.artifact_share > 0.9
+    assert last["robust"].rmssd_ms.value is None
+    assert "corrected" in (last["robust"].rmssd_ms.reason or "")
+
+
 def relaxation_after(rsa_ms: float) -> float:
     processor = HrvProcessor()
     t, rr = simulate(60.0, rsa_ms=15.0, seed=3)
