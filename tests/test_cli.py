@@ -85,14 +85,14 @@ def test_analyze_artifact_method_changes_the_result_and_is_reported(
     rr.write_text("\n".join(line.split(",")[1] for line in ltdb[9001:11001]) + "\n")
     docs = {}
     for method in ("published", "robust"):
-        proc = run("analyze", "--json", "--artifacts", method, str(rr))
+        proc = run("analyze", "--json", "--artifact-method", method, str(rr))
         assert proc.returncode == 0, proc.stderr
         docs[method] = json.loads(proc.stdout)
         assert docs[method]["settings"]["artifact_method"] == method
     # measured: 61 vs 988 corrected (1 436 intervals touch a V beat); RMSSD 244 vs 64.5 ms
     assert docs["robust"]["n_corrected"] > 3 * docs["published"]["n_corrected"]
     assert docs["robust"]["time"]["rmssd_ms"] < docs["published"]["time"]["rmssd_ms"] / 2
-    proc = run("analyze", "--artifacts", "strict", str(rr))
+    proc = run("analyze", "--artifact-method", "strict", str(rr))
     assert proc.returncode == 2
 
 

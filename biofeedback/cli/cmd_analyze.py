@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.file)
     recording = read_recording(path, unit=args.unit)
     try:
-        settings = replace(HrvSettings(), method=args.method, artifact_method=args.artifacts)
+        settings = replace(HrvSettings(), method=args.method, artifact_method=args.artifact_method)
     except ValueError as exc:
         raise InputError(f"--method: {exc}") from exc
     if args.window is None:

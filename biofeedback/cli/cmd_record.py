@@ -21,6 +21,7 @@ def session_options(args: argparse.Namespace) -> SessionOptions:
         db=Path(args.db) if getattr(args, "db", None) else None,
         record=not getattr(args, "no_record", False),
         silent_player=getattr(args, "silent", False),
+        artifact_method=getattr(args, "artifact_method", "published"),
     )
 
 

@@ -89,13 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=_positive_float, metavar="S", help="sliding window length")
     p.add_argument("--step", type=_positive_float, metavar="S", help="window step")
     p.add_argument("--method", choices=["welch", "lomb"], default="welch")
-    p.add_argument(
-        "--artifacts",
-        choices=["published", "robust"],
-        default="published",
-        help="artifact detection: Lipponen & Tarvainen 2019 as published, or robust to "
-        "sustained ectopy (bigeminy, trigeminy)",
-    )
+    _add_artifact_method(p)
     p.add_argument("--unit", choices=["ms", "s"], help="RR unit of a text file (default: detect)")
     p.set_defaults(handler="biofeedback.cli.cmd_analyze:run")
 
@@ -177,8 +171,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", metavar="PATH", help="session store (default: BIOFEEDBACK_DB or user data)"
     )
     p.add_argument("--json", action="store_true", help="the summary as JSON (with --headless)")
+    _add_artifact_method(p)
     p.set_defaults(handler="biofeedback.cli.cmd_demo:run", simulate="sim")
     return parser
+
+
+def _add_artifact_method(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--artifact-method",
+        choices=["published", "robust"],
+        default="published",
+        help="RR artifact detection: Lipponen & Tarvainen 2019 as published (default), or "
+        "robust to sustained ectopy such as bigeminy (README, 'Artifact correction')",
+    )
 
 
 def _add_db(p: argparse.ArgumentParser) -> None:
@@ -188,6 +193,7 @@ def _add_db(p: argparse.ArgumentParser) -> None:
 
 
 def _add_session_options(p: argparse.ArgumentParser) -> None:
+    _add_artifact_method(p)
     p.add_argument("--protocol", default="default", help="protocol name or TOML file")
     p.add_argument("--player", choices=["mpv", "manual", "none"], default="manual")
     p.add_argument("--silent", action="store_true", help="mpv without audio/video output")

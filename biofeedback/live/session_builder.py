@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from biofeedback.errors import InputError
+from biofeedback.hrv.processor import HrvProcessor
+from biofeedback.hrv.settings import ArtifactMethod, HrvSettings
 from biofeedback.live.clock import SessionClock
 from biofeedback.live.pipeline import LivePipeline
 from biofeedback.live.protocol_runner import DEFAULT_MEDIA_BLOCK_S
@@ -31,6 +33,8 @@ class SessionOptions:
     silent_player: bool = False
     fast: bool = False
     """Run a simulated source as fast as possible (tests, headless generation)."""
+    artifact_method: ArtifactMethod = "published"
+    """Artifact detection of the live processor (stored with the session's settings)."""
 
 
 def plan_segments(plan: ProtocolPlan) -> tuple[Segment, ...]:
@@ -127,6 +131,7 @@ def build_session(opts: SessionOptions) -> LivePipeline:
         store=store,
         plan=plan,
         player=_player(opts, clock),
+        processor=HrvProcessor(HrvSettings(artifact_method=opts.artifact_method)),
         record=opts.record,
         truth=truth,
     )
