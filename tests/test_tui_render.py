@@ -163,6 +163,18 @@ def test_quality_lists_the_processors_honest_flags() -> None:
     assert "⚠ HF unreliable: slow breathing" in quality_lines(model)
 
 
+def test_quality_names_a_non_default_artifact_method() -> None:
+    model = _seeded_model(120.0)
+    assert model.snapshot is not None
+    assert not any("artifact detection" in line for line in quality_lines(model))
+    robust = dataclasses.replace(
+        model.snapshot,
+        settings=dataclasses.replace(model.snapshot.settings, artifact_method="robust"),
+    )
+    model.apply(SnapshotComputed(robust))
+    assert "artifact detection: robust (ectopy runs)" in quality_lines(model)
+
+
 def test_estimates_wait_for_the_first_window() -> None:
     assert estimate_lines(DashboardModel()) == ["waiting for the first HRV window…"]
 

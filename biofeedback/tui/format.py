@@ -129,6 +129,8 @@ def quality_lines(model: DashboardModel) -> list[str]:
             f"corrected beats {window.artifact_share:.1%}, "
             f"{window.n_beats} beats in {window.window_s:.0f} s"
         )
+        if snap.settings.artifact_method != "published":
+            lines.append(f"artifact detection: {snap.settings.artifact_method} (ectopy runs)")
         lines += [f"⚠ {flag}" for flag in snap.flags]
     if device.malformed_packets or model.implausible_beats:
         lines.append(
