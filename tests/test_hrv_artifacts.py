@@ -88,7 +88,7 @@ def test_ltdb_reference_is_what_we_think(ltdb: dict[str, np.ndarray]) -> None:
 # not met: most of this record's ectopy comes as bigeminy and couplets, where the 91-beat QD is
 # itself set by the ectopic rhythm. Where ectopy is sparse the method works as published (below).
 #   robust (batch = online, below):  sensitivity 82.7 %, specificity 99.47 %
-# The robust mode is this project's extension (README, "Artifact correction"). No RR-only
+# The robust mode is this project's extension (README, "HRV methods"). No RR-only
 # detector can reach the 96 % goal here: 549 of the 9 862 V/F beats (5.6 %) sit within 9 % of
 # the surrounding sinus intervals on both sides (late-coupled and fusion beats), and 9 % is
 # where normal intervals start to exceed 0.5 % (bench/bench_artifact_accuracy.py prints the

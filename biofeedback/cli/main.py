@@ -182,7 +182,7 @@ def _add_artifact_method(p: argparse.ArgumentParser) -> None:
         choices=["published", "robust"],
         default="published",
         help="RR artifact detection: Lipponen & Tarvainen 2019 as published (default), or "
-        "robust to sustained ectopy such as bigeminy (README, 'Artifact correction')",
+        "robust to sustained ectopy such as bigeminy (README, 'HRV methods', sustained ectopy)",
     )
 
 

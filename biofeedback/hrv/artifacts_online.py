@@ -106,8 +106,8 @@ class OnlineArtifactDetector:
     ``lookahead`` beats with the missing later differences counted as 0, as the batch form does.
 
     ``robust=True`` is this project's extension for sustained ectopy (bigeminy, trigeminy,
-    couplets), where the published rule adapts its thresholds to the ectopic rhythm itself
-    (README, "Artifact correction"). Four changes, the decision rule unchanged: (1) the two
+    couplets), where the published rule adapts its thresholds to the ectopic rhythm itself (README,
+    "HRV methods", sustained ectopy). Four changes, the decision rule unchanged: (1) the two
     quartile-deviation windows skip beats labelled ectopic, missed or extra (a dRR enters only
     when neither of its beats is one; the first ``ROBUST_WARMUP_BEATS`` differences enter as they
     come). Long and short beats do enter: taking only normal beats locked the thresholds at a

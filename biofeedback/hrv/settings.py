@@ -47,7 +47,7 @@ class HrvSettings:
     lomb_oversampling: float = 4.0
     artifact_method: ArtifactMethod = "published"
     """Lipponen & Tarvainen (2019) as published, or this project's extension for sustained
-    ectopy (``robust``; README, "Artifact correction")."""
+    ectopy (``robust``; README, "HRV methods", sustained ectopy)."""
     window_s: float = 60.0
     """Time-domain and estimate window (30-300 s); 60 s is the validated minimum for lnRMSSD."""
     spectral_window_s: float = 120.0
