@@ -101,7 +101,11 @@ def session_responses(
     """Responses of every trigger block of one session (beat times in s, RR in ms)."""
     cfg = settings or CompareSettings()
     hrv_settings = hrv or HrvSettings()
-    ordered = sorted(segments, key=lambda s: float(s["start_s"]))
+    # A segment still open (its session is being recorded, or its recorder was killed before
+    # the store repaired it) has no end yet: it is not a block to measure.
+    ordered = sorted(
+        (s for s in segments if s.get("end_s") is not None), key=lambda s: float(s["start_s"])
+    )
     triggers = [i for i, s in enumerate(ordered) if s.get("kind") == "trigger"]
     rr = np.asarray(rr_ms, dtype=np.float64)
     if not triggers:
@@ -136,8 +140,13 @@ def session_responses(
             washout = baseline
         elif rest is not None:
             washout = measure(rest["start_s"], rest["end_s"], cfg.min_washout_s)
-        reason = block.reason or _ref_reason(baseline, "baseline")
-        washout_reason = block.reason or _ref_reason(washout, "washout")
+        # A block cut short (stopped, interrupted, media that never played) is not exposure.
+        done = seg.get("complete")
+        cut = (
+            "block incomplete (cut short or not played)" if done is not None and not done else None
+        )
+        reason = cut or block.reason or _ref_reason(baseline, "baseline")
+        washout_reason = cut or block.reason or _ref_reason(washout, "washout")
         blocks.append(
             BlockResponse(
                 label=str(seg["label"]),

@@ -53,7 +53,12 @@ def select_sessions(
         missing = sorted(set(ids) - known)
         if missing:
             raise InputError(f"--sessions: no session {', '.join(map(str, missing))} in the store")
-    chosen = [s for s in summaries if ids is None or s.id in set(ids)]
+    wanted = set(ids) if ids is not None else None
+    # A session still being recorded has no settled blocks yet; stopped and interrupted
+    # sessions count with their complete blocks only (see blocks.session_responses).
+    chosen = [
+        s for s in summaries if (wanted is None or s.id in wanted) and s.status != "recording"
+    ]
     if since_wall_s is not None:
         chosen = [s for s in chosen if (s.started_wall_s or 0.0) >= since_wall_s]
     return [s.id for s in chosen]

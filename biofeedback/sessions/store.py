@@ -1,7 +1,9 @@
 """The session store: one SQLite file of sessions, raw packets, beats, markers and segments.
 
-Opening the store marks sessions left ``recording`` by a dead process ``interrupted``; their
-committed rows stay usable. Live recording goes through
+Opening the store checks it (SQLite's quick_check) and repairs what dead recorders left: a
+session left ``recording`` by a process that is gone becomes ``interrupted`` and its open
+segments are closed at its last beat, marked incomplete; committed rows stay usable. A session
+whose recorder is alive cannot be deleted. Live recording goes through
 :class:`~biofeedback.sessions.store_writer.SessionWriter`.
 """
 
@@ -19,7 +21,7 @@ from typing import Any
 from biofeedback.errors import InputError
 from biofeedback.sessions import store_rows as rows
 from biofeedback.sessions.bundle import BEAT_COLUMNS, PACKET_COLUMNS, SessionBundle
-from biofeedback.sessions.store_schema import connect, default_db_path
+from biofeedback.sessions.store_schema import connect, default_db_path, quick_check
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +64,27 @@ _SUMMARY_SQL = """SELECT id, started_wall_s, ended_wall_s, source, beat_count, p
 class SessionStore:
     """A handle on the store file (``default_db_path()`` unless ``path`` is given)."""
 
-    def __init__(self, path: Path | None = None, *, recover: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        recover: bool = True,
+        create: bool = True,
+        check: bool = True,
+    ) -> None:
+        """``create=False`` for commands that only read: a mistyped path is an error, not a
+        new empty store. ``check`` runs quick_check first, so nothing is read from a damaged
+        file without saying so."""
         self.path = Path(path) if path is not None else default_db_path()
-        self.conn = connect(self.path)
-        if recover:
-            self.recover_interrupted()
+        self.conn = connect(self.path, create=create)
+        try:
+            if check:
+                quick_check(self.conn, self.path)
+            if recover:
+                self.recover_interrupted()
+        except BaseException:
+            self.conn.close()
+            raise
 
     def close(self) -> None:
         self.conn.close()
@@ -80,7 +98,8 @@ class SessionStore:
         self.close()
 
     def recover_interrupted(self) -> list[int]:
-        """Mark ``recording`` sessions whose writer process is gone ``interrupted``."""
+        """Mark ``recording`` sessions whose writer process is gone ``interrupted`` and close
+        their open segments (at the last beat, incomplete); return their ids."""
         stale = [
             sid
             for sid, pid, start in self.conn.execute(
@@ -88,16 +107,48 @@ class SessionStore:
             )
             if not writer_alive(pid, start)
         ]
-        for sid in stale:
-            self.conn.execute(
-                """UPDATE sessions SET status = 'interrupted', writer_pid = NULL,
-                ended_wall_s = COALESCE(
-                    (SELECT MAX(wall_s) FROM packets WHERE session_id = :id),
-                    started_wall_s + last_beat_t_s - first_beat_start_s)
-                WHERE id = :id AND status = 'recording'""",
-                {"id": sid},
+        orphans = self.conn.execute(
+            "SELECT 1 FROM segments JOIN sessions ON sessions.id = segments.session_id"
+            " WHERE segments.end_s IS NULL AND sessions.status != 'recording' LIMIT 1"
+        ).fetchone()
+        if not stale and orphans is None:
+            return []
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            for sid in stale:
+                c.execute(
+                    """UPDATE sessions SET status = 'interrupted', writer_pid = NULL,
+                    ended_wall_s = COALESCE(
+                        (SELECT MAX(wall_s) FROM packets WHERE session_id = :id),
+                        started_wall_s + last_beat_t_s - first_beat_start_s)
+                    WHERE id = :id AND status = 'recording'""",
+                    {"id": sid},
+                )
+            # Every segment a finished session left open ends at its last beat (or where it
+            # began, if no beat came after it), and is marked incomplete.
+            c.execute(
+                """UPDATE segments SET complete = 0, end_s = MAX(start_s, COALESCE(
+                    (SELECT last_beat_t_s FROM sessions WHERE sessions.id = segments.session_id),
+                    start_s))
+                WHERE end_s IS NULL AND session_id IN
+                    (SELECT id FROM sessions WHERE status != 'recording')"""
             )
+            c.execute("COMMIT")
+        except BaseException:
+            if c.in_transaction:
+                c.execute("ROLLBACK")
+            raise
         return stale
+
+    def recording_pid(self, session_id: int) -> int | None:
+        """The pid of the live process recording this session, or None."""
+        row = self.conn.execute(
+            "SELECT status, writer_pid, writer_start FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        if row is None or row[0] != "recording" or not writer_alive(row[1], row[2]):
+            return None
+        return int(row[1])
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
@@ -181,12 +232,14 @@ class SessionStore:
             update_beat_stats(c, sid, bundle.beats["t_s"], bundle.beats["rr_ms"])
             c.execute("COMMIT")
         except ValueError as exc:
-            c.execute("ROLLBACK")
+            if c.in_transaction:
+                c.execute("ROLLBACK")
             if isinstance(exc, InputError):
                 raise
             raise InputError(f"{origin}: {exc}") from exc
         except BaseException:
-            c.execute("ROLLBACK")
+            if c.in_transaction:
+                c.execute("ROLLBACK")
             raise
         return sid
 
@@ -209,9 +262,20 @@ class SessionStore:
                 raise DuplicateImportError(int(found[0]), origin, recorded_here=True)
 
     def delete(self, session_id: int) -> None:
-        """Remove a session and all its rows."""
-        if self.conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount == 0:
-            raise self._missing(session_id)
+        """Remove a session and all its rows; a session being recorded is refused."""
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            pid = self.recording_pid(session_id)
+            if pid is not None:
+                raise InputError(f"session {session_id} is being recorded by pid {pid}")
+            if c.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount == 0:
+                raise self._missing(session_id)
+            c.execute("COMMIT")
+        except BaseException:
+            if c.in_transaction:
+                c.execute("ROLLBACK")
+            raise
 
     def _missing(self, session_id: int) -> InputError:
         return InputError(f"no session {session_id} in {self.path}")

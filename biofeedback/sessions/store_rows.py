@@ -36,7 +36,9 @@ SEGMENT_COLUMNS: Final = {
     "complete": bool,
     "category": str,
 }
-STATUSES: Final = ("recording", "complete", "interrupted")
+# complete: the protocol (or the source) ran to its end; stopped: its user ended it early;
+# interrupted: a signal, a crash or a lost terminal ended it.
+STATUSES: Final = ("recording", "complete", "stopped", "interrupted")
 # Keys that identify where a copy lives, not what was recorded: left out of the content hash.
 _NOT_CONTENT: Final = ("id", "status", "notes")
 

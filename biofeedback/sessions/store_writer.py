@@ -6,11 +6,18 @@ even a silent strap leaves nothing uncommitted for longer than that. A process k
 SIGKILL therefore loses at most ``commit_interval_s`` of data; the next
 :class:`~biofeedback.sessions.store.SessionStore` to open the file marks the session
 ``interrupted``.
+
+Other processes may write to the store at the same time (an import, a delete, another
+recorder). A commit that finds the write lock taken waits at most ``LOCK_WAIT_MS`` and then
+leaves its rows buffered for the next attempt, so the recording neither fails nor stalls the
+event loop while another writer works; :meth:`SessionWriter.finish` waits up to
+``FINISH_WAIT_S`` for the last commit.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -26,7 +33,8 @@ from biofeedback.sessions.store import (
     insert_session,
     update_beat_stats,
 )
-from biofeedback.sessions.store_schema import connect
+from biofeedback.sessions.store_rows import STATUSES
+from biofeedback.sessions.store_schema import connect, is_busy, locked_message
 from devices.events import (
     Beat,
     Connected,
@@ -38,6 +46,9 @@ from devices.events import (
 )
 
 COMMIT_INTERVAL_S: Final = 0.5
+LOCK_WAIT_MS: Final = 250
+FINISH_WAIT_S: Final = 60.0
+FINAL_STATUSES: Final = tuple(s for s in STATUSES if s != "recording")
 
 
 class SessionWriter:
@@ -53,7 +64,8 @@ class SessionWriter:
     ) -> None:
         if not 0 < commit_interval_s <= 1.0:
             raise ValueError(f"commit_interval_s must be in (0, 1]: {commit_interval_s}")
-        self._conn = connect(store.path)
+        self._conn = connect(store.path, busy_timeout_ms=LOCK_WAIT_MS)
+        self._path = store.path
         self._interval_s = commit_interval_s
         self._clock = clock
         self._background = background
@@ -101,14 +113,20 @@ class SessionWriter:
         if notes is not None:
             session["notes"] = notes
         bundle = SessionBundle(session=session, device=dict(device), settings=dict(settings or {}))
-        with self._lock:
+
+        def insert() -> bool:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._session_id = insert_session(self._conn, bundle, writer_pid=os.getpid())
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
+            return True
+
+        with self._lock:
+            self._patiently(insert)
             self._last_commit_s = self._clock()
         if self._background:
             self._thread = threading.Thread(target=self._flush_loop, daemon=True)
@@ -196,10 +214,14 @@ class SessionWriter:
 
     def set_truth(self, truth: Mapping[str, list[Any]]) -> None:
         """Attach simulator ground-truth columns (written at once)."""
+        text, sid = rows.dumps(truth), self.session_id
+
+        def update() -> bool:
+            self._conn.execute("UPDATE sessions SET truth = ? WHERE id = ?", (text, sid))
+            return True
+
         with self._lock:
-            self._conn.execute(
-                "UPDATE sessions SET truth = ? WHERE id = ?", (rows.dumps(truth), self.session_id)
-            )
+            self._patiently(update)
 
     def maybe_commit(self, now_s: float | None = None) -> bool:
         """Commit if the last commit is ``commit_interval_s`` old; True if it committed."""
@@ -215,7 +237,25 @@ class SessionWriter:
         with self._lock:
             self._commit_locked()
 
-    def _commit_locked(self) -> None:
+    @property
+    def pending_rows(self) -> int:
+        """Rows buffered but not yet committed (waiting for another writer, or the clock)."""
+        with self._lock:
+            return len(self._beats) + len(self._packets) + len(self._markers)
+
+    def _commit_locked(self) -> bool:
+        """Commit the buffers; False (rows kept) if another process holds the write lock."""
+        try:
+            self._commit_buffers()
+        except sqlite3.OperationalError as exc:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            if is_busy(exc):
+                return False
+            raise
+        return True
+
+    def _commit_buffers(self) -> None:
         self._last_commit_s = self._clock()
         pending = (
             self._beats,
@@ -243,7 +283,8 @@ class SessionWriter:
             update_beat_stats(c, sid, [b[1] for b in self._beats], [b[2] for b in self._beats])
             c.execute("COMMIT")
         except BaseException:
-            c.execute("ROLLBACK")
+            if c.in_transaction:
+                c.execute("ROLLBACK")
             raise
         self._segment_rowids.update(rowids)
         self._beats.clear()
@@ -263,21 +304,48 @@ class SessionWriter:
                 return
 
     def finish(self, status: str = "complete", ended_wall_s: float | None = None) -> None:
-        """Commit everything, set the final status and release the file."""
-        if status not in ("complete", "interrupted"):
-            raise ValueError(f"status must be complete or interrupted: {status!r}")
+        """Commit everything, set the final status and release the file.
+
+        ``status``: ``complete`` (ran to its end), ``stopped`` (its user ended it early) or
+        ``interrupted`` (a signal or a failure ended it).
+        """
+        if status not in FINAL_STATUSES:
+            raise ValueError(f"status must be one of {FINAL_STATUSES}: {status!r}")
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
         if self._failure is not None:
             raise BiofeedbackError(f"the session store failed: {self._failure}") from self._failure
-        with self._lock:
-            self._commit_locked()
+        ended = time.time() if ended_wall_s is None else ended_wall_s
+
+        def close_session() -> bool:
+            if not self._commit_locked():
+                return False
             self._conn.execute(
                 "UPDATE sessions SET status = ?, ended_wall_s = ?, writer_pid = NULL WHERE id = ?",
-                (status, time.time() if ended_wall_s is None else ended_wall_s, self.session_id),
+                (status, ended, self.session_id),
             )
-            self._conn.close()
+            return True
+
+        with self._lock:
+            try:
+                self._patiently(close_session)
+            finally:
+                self._conn.close()
+
+    def _patiently(self, attempt: Callable[[], bool]) -> None:
+        """Run ``attempt`` until it returns True, retrying while another process holds the
+        write lock, for at most ``FINISH_WAIT_S``."""
+        deadline = time.monotonic() + FINISH_WAIT_S
+        while True:
+            try:
+                if attempt():
+                    return
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+            if time.monotonic() > deadline:
+                raise BiofeedbackError(locked_message(self._path, int(FINISH_WAIT_S * 1000)))
 
     def __enter__(self) -> SessionWriter:
         return self
