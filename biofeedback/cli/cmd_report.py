@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from biofeedback.analysis.compare import compare
@@ -11,16 +10,9 @@ from biofeedback.analysis.load import load_responses, parse_ids, parse_since, se
 from biofeedback.analysis.metrics import METRICS
 from biofeedback.analysis.report import compare_report, session_report
 from biofeedback.errors import InputError
+from biofeedback.safe_io import write_private
 from biofeedback.sessions.store import SessionStore
-
-
-def _write(path: Path, text: str) -> None:
-    """Write atomically, readable by the owner only (reports hold health data)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+from biofeedback.text import terminal_safe
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,9 +37,6 @@ def run(args: argparse.Namespace) -> int:
             html = compare_report(compare(responses, getattr(args, "metric", None) or "lnrmssd"))
             default = "report-compare.html"
     out = Path(getattr(args, "output", None) or default)
-    try:
-        _write(out, html)
-    except OSError as exc:
-        raise InputError(f"cannot write {out}: {exc.strerror}") from exc
-    print(out)
+    write_private(out, html)  # atomic, 0600 (reports hold health data), never via a symlink
+    print(terminal_safe(out))
     return 0

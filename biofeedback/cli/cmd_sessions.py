@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from biofeedback.errors import InputError
+from biofeedback.safe_io import write_private
 from biofeedback.sessions.export import export_session
 from biofeedback.sessions.formats import read_as_bundle
 from biofeedback.sessions.store import SessionStore, SessionSummary
@@ -98,10 +99,7 @@ def run_export(args: argparse.Namespace) -> int:
     if out is None or str(out) == "-":
         sys.stdout.write(text)
     else:
-        try:
-            Path(out).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"{out}: cannot write: {exc.strerror}") from exc
+        write_private(Path(out), text)  # 0600, atomic, never through a symlink
     return 0
 
 

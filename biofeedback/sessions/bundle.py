@@ -7,14 +7,13 @@ round-trip bit for bit. The layout is documented in the README ("Data formats").
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 from biofeedback import __version__
 from biofeedback.errors import InputError
+from biofeedback.safe_io import write_private
 
 FORMAT_NAME: Final = "biofeedback-session"
 FORMAT_VERSION: Final = 1
@@ -101,17 +100,9 @@ def _columns(value: object, names: tuple[str, ...], where: str) -> dict[str, lis
 
 
 def write_bundle(path: Path, bundle: SessionBundle) -> None:
-    """Write atomically (temp file + rename) so a crash never leaves half a bundle."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".bundle-", suffix=".json", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(bundle.to_json(), fh, separators=(",", ":"))
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write atomically, mode 0600, never through a symlink (:mod:`biofeedback.safe_io`)."""
+    text = json.dumps(bundle.to_json(), separators=(",", ":"))
+    write_private(path, text + "\n")
 
 
 def read_bundle(path: Path) -> SessionBundle:

@@ -1,0 +1,91 @@
+"""The one way this program writes a file (reports, exports, bundles; the store has its own).
+
+Each file is written to a fresh temporary file in the target's directory, created with
+``O_CREAT | O_EXCL | O_NOFOLLOW`` and mode 0600 under a random name (so nobody can plant a
+symlink or a file there first), flushed to disk, then renamed onto the target with
+:func:`os.replace`. A rename replaces a directory entry and never follows a symlink, and a
+reader sees either the old file or the whole new one. A target that already is a symlink, or
+anything but a regular file, is refused: writing "through" it is exactly what a symlink planted
+in a shared directory asks for. Files hold health data, so they are readable by the owner only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Final
+
+from biofeedback.errors import InputError
+
+FILE_MODE: Final = 0o600
+_FLAGS: Final = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+_ATTEMPTS: Final = 100
+
+
+def check_target(path: Path) -> None:
+    """Refuse a target that is a symlink or exists as anything but a regular file."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror}") from exc
+    if stat.S_ISLNK(st.st_mode):
+        raise InputError(f"{path}: is a symbolic link; not writing through it")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{path}: exists and is not a regular file; not writing to it")
+
+
+def _create_temp(directory: Path, name: str) -> tuple[int, Path]:
+    for _ in range(_ATTEMPTS):
+        tmp = directory / f".{name}.{secrets.token_hex(8)}.tmp"
+        try:
+            return os.open(tmp, _FLAGS, FILE_MODE), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {directory}")
+
+
+@contextlib.contextmanager
+def private_file(path: Path | str) -> Iterator[IO[bytes]]:
+    """A binary file object that becomes ``path`` (mode 0600) when the block ends normally.
+
+    An exception in the block leaves ``path`` as it was and removes the temporary file. An
+    :class:`OSError` (no such directory, no permission, disk full) is an
+    :class:`~biofeedback.errors.InputError` naming the file.
+    """
+    path = Path(path)
+    check_target(path)
+    tmp: Path | None = None
+    try:
+        fd, tmp = _create_temp(path.parent, path.name)
+        os.fchmod(fd, FILE_MODE)  # the umask may only have narrowed it; make it exact
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        check_target(path)  # refuse a symlink planted while we wrote rather than replace it
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def write_private(path: Path | str, data: str | bytes) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` safely, mode 0600 (see the module notes)."""
+    with private_file(path) as fh:
+        fh.write(data if isinstance(data, bytes) else data.encode("utf-8"))
