@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     # Spectral metrics cost a spectrum per window; compute them only when asked for.
     metrics = ("lnrmssd", "hr", "pns", *sorted(SPECTRAL)) if key in SPECTRAL else (key,)
     db = getattr(args, "db", None)
-    with SessionStore(Path(db) if db else None) as store:
+    with SessionStore(Path(db) if db else None, create=False) as store:
         chosen = select_sessions(store, since_wall_s=since, ids=ids)
         sessions = load_responses(store, chosen, metrics=metrics)
     reference: Reference = "washout" if getattr(args, "reference", "") == "washout" else "baseline"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -18,11 +19,14 @@ from biofeedback.safe_io import write_private
 from biofeedback.sessions.export import export_session
 from biofeedback.sessions.formats import read_as_bundle
 from biofeedback.sessions.store import SessionStore, SessionSummary
+from biofeedback.sessions.store_schema import ENV_DB, default_db_path
 
 
-def _store(args: argparse.Namespace) -> SessionStore:
+def _store(args: argparse.Namespace, *, create: bool = False) -> SessionStore:
+    """The store named by ``--db``; only ``import`` creates one (a mistyped path for a
+    command that reads is an error, not a new empty store)."""
     db = getattr(args, "db", None)
-    return SessionStore(Path(db) if db else None)
+    return SessionStore(Path(db) if db else None, create=create)
 
 
 def _when(wall_s: float | None) -> str:
@@ -46,8 +50,15 @@ def _line(s: SessionSummary) -> str:
 
 
 def run_sessions(args: argparse.Namespace) -> int:
-    with _store(args) as store:
-        summaries = store.list_sessions()
+    if (
+        not getattr(args, "db", None)
+        and not os.environ.get(ENV_DB)
+        and not default_db_path().exists()
+    ):
+        summaries: list[SessionSummary] = []  # nothing recorded yet on this machine
+    else:
+        with _store(args) as store:
+            summaries = store.list_sessions()
     if getattr(args, "json", False):
         print(json.dumps([s.to_json() for s in summaries]))
         return 0
@@ -107,7 +118,7 @@ def run_import(args: argparse.Namespace) -> int:
     """Import every file, atomically each; any failure makes the exit status 2."""
     failures = 0
     offset = getattr(args, "first_is_offset", None)
-    with _store(args) as store:
+    with _store(args, create=True) as store:
         for name in args.files:
             try:
                 bundle = read_as_bundle(

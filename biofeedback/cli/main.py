@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from typing import Final
@@ -234,3 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+    except sqlite3.Error as exc:
+        # Reached only when the store fails mid-command (damage found after opening, a full
+        # disk): one line, and what was recorded stays in the file.
+        print(f"biofeedback {args.command}: the session store failed: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
