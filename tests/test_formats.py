@@ -16,20 +16,30 @@ from biofeedback.sessions.formats import (
 )
 
 # (file, format, RR count) — counts from MANIFEST.md, less the offset or a bogus trailing 0.
+# Files in tests/data/ (permissive licences, see tests/data/NOTICE.md):
 REFERENCE_FILES = [
     ("rhenanbartels_hrv/exercise_rri.hrm", "polar_hrm", 4117),
     ("rhenanbartels_hrv/noisy_rri.hrm", "polar_hrm", 3581),
-    ("elitehrv/2017-06-29_13-11-53.txt", "elite_hrv", 4201),
-    ("elitehrv/2017-06-29_14-36-38.txt", "elite_hrv", 5294),
     ("rhenanbartels_hrv/rest_rri.txt", "rr_text", 910),
     ("rhenanbartels_hrv/real_rri.txt", "rr_text", 771),
     ("rhenanbartels_hrv/08012805.txt", "rr_text", 2380),
-    ("aura_hrvanalysis/test_nn_intervals.txt", "rr_text", 1000),
     ("physionet/rr_healthy_000_ms.txt", "rr_text", 80441),
     ("physionet/nsr2db_nsr001_rr_s.txt", "rr_text", 106459),
     ("physionet/ltdb_14046_labelled.csv", "csv", 115277),
     ("detectpvc_polarh10/polar_h10_rr_extracted.csv", "csv", 798),
     ("pyhrv/SampleNNISeriesShort.npy", "npy", 337),
+]
+# GPL-3.0 files, read from ../shared/reference only (skipped in a clone):
+ELITE_HRV = pytest.mark.shared("elitehrv", why="GPL-3.0")
+SHARED_FILES = [
+    pytest.param("elitehrv/2017-06-29_13-11-53.txt", "elite_hrv", 4201, marks=ELITE_HRV),
+    pytest.param("elitehrv/2017-06-29_14-36-38.txt", "elite_hrv", 5294, marks=ELITE_HRV),
+    pytest.param(
+        "aura_hrvanalysis/test_nn_intervals.txt",
+        "rr_text",
+        1000,
+        marks=pytest.mark.shared("aura_hrvanalysis", why="GPL-3.0"),
+    ),
 ]
 
 
@@ -37,7 +47,17 @@ REFERENCE_FILES = [
 def test_reference_files_read_to_their_beat_counts(
     reference_dir: Path, name: str, fmt: str, count: int
 ):
-    path = reference_dir / name
+    check_beat_count(reference_dir / name, fmt, count)
+
+
+@pytest.mark.parametrize(("name", "fmt", "count"), SHARED_FILES)
+def test_shared_reference_files_read_to_their_beat_counts(
+    shared_reference_dir: Path, name: str, fmt: str, count: int
+):
+    check_beat_count(shared_reference_dir / name, fmt, count)
+
+
+def check_beat_count(path: Path, fmt: str, count: int) -> None:
     assert detect_format(path) == fmt
     recording = read_recording(path)
     assert recording.source_format == fmt
@@ -83,8 +103,9 @@ def test_hrm_metadata_and_csv_beat_times(reference_dir: Path):
     assert polar.meta["started_wall_s"] == pytest.approx(1714920600.436, abs=1e-3)
 
 
-def test_elite_hrv_start_time_comes_from_the_file_name(reference_dir: Path):
-    recording = read_recording(reference_dir / "elitehrv/2017-06-29_13-11-53.txt")
+@ELITE_HRV
+def test_elite_hrv_start_time_comes_from_the_file_name(shared_reference_dir: Path):
+    recording = read_recording(shared_reference_dir / "elitehrv/2017-06-29_13-11-53.txt")
     assert recording.meta["started_local"] == "2017-06-29T13:11:53"
 
 

@@ -26,8 +26,7 @@ from biofeedback.hrv.artifacts import (
     detect_artifacts,
 )
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
-LTDB = REFERENCE / "physionet" / "ltdb_14046_labelled.csv"
+LTDB = Path(__file__).resolve().parent / "data" / "physionet" / "ltdb_14046_labelled.csv"
 
 
 def run_online(rr: np.ndarray, **kwargs: int | bool) -> list[LabelledBeat]:
