@@ -1,16 +1,31 @@
-"""``biofeedback record`` and ``biofeedback demo --headless``: a whole protocol, headless."""
+"""``biofeedback record`` and ``biofeedback demo --headless``: a whole protocol, headless.
+
+How the process ends is how the session ends: the protocol's end stores it ``complete`` (exit
+0); a closed stdout (``record ... | head -1``) stores it ``stopped`` (exit 1, no traceback);
+Ctrl-C stores it ``interrupted`` (exit 130), and so do SIGTERM and SIGHUP (exit 128 + the
+signal's number), every segment closed. SIGKILL cannot be caught: the store's next open
+repairs that session.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
+import signal
 import sys
 from pathlib import Path
+from typing import Any, Final
 
 from biofeedback.live.headless_session import run_headless
+from biofeedback.live.pipeline import LivePipeline
 from biofeedback.live.session_builder import SessionOptions, build_session
 from biofeedback.live.sources import SourceOptions
 from biofeedback.live.summary import summary_lines
+
+HANDLED_SIGNALS: Final = (signal.SIGTERM, signal.SIGHUP)
+EXIT_STOPPED: Final = 1
 
 
 def session_options(args: argparse.Namespace) -> SessionOptions:
@@ -25,17 +40,83 @@ def session_options(args: argparse.Namespace) -> SessionOptions:
     )
 
 
+class Signalled(Exception):
+    """The run was ended by ``signum`` (SIGTERM or SIGHUP); the session is closed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+async def run_until_signalled(
+    pipeline: LivePipeline, *, duration_s: float | None, as_json: bool
+) -> dict[str, Any]:
+    """:func:`run_headless`, with SIGTERM and SIGHUP ending it like Ctrl-C does: the main task
+    is cancelled, so the pipeline closes the session as ``interrupted``; raises
+    :class:`Signalled`."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    received: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        if not received:
+            received.append(signum)
+            task.cancel()
+
+    installed = []
+    for signum in HANDLED_SIGNALS:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signum, on_signal, signum)
+            installed.append(signum)
+    try:
+        return await run_headless(pipeline, sys.stdout, duration_s=duration_s, as_json=as_json)
+    except asyncio.CancelledError:
+        if received:
+            raise Signalled(received[0]) from None
+        raise
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+def _print_partial(pipeline: LivePipeline) -> None:
+    partial = getattr(pipeline, "last_summary", None)
+    if partial:
+        with contextlib.suppress(BrokenPipeError, OSError, ValueError):
+            print("\n".join(summary_lines(partial)), flush=True)
+
+
+def _silence_stdout() -> None:
+    """stdout's reader is gone: point fd 1 at /dev/null so the exit flush raises nothing."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def run(args: argparse.Namespace) -> int:
     opts = session_options(args)
     pipeline = build_session(opts)
     try:
         summary = asyncio.run(
-            run_headless(pipeline, sys.stdout, duration_s=opts.source.duration_s, as_json=args.json)
+            run_until_signalled(pipeline, duration_s=opts.source.duration_s, as_json=args.json)
         )
     except KeyboardInterrupt:
         # The pipeline closed the session on the way out; show what was recorded, then exit 130.
-        partial = getattr(pipeline, "last_summary", None)
-        if partial:
-            print("\n".join(summary_lines(partial)))
+        _print_partial(pipeline)
         raise
-    return 0 if summary.get("status") == "complete" else 1
+    except Signalled as exc:
+        _print_partial(pipeline)
+        print(f"biofeedback {args.command}: interrupted ({exc})", file=sys.stderr)
+        return 128 + exc.signum
+    except BrokenPipeError:
+        _silence_stdout()
+        sid = pipeline.last_summary.get("session_id")
+        print(
+            f"biofeedback {args.command}: output closed; session {sid if sid else '-'} "
+            f"{pipeline.last_summary.get('status', 'stopped')}",
+            file=sys.stderr,
+        )
+        return EXIT_STOPPED
+    return 0 if summary.get("status") == "complete" else EXIT_STOPPED

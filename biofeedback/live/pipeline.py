@@ -6,6 +6,11 @@ anything else happens, then beats go to the HRV processor. The protocol runner i
 synchronously with each source event (so segment boundaries land between the right beats at
 any speed) and by a ticker in real time; player events reach it through their own task. A dead
 player or a lost strap is a :class:`Notice`, never the end of the recording.
+
+A session's final status says how it ended: ``complete`` when its protocol ran to the end (with
+no protocol: when the user or the source ended it), ``stopped`` when the user ended it before
+the protocol's end (the record key, quitting, the consumer closing the stream), ``interrupted``
+on a cancellation (Ctrl-C, a signal), a source failure or any other exception.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from biofeedback.live.messages import (
     MarkerRecorded,
     Notice,
     PipelineEvent,
+    RatingRequested,
     RecordingChanged,
     SegmentEnded,
     SegmentKind,
@@ -43,6 +49,7 @@ if TYPE_CHECKING:
 
 _END = object()
 TICK_S = 0.1
+END_STATUSES = ("complete", "stopped", "interrupted")
 
 
 class LivePipeline:
@@ -70,7 +77,15 @@ class LivePipeline:
         self.player = player
         self.runner = ProtocolRunner(plan.segments, player is not None) if plan else None
         self.tally = SessionTally()
+        """What the running session (or, before any, the run) has seen, for the summary."""
+        self.summaries: list[dict[str, Any]] = []
+        """The summary of every session recorded so far, in order (the record key can make
+        several in one run)."""
         self.last_summary: dict[str, Any] = {}
+        self._end_status: str | None = None
+        self._pending_ratings: list[RatingRequested] = []
+        self._ratings_changed = asyncio.Event()
+        self._hold_ratings = False
         self._want_record = record
         self._truth = truth
         self.recorder = (
@@ -98,16 +113,55 @@ class LivePipeline:
         now = self.clock.now()
         sid = self.recorder.start(now, self._current)
         self._recording = True
+        # The summary of this session covers this session only (not an earlier one's blocks).
+        self.tally = SessionTally()
+        if self._current is not None:
+            self.tally.add(_restarted(self._current, now))
         self._put(RecordingChanged(now, True, sid))
 
-    async def stop_recording(self, status: str = "complete") -> None:
+    async def stop_recording(self, status: str | None = None) -> None:
+        """End the session being recorded. ``status`` None: the user ended it, which is
+        ``complete`` once the protocol has run to its end (or without one), else ``stopped``."""
         if not self._recording or self.recorder is None:
             return
+        status = self.user_status() if status is None else status
+        if status not in END_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(END_STATUSES)}: {status!r}")
         now = self.clock.now()
         truth = self._truth() if self._truth is not None else None
-        sid = self.recorder.stop(now, status, truth)
+        self.tally.close_open(now)
         self._recording = False
+        sid = self.recorder.stop(now, status, truth)
+        summary = self.tally.summary()
+        summary["session_id"] = sid
+        summary["status"] = status
+        self.summaries.append(summary)
+        self.tally = SessionTally()
+        if self._current is not None:
+            self.tally.add(_restarted(self._current, now))
         self._put(RecordingChanged(now, False, sid))
+
+    def user_status(self) -> str:
+        """The status of a session the user ends now: complete only after the protocol's end."""
+        return "complete" if self.runner is None or self.runner.finished else "stopped"
+
+    def end_as(self, status: str) -> None:
+        """How the run ends if the consumer closes the stream (default: :meth:`user_status`).
+
+        A consumer that fails (a closed stdout, an exception) says so before it closes."""
+        if status not in END_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(END_STATUSES)}: {status!r}")
+        self._end_status = status
+
+    def hold_ratings(self) -> None:
+        """Keep the session open at the protocol's end until every rating asked for is answered
+        (:meth:`record_rating`) or skipped (:meth:`skip_rating`). For consumers that ask in the
+        background (the dashboard); one that answers before reading on needs no hold."""
+        self._hold_ratings = True
+
+    @property
+    def pending_ratings(self) -> tuple[RatingRequested, ...]:
+        return tuple(self._pending_ratings)
 
     # -- controls (the dashboard's keys) ----------------------------------------------------
     async def next_segment(self) -> None:
@@ -143,16 +197,38 @@ class LivePipeline:
         self._marker(MarkerRecorded(self.clock.now(), "tingle", "key"))
 
     async def record_rating(self, label: str, relaxation: int, tingles: int) -> None:
-        """The self-report after a block: 0-10 relaxation and tingle ratings, as a marker."""
+        """The self-report after a block: 0-10 relaxation and tingle ratings, as a marker.
+
+        The marker is stamped at the end of the block it rates (when the protocol asked), not
+        when it was answered."""
         ratings = {"relaxation": relaxation, "tingles": tingles}
         for name, value in ratings.items():
             if not 0 <= value <= 10:
                 raise ValueError(f"{name} rating must be 0-10, got {value}")
-        self._marker(MarkerRecorded(self.clock.now(), "rating", label, ratings))
+        request = self._take_rating(label)
+        t_s = request.t_s if request is not None else self.clock.now()
+        self._marker(MarkerRecorded(t_s, "rating", label, ratings))
+
+    async def skip_rating(self, label: str) -> None:
+        """The person skipped the self-report for ``label``: nothing is stored."""
+        self._take_rating(label)
+
+    def _take_rating(self, label: str) -> RatingRequested | None:
+        for i, request in enumerate(self._pending_ratings):
+            if request.label == label:
+                del self._pending_ratings[i]
+                self._ratings_changed.set()
+                return request
+        return None
+
+    async def _settle_ratings(self) -> None:
+        """With :meth:`hold_ratings`, wait until no rating is pending (answered or skipped)."""
+        while self._hold_ratings and self._pending_ratings and self._recording:
+            self._ratings_changed.clear()
+            await self._ratings_changed.wait()
 
     # -- the run ----------------------------------------------------------------------------
     async def events(self) -> AsyncGenerator[PipelineEvent, None]:
-        status = "complete"
         try:
             if self.player is not None:
                 await self._start_player()
@@ -164,15 +240,21 @@ class LivePipeline:
                 if item is _END:
                     break
                 if isinstance(item, BaseException):
-                    status = "interrupted"
                     raise item
                 yield item  # type: ignore[misc]
-            await self._shutdown(status)
+            await self._settle_ratings()
+            await self._shutdown(self._end_status or self.user_status())
             yield SessionFinished(
                 time.time(), self.last_summary.get("session_id"), self.last_summary
             )
-        finally:
-            await self._shutdown(status)
+        except GeneratorExit:
+            # The consumer closed the stream: the user's end unless it said otherwise.
+            await self._shutdown(self._end_status or self.user_status())
+            raise
+        except BaseException:
+            # Cancelled (Ctrl-C, a signal, the app going away), a source failure, a bug.
+            await self._shutdown("interrupted")
+            raise
 
     async def _shutdown(self, status: str) -> None:
         if self._shut_down:
@@ -191,11 +273,11 @@ class LivePipeline:
             with contextlib.suppress(Exception):
                 await self.player.close()
         await self.stop_recording(status)
-        sid = self.recorder.last_session_id if self.recorder is not None else None
-        summary = self.tally.summary()
-        if sid is not None:
-            summary["session_id"] = sid
-        summary["status"] = status
+        if self.summaries:
+            summary = dict(self.summaries[-1])
+        else:
+            summary = self.tally.summary()
+            summary["status"] = status
         self.last_summary = summary
 
     def _put(self, item: object) -> None:
@@ -218,6 +300,8 @@ class LivePipeline:
             elif isinstance(out, MarkerRecorded):
                 self._marker(out)
             else:
+                if isinstance(out, RatingRequested):
+                    self._pending_ratings.append(out)
                 self._segment_event(out)
                 self._put(out)
 
@@ -309,3 +393,10 @@ class LivePipeline:
             if snapshot is not None:
                 self.tally.add_snapshot(snapshot)
                 self._put(SnapshotComputed(snapshot))
+
+
+def _restarted(event: SegmentStarted, t_s: float) -> SegmentStarted:
+    """The running segment as seen from ``t_s`` (a session that starts in its middle)."""
+    return SegmentStarted(
+        t_s, event.index, event.label, event.kind, event.planned_s, event.media, event.category
+    )

@@ -83,6 +83,13 @@ class SessionTally:
         elif isinstance(event, MarkerRecorded) and event.kind == "tingle" and self._open:
             self._open.tingles += 1
 
+    def close_open(self, t_s: float) -> None:
+        """The session ends at ``t_s`` inside a segment: it is closed there, incomplete."""
+        if self._open is not None:
+            self._open.end_s = t_s
+            self._open.complete = False
+            self._open = None
+
     def add_snapshot(self, snapshot: Snapshot) -> None:
         if self._open is None:
             return
