@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
+import re
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, NoReturn
 
 from biofeedback import __version__
 
@@ -21,14 +23,123 @@ NOT_MEDICAL: Final = "Not a medical device: for self-experiment and research, ne
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _positive_float(text: str) -> float:
+MAX_SESSION_ID: Final = 2**63 - 1
+"""Session ids are SQLite INTEGER primary keys: 1 .. 2**63 - 1."""
+MAX_SESSION_IDS: Final = 100_000
+"""Most ids a ``--sessions`` list may name (ranges are counted before any list is built)."""
+MAX_DURATION_S: Final = 7 * 24 * 3600.0
+"""Longest ``--duration`` accepted (7 days): a simulated week is ~600 000 beats."""
+MAX_LATENCY_S: Final = 10.0
+"""Largest simulated ``--latency`` (the simulator's own limit)."""
+MAX_SPEED: Final = 1e6
+"""Largest ``--speed`` (time acceleration) accepted."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's one-line error (README: exit 2, one line, no traceback)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _shown(text: str, limit: int = 32) -> str:
+    """``repr`` of a user's text, cut so that an error stays one short line."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
+        raise argparse.ArgumentTypeError(f"not a number: {_shown(text)}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number: {_shown(text)}")
     return value
+
+
+def _positive_float(text: str) -> float:
+    value = _float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0: {_shown(text)}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = _float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {_shown(text)}")
+    return value
+
+
+def _duration_s(text: str) -> float:
+    value = _positive_float(text)
+    if value > MAX_DURATION_S:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_DURATION_S:.0f} s (7 days), got {_shown(text)}"
+        )
+    return value
+
+
+def _latency_s(text: str) -> float:
+    value = _non_negative_float(text)
+    if value > MAX_LATENCY_S:
+        raise argparse.ArgumentTypeError(f"at most {MAX_LATENCY_S:g} s, got {_shown(text)}")
+    return value
+
+
+def _speed(text: str) -> float:
+    value = _positive_float(text)
+    if value > MAX_SPEED:
+        raise argparse.ArgumentTypeError(f"at most {MAX_SPEED:g}, got {_shown(text)}")
+    return value
+
+
+def _int_in(text: str, lo: int, hi: int, what: str) -> int:
+    digits = text.strip()
+    # int() accepts underscores and other scripts' digits; these are plain ASCII decimals.
+    if not re.fullmatch(r"[+-]?[0-9]{1,40}", digits):
+        raise argparse.ArgumentTypeError(f"not {what}: {_shown(text)}")
+    value = int(digits)
+    if not lo <= value <= hi:
+        raise argparse.ArgumentTypeError(f"{what} must be from {lo} to {hi}: {_shown(text)}")
+    return value
+
+
+def _seed(text: str) -> int:
+    return _int_in(text, 0, 2**63 - 1, "a seed")
+
+
+def _session_id(text: str) -> int:
+    """A session id, 1 .. 2**63 - 1 (an SQLite INTEGER); anything else is refused here."""
+    return _int_in(text, 1, MAX_SESSION_ID, "a session id")
+
+
+def _session_ids(text: str) -> str:
+    """``--sessions`` text such as ``3,5,8-10``, checked and counted without building a list.
+
+    Every id must be a session id (:func:`_session_id`) and the list may name at most
+    :data:`MAX_SESSION_IDS` ids, so ``1-99999999999`` is refused here, not expanded.
+    Returns the text for :func:`biofeedback.analysis.load.parse_ids`.
+    """
+    total = 0
+    for raw in text.split(","):
+        first, sep, last = raw.strip().partition("-")
+        try:
+            lo = _session_id(first)
+            hi = _session_id(last) if sep else lo
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(
+                f"bad id or range {_shown(raw.strip())} (expected e.g. 3,5,8-10; "
+                f"ids from 1 to {MAX_SESSION_ID})"
+            ) from None
+        if hi < lo:
+            raise argparse.ArgumentTypeError(f"bad range {_shown(raw.strip())} (end < start)")
+        total += hi - lo + 1
+        if total > MAX_SESSION_IDS:
+            raise argparse.ArgumentTypeError(
+                f"{_shown(text)} names more than {MAX_SESSION_IDS} sessions"
+            )
+    return text
 
 
 def _add_source_options(p: argparse.ArgumentParser, *, device: bool = True) -> None:
@@ -44,18 +155,20 @@ def _add_source_options(p: argparse.ArgumentParser, *, device: bool = True) -> N
         g.add_argument("--device", metavar="ADDR|NAME", help="a real strap: address or name part")
         g.add_argument("--replay", metavar="FILE", help="replay a recording (bundle, RR file...)")
     p.add_argument("--profile", default="responder", help="simulator profile name or TOML file")
-    p.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
-    p.add_argument("--speed", type=_positive_float, default=1.0, help="time acceleration (sim)")
+    p.add_argument("--seed", type=_seed, default=0, help="simulator seed (default 0)")
+    p.add_argument("--speed", type=_speed, default=1.0, help="time acceleration (sim)")
     p.add_argument(
         "--segments",
         default="baseline:300,whispering:300,washout:60,tapping:300",
         help="simulated timeline as label:seconds,... (default: %(default)s)",
     )
-    p.add_argument("--duration", type=_positive_float, metavar="S", help="stop after S seconds")
+    p.add_argument(
+        "--duration", type=_duration_s, metavar="S", help="stop after S seconds (at most 7 days)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="biofeedback",
         description="Live HRV biofeedback during ASMR from a Bluetooth heart-rate strap. "
         + NOT_MEDICAL,
@@ -69,7 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE", help="output: .json bundle or .txt RR")
     p.add_argument("--format", choices=["json", "rr"], help="default: from the file extension")
     p.add_argument("--artifacts", default="", metavar="K=V,...", help=_ARTIFACT_HELP)
-    p.add_argument("--latency", type=float, default=0.0, metavar="S", help="max delivery delay")
+    p.add_argument(
+        "--latency", type=_latency_s, default=0.0, metavar="S", help="max delivery delay"
+    )
     p.set_defaults(handler="biofeedback.cli.cmd_simulate:run", simulate="sim")
 
     p = sub.add_parser("stream", help="print live beats and heart rate (headless)")
@@ -100,13 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="biofeedback.cli.cmd_sessions:run_sessions")
 
     p = sub.add_parser("show", help="one session's details")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=_session_id)
     p.add_argument("--json", action="store_true")
     _add_db(p)
     p.set_defaults(handler="biofeedback.cli.cmd_sessions:run_show")
 
     p = sub.add_parser("export", help="export a session: json bundle, csv, rr or kubios")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=_session_id)
     p.add_argument("--format", required=True, choices=["json", "csv", "rr", "kubios"])
     p.add_argument("--out", metavar="FILE", help="output file (default: standard output)")
     _add_db(p)
@@ -125,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="biofeedback.cli.cmd_sessions:run_import")
 
     p = sub.add_parser("delete", help="delete a session (asks first)")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=_session_id)
     p.add_argument("--yes", action="store_true", help="do not ask")
     _add_db(p)
     p.set_defaults(handler="biofeedback.cli.cmd_sessions:run_delete")
@@ -139,18 +254,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="what a block's response is measured against (both are reported)",
     )
     p.add_argument("--since", metavar="DATE", help="only sessions from this day on (YYYY-MM-DD)")
-    p.add_argument("--sessions", metavar="IDS", help="session ids, e.g. 3,5,8-10")
+    p.add_argument(
+        "--sessions", type=_session_ids, metavar="IDS", help="session ids, e.g. 3,5,8-10"
+    )
     p.add_argument("--json", action="store_true")
     _add_db(p)
     p.set_defaults(handler="biofeedback.cli.cmd_compare:run")
 
     p = sub.add_parser("report", help="a self-contained HTML report of a session or the comparison")
-    p.add_argument("id", type=int, nargs="?", help="session id (or use --compare)")
+    p.add_argument("id", type=_session_id, nargs="?", help="session id (or use --compare)")
     p.add_argument("--compare", action="store_true", help="the trigger comparison across sessions")
     p.add_argument("-o", "--output", metavar="FILE.html", help="default: report-session-ID.html")
     p.add_argument("--metric", choices=["lnrmssd", "hr", "hf", "pns", "resp"], default="lnrmssd")
     p.add_argument("--since", metavar="DATE")
-    p.add_argument("--sessions", metavar="IDS")
+    p.add_argument("--sessions", type=_session_ids, metavar="IDS")
     _add_db(p)
     p.set_defaults(handler="biofeedback.cli.cmd_report:run")
 
