@@ -27,12 +27,14 @@ def run(args: argparse.Namespace) -> int:
             from biofeedback.live.scanning import scan_straps
 
             scan = scan_straps
-        chosen = make_app(
-            pipeline, sessions=sessions, scan=scan, compare=compare, title="biofeedback"
-        ).run()
-        summary = getattr(pipeline, "last_summary", None)
-        if summary:
-            print("\n".join(summary_lines(summary)))
+        app = make_app(pipeline, sessions=sessions, scan=scan, compare=compare, title="biofeedback")
+        chosen = app.run()
+        # One summary per session recorded (the record key can make several), else the run's.
+        for summary in pipeline.summaries or [pipeline.last_summary]:
+            if summary:
+                print("\n".join(summary_lines(summary)))
+        if app.return_code:
+            return app.return_code  # a signal ended it: 128 + its number
         if chosen is None:
             return 0
         # The device picker chose a strap: reopen the dashboard on it.

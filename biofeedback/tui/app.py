@@ -10,6 +10,8 @@ burst at most every 250 ms.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import time
 from typing import ClassVar, Final
 
@@ -33,7 +35,14 @@ from biofeedback.tui.messages import (
     StatusChanged,
 )
 from biofeedback.tui.model import DashboardModel
-from biofeedback.tui.protocols import CompareFn, PipelineLike, ScanFn, SessionsSource, StrapFound
+from biofeedback.tui.protocols import (
+    CompareFn,
+    HoldsRatings,
+    PipelineLike,
+    ScanFn,
+    SessionsSource,
+    StrapFound,
+)
 from biofeedback.tui.screens.compare import CompareScreen
 from biofeedback.tui.screens.confirm import ConfirmScreen
 from biofeedback.tui.screens.devices import DevicePickerScreen
@@ -44,6 +53,7 @@ from biofeedback.tui.screens.sessions import SessionsScreen
 from devices.events import Beat
 
 MAX_REDRAWS_PER_S: Final = 4
+_SIGNALS: Final = (signal.SIGTERM, signal.SIGHUP)
 _YIELD_EVERY: Final = 64
 """Give the UI a turn after this many events of a burst (a fast replay never starves it)."""
 
@@ -98,10 +108,37 @@ class BiofeedbackApp(App[StrapFound | None]):
         self.monitor = MonitorScreen(pipeline, self.model)
         self._last_draw_s = -1.0
         self._redraw_pending = False
+        self._signals: list[int] = []
 
     def on_mount(self) -> None:
+        if isinstance(self.pipeline, HoldsRatings):
+            self.pipeline.hold_ratings()
+        self._install_signal_handlers()
         self.push_screen(self.monitor)
         self.consume_pipeline()
+
+    def _install_signal_handlers(self) -> None:
+        """SIGTERM and SIGHUP end the session as ``interrupted`` and the app with 128 + n."""
+        loop = asyncio.get_running_loop()
+        for signum in _SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, self._on_signal, signum)
+                self._signals.append(signum)
+
+    def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in self._signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(signum)
+        self._signals.clear()
+
+    def _on_signal(self, signum: int) -> None:
+        async def end() -> None:
+            with contextlib.suppress(Exception):
+                await self.pipeline.stop_recording("interrupted")
+            self.exit(None, return_code=128 + signum)
+
+        self.run_worker(end(), group="signal", exclusive=True)
 
     @work(exclusive=True, group="pipeline")
     async def consume_pipeline(self) -> None:
@@ -143,10 +180,11 @@ class BiofeedbackApp(App[StrapFound | None]):
         label = message.label
 
         async def answered(ratings: Ratings | None) -> None:
-            if ratings is None:
-                return
             try:
-                await self.pipeline.record_rating(label, *ratings)
+                if ratings is not None:
+                    await self.pipeline.record_rating(label, *ratings)
+                elif isinstance(self.pipeline, HoldsRatings):
+                    await self.pipeline.skip_rating(label)
             except (BiofeedbackError, ValueError) as exc:
                 self.notify(str(exc), title="rating not saved", severity="error")
 
