@@ -29,20 +29,17 @@ def _missing_reason(what: str = "", why: str = "") -> str | None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark users of ``shared_reference_dir``; skip marked tests when ../shared is absent."""
     for item in items:
         uses_shared = "shared_reference_dir" in getattr(item, "fixturenames", ())
         if uses_shared and item.get_closest_marker("shared") is None:
             item.add_marker(pytest.mark.shared)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    marker = item.get_closest_marker("shared")
-    if marker is not None:
-        what = str(marker.args[0]) if marker.args else ""
-        reason = _missing_reason(what, str(marker.kwargs.get("why", "")))
-        if reason is not None:
-            pytest.skip(reason)
+        marker = item.get_closest_marker("shared")
+        if marker is not None:
+            what = str(marker.args[0]) if marker.args else ""
+            reason = _missing_reason(what, str(marker.kwargs.get("why", "")))
+            if reason is not None:
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")
