@@ -4,9 +4,10 @@ The source finds the strap by address or name, subscribes to the Heart Rate Meas
 and stamps every notification with the monotonic and wall clocks *at arrival* (in bleak's
 callback, before any queueing). It survives the link: a disconnect, or a silent stall (bleak does
 not notice a dead ``bluetoothd``, so no notification for ``stall_timeout_s`` counts as one), is
-reported as :class:`~devices.events.Disconnected` and followed by reconnect attempts paced by a
-bounded, jittered backoff, forever, until the consumer stops iterating. A cancellation is never
-retried: it ends the stream, stops notifications and disconnects.
+reported as :class:`~devices.events.Disconnected` and followed by reconnect attempts (after a
+dropped link the first one at once) paced by a bounded, jittered backoff, forever, until the
+consumer stops iterating. A cancellation is never retried: it ends the stream, stops
+notifications and disconnects.
 
 Iterate it with :func:`contextlib.aclosing` so that stopping early cleans up at once::
 
@@ -22,7 +23,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
@@ -113,6 +114,7 @@ class BleStrapSource:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if stall_timeout_s <= 0 or connect_timeout_s <= 0 or connect_attempts < 1:
             raise ValueError("stall_timeout_s, connect_timeout_s > 0 and connect_attempts >= 1")
@@ -125,6 +127,7 @@ class BleStrapSource:
         self._clock = clock
         self._wall_clock = wall_clock
         self._rng = rng if rng is not None else random.Random()
+        self._sleep = sleep
         self._device: tuple[BLEDevice, int] | None = None
         self._info = DeviceInfo(
             address_or_name, address_or_name if is_address(address_or_name) else "", "ble"
@@ -142,15 +145,26 @@ class BleStrapSource:
         return self._malformed
 
     async def events(self) -> AsyncGenerator[SourceEvent, None]:
-        """Connection events and one event per notification, until the consumer stops."""
+        """Connection events and one event per notification, until the consumer stops.
+
+        When an established link drops, the first reconnect attempt is made at once (a strap
+        that lost the link for a moment is usually back by then, and every second waited loses
+        beats); only when it fails does the bounded, jittered backoff pace the next ones. After a
+        stall (the stack went silent while the link looked up) the backoff comes first."""
         attempt = 0
         connected_once = False
+        immediate = False
         while True:
             queue: asyncio.Queue[_Arrival | _LinkLost] = asyncio.Queue()
             try:
                 client, prelude = await self._open(queue)
             except SourceError as exc:
-                attempt += 1
+                if immediate:
+                    # The immediate attempt after a drop failed: from here, the backoff.
+                    logger.debug("immediate reconnect failed: %s", exc)
+                    immediate = False
+                else:
+                    attempt += 1
                 if not connected_once and (
                     not isinstance(exc, ConnectFailed) or attempt >= self._connect_attempts
                 ):
@@ -160,9 +174,11 @@ class BleStrapSource:
                 logger.debug("connect attempt %d failed: %s", attempt, exc)
                 delay_s = self._backoff.delay_s(attempt, self._rng)
                 yield Reconnecting(self._clock(), attempt, delay_s)
-                await asyncio.sleep(delay_s)
+                await self._sleep(delay_s)
                 continue
             connected_once = True
+            immediate = False
+            lost = False
             try:
                 for event in prelude:
                     yield event
@@ -176,14 +192,19 @@ class BleStrapSource:
                         break
                     if isinstance(item, _LinkLost):
                         yield Disconnected(item.t_s, DisconnectReason.LINK_LOST, "link lost")
+                        lost = True
                         break
                     yield self._decode(item)
             finally:
                 await self._close(client)
             attempt = 1
+            if lost:
+                # Reconnect now; the backoff's attempt 1 follows only if this one fails.
+                immediate = True
+                continue
             delay_s = self._backoff.delay_s(attempt, self._rng)
             yield Reconnecting(self._clock(), attempt, delay_s)
-            await asyncio.sleep(delay_s)
+            await self._sleep(delay_s)
 
     def _decode(self, item: _Arrival) -> MeasurementReceived | MalformedPacket:
         try:

@@ -17,7 +17,7 @@ from biofeedback.live.sources import SourceOptions, open_source, simulator_confi
 
 if TYPE_CHECKING:
     from biofeedback.playback.player import Player
-    from biofeedback.sessions.protocol import ProtocolPlan
+    from biofeedback.sessions.protocol import Protocol, ProtocolPlan
     from devices.simulator import Segment
     from devices.source import HeartRateSource
 
@@ -55,6 +55,15 @@ def _session_index(db: Path | None, protocol_name: str) -> int:
         return sum(1 for s in store.list_sessions() if s.protocol == protocol_name)
 
 
+def _recorded_order(source: HeartRateSource | None) -> object:
+    """The ``order_used`` stored with a replayed recording, if it has one."""
+    bundle = getattr(source, "bundle", None)
+    session = getattr(bundle, "session", None)
+    if not isinstance(session, dict):
+        return None
+    return session.get("order_used")
+
+
 def _player(opts: SessionOptions, clock: SessionClock) -> Player | None:
     if opts.player == "none":
         return None
@@ -72,16 +81,65 @@ def _player(opts: SessionOptions, clock: SessionClock) -> Player | None:
     raise InputError(f"--player: unknown player {opts.player!r} (mpv, manual or none)")
 
 
+def replay_plan(protocol: Protocol, order_used: object) -> ProtocolPlan:
+    """The plan a recording used (its stored ``order_used``), through ``protocol``'s blocks.
+
+    A replay re-lives the recording: drawing a new order for a randomised or counterbalanced
+    protocol would store one block's beats under another block's label."""
+    from dataclasses import replace
+
+    from biofeedback.sessions.protocol import ProtocolPlan
+
+    if not isinstance(order_used, dict) or not isinstance(order_used.get("blocks"), list):
+        raise InputError("--replay: the recording's block order (order_used) is unreadable")
+    order = order_used["blocks"]
+    labels = order_used.get("labels")
+    n = len(protocol.blocks)
+    if not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n for i in order):
+        raise InputError(
+            f"--replay: the recording's block order {order} does not fit protocol "
+            f"{protocol.name!r} ({n} blocks)"
+        )
+    used = [protocol.blocks[i].label for i in order]
+    if isinstance(labels, list) and labels != used:
+        raise InputError(
+            f"--replay: the recording ran blocks {labels}, protocol {protocol.name!r} "
+            f"would label them {used}; replay it with the protocol it was recorded with"
+        )
+    # The protocol's own plan over its blocks in the recorded order, once.
+    in_order = replace(
+        protocol, order="fixed", repetitions=1, blocks=tuple(protocol.blocks[i] for i in order)
+    )
+    segments = in_order.plan().segments
+    seed = order_used.get("seed")
+    index = order_used.get("session_index")
+    return ProtocolPlan(
+        segments,
+        tuple(order),
+        str(order_used.get("method", protocol.order)),
+        seed if isinstance(seed, int) else None,
+        index if isinstance(index, int) else 0,
+    )
+
+
 def build_session(opts: SessionOptions) -> LivePipeline:
     src = opts.source
     plan: ProtocolPlan | None = None
     protocol_json: Any = None
+    replayed: HeartRateSource | None = None
+    if src.replay is not None:
+        # Opened first: a replay runs the recording's own block order.
+        replayed = open_source(src, fast=opts.fast)
     if opts.protocol is not None:
         from biofeedback.sessions.protocol import load_protocol
 
         protocol = load_protocol(opts.protocol)
-        index = _session_index(opts.db, protocol.name) if opts.record else 0
-        plan = protocol.plan(session_index=index)
+        recorded = _recorded_order(replayed)
+        if recorded is not None:
+            plan = replay_plan(protocol, recorded)
+        else:
+            index = _session_index(opts.db, protocol.name) if opts.record else 0
+            plan = protocol.plan(session_index=index)
         protocol_json = protocol.to_json()
     from biofeedback.sessions.store import SessionStore
 
@@ -110,7 +168,7 @@ def build_session(opts: SessionOptions) -> LivePipeline:
 
         device = {"name": source.device.name, "address": source.device.address, "kind": "simulated"}
     else:
-        source = open_source(src, fast=opts.fast)
+        source = replayed if replayed is not None else open_source(src, fast=opts.fast)
         device = {
             "name": source.device.name,
             "address": source.device.address,
