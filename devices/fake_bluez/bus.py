@@ -8,12 +8,15 @@ private world for the duration, then restored.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final
 
@@ -47,6 +50,35 @@ class FakeBluezUnavailable(SourceError):
         )
 
 
+_PR_SET_PDEATHSIG: Final = 1
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child get SIGTERM when this process dies (Linux).
+
+    Even a SIGKILL of ours then ends the private ``dbus-daemon`` (prctl ``PR_SET_PDEATHSIG``).
+    Everything is looked up before the fork: the child only makes two system calls. ``None``
+    where prctl is not available."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    prctl.restype = ctypes.c_int
+    parent = os.getpid()
+    sigterm = int(signal.SIGTERM)
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, sigterm, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the death signal was armed
+            os._exit(1)
+
+    return preexec
+
+
 @contextlib.contextmanager
 def _environment(**values: str) -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in values}
@@ -65,7 +97,8 @@ def _environment(**values: str) -> Iterator[None]:
 def private_system_bus() -> Iterator[str]:
     """Start a private ``dbus-daemon`` and make it the system bus; yields its address.
 
-    Also puts a ``bluetoothctl`` shim reporting BlueZ 5.72 first on ``PATH``.
+    Also puts a ``bluetoothctl`` shim reporting BlueZ 5.72 first on ``PATH``. The daemon is
+    ended on the way out, and gets SIGTERM from the kernel if this process dies first.
     """
     if not sys.platform.startswith("linux"):
         raise FakeBluezUnavailable(f"platform {sys.platform!r} is not Linux")
@@ -94,6 +127,8 @@ def private_system_bus() -> Iterator[str]:
             text=True,
             # Its own session: a Ctrl-C in the terminal must reach us, not kill the bus under us.
             start_new_session=True,
+            # And it ends with us, even when we are killed with SIGKILL.
+            preexec_fn=die_with_parent(),
         )
         try:
             assert proc.stdout is not None
