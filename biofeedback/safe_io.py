@@ -89,3 +89,51 @@ def write_private(path: Path | str, data: str | bytes) -> None:
     """Write ``data`` (text as UTF-8) to ``path`` safely, mode 0600 (see the module notes)."""
     with private_file(path) as fh:
         fh.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+
+
+def read_limited(path: Path | str, max_bytes: int) -> bytes:
+    """The bytes of the regular file ``path``, refusing anything else before reading.
+
+    A FIFO would block the reader forever and ``/dev/zero`` never ends: the file is opened
+    non-blocking, checked with :func:`os.fstat` (the same file that will be read, so there is
+    no window for a swap), and its size checked against ``max_bytes`` before a byte is read.
+    Every refusal is a one-line :class:`~biofeedback.errors.InputError`.
+    """
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{path}: not a regular file ({_kind(st.st_mode)}); not reading it")
+        if st.st_size > max_bytes:
+            raise InputError(
+                f"{path}: {st.st_size / 2**20:.1f} MiB is over the {max_bytes / 2**20:.1f} MiB "
+                "limit for an input file"
+            )
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > max_bytes:  # it grew while we read
+        raise InputError(f"{path}: over the {max_bytes / 2**20:.0f} MiB limit for an input file")
+    return data
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a plain file"

@@ -13,7 +13,9 @@ from typing import Any, Final
 
 from biofeedback import __version__
 from biofeedback.errors import InputError
-from biofeedback.safe_io import write_private
+from biofeedback.safe_io import read_limited, write_private
+from biofeedback.sessions.formats_bundle import check_bundle, parse_json
+from biofeedback.sessions.formats_limits import MAX_FILE_BYTES
 
 FORMAT_NAME: Final = "biofeedback-session"
 FORMAT_VERSION: Final = 1
@@ -63,7 +65,7 @@ class SessionBundle:
         packets = _columns(doc.get("packets"), PACKET_COLUMNS, f"{origin}: packets")
         truth = doc.get("truth")
         program = doc.get("program")
-        return cls(
+        bundle = cls(
             session=_mapping(doc.get("session"), f"{origin}: session"),
             device=_mapping(doc.get("device"), f"{origin}: device"),
             settings=_mapping(doc.get("settings", {}), f"{origin}: settings"),
@@ -74,6 +76,8 @@ class SessionBundle:
             truth=truth if isinstance(truth, dict) else None,
             program_version=str(program.get("version", "")) if isinstance(program, dict) else "",
         )
+        check_bundle(bundle, origin)
+        return bundle
 
 
 def _mapping(value: object, where: str) -> dict[str, Any]:
@@ -106,12 +110,10 @@ def write_bundle(path: Path, bundle: SessionBundle) -> None:
 
 
 def read_bundle(path: Path) -> SessionBundle:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from exc
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON (line {exc.lineno}): {exc.msg}") from exc
-    return SessionBundle.from_json(doc, origin=str(path))
+    """A bundle file, read within the import bounds and checked field by field."""
+    return parse_bundle(read_limited(path, MAX_FILE_BYTES), str(path))
+
+
+def parse_bundle(data: bytes, origin: str) -> SessionBundle:
+    """A bundle from a file's bytes (see :mod:`~biofeedback.sessions.formats_bundle`)."""
+    return SessionBundle.from_json(parse_json(data, origin), origin=origin)

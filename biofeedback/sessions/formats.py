@@ -18,16 +18,20 @@ Decisions, documented here and in the README:
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
+from numpy.lib import format as npformat
 from numpy.typing import NDArray
 
 from biofeedback.errors import InputError
+from biofeedback.safe_io import read_limited
+from biofeedback.sessions import formats_limits as lim
 from biofeedback.sessions import formats_rr as rr
-from biofeedback.sessions.bundle import SessionBundle, read_bundle
+from biofeedback.sessions.bundle import SessionBundle, parse_bundle
 from biofeedback.sessions.formats_hrm import is_hrm, read_hrm
 from devices.events import BeatFlag
 from devices.timeline import RR_PLAUSIBLE_MAX_MS, RR_PLAUSIBLE_MIN_MS
@@ -59,10 +63,9 @@ def detect_format(path: Path) -> str:
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
+    """The file's bytes, within the bounds: a regular file (not a FIFO or a device), at most
+    :data:`~biofeedback.sessions.formats_limits.MAX_FILE_BYTES`, checked before reading."""
+    data = read_limited(path, lim.MAX_FILE_BYTES)
     if not data.strip():
         raise InputError(f"{path}: empty file")
     return data
@@ -92,16 +95,23 @@ def read_recording(
 ) -> RRRecording:
     """Read any supported file as RR intervals in ms (see the module notes for the rules)."""
     path = Path(path)
-    data = _read_bytes(path)
+    return _recording(path, _read_bytes(path), unit, first_is_offset, fmt)
+
+
+def _recording(
+    path: Path, data: bytes, unit: str | None, first_is_offset: bool | None, fmt: str | None
+) -> RRRecording:
     fmt = fmt or _detect(path, data)
     if fmt == "bundle":
-        return _from_bundle(read_bundle(path))
+        return _from_bundle(parse_bundle(data, str(path)))
+    if fmt != "npy":
+        lim.check_lines(data, str(path))
     t_s: NDArray[np.float64] | None = None
     lines: list[int] | None
     meta: dict[str, Any]
     offset_allowed = fmt in ("rr_text", "elite_hrv")
     if fmt == "npy":
-        values, lines, meta = _read_npy(path), None, {}
+        values, lines, meta = _read_npy(path, data), None, {}
     elif fmt == "polar_hrm":
         values, lines, meta = read_hrm(path, rr.decode_text(path, data))
         unit = unit or "ms"
@@ -121,17 +131,45 @@ def read_recording(
             meta["offset_s"] = offset_ms / 1000.0
             lines = lines[1:] if lines is not None else None
     _check(path, rr_ms, lines)
+    if t_s is not None:
+        _check_times(path, t_s, lines)
+    if "started_wall_s" in meta:
+        meta["started_wall_s"] = lim.check_wall_s(meta["started_wall_s"], f"{path}: time")
     return RRRecording(rr_ms=rr_ms, t_s=t_s, source_format=fmt, meta=meta)
 
 
-def _read_npy(path: Path) -> NDArray[np.float64]:
+def _read_npy(path: Path, data: bytes) -> NDArray[np.float64]:
+    """A 1-D integer or float array, its header checked before any allocation: a header may
+    claim any shape (a 74.5 GiB one was seen), and only the bytes present are used."""
+    fp = io.BytesIO(data)
     try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable .npy array: {exc}") from exc
-    if array.ndim != 1 or not np.issubdtype(array.dtype, np.number):
-        raise InputError(f"{path}: expected a 1-D numeric array, got {array.dtype} {array.shape}")
-    values: NDArray[np.float64] = array.astype(np.float64)
+        version = npformat.read_magic(fp)
+        if version == (1, 0):
+            shape, _fortran, dtype = npformat.read_array_header_1_0(fp)
+        elif version == (2, 0):
+            shape, _fortran, dtype = npformat.read_array_header_2_0(fp)
+        else:
+            raise ValueError(f"unsupported .npy version {version[0]}.{version[1]}")
+    except Exception as exc:  # numpy's header parser raises several kinds (ValueError,
+        # SyntaxError, tokenize.TokenError...) for a malformed header: all mean "not an array"
+        first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise InputError(f"{path}: not a readable .npy array: {first}") from None
+    if len(shape) != 1 or dtype.kind not in "iuf" or dtype.hasobject:
+        shown = "x".join(str(n) if abs(n) < 10**12 else "huge" for n in shape[:4])
+        raise InputError(f"{path}: expected a 1-D integer or float array, got {dtype} ({shown})")
+    (count,) = shape
+    if not 0 <= count <= lim.MAX_BEATS:
+        claimed = count if abs(count) < 10**18 else "an absurd number of"
+        raise InputError(f"{path}: the header claims {claimed} values (limit {lim.MAX_BEATS})")
+    payload = memoryview(data)[fp.tell() :]
+    if len(payload) < count * dtype.itemsize:
+        raise InputError(
+            f"{path}: truncated: the header claims {count} values, the file holds "
+            f"{len(payload) // dtype.itemsize}"
+        )
+    values: NDArray[np.float64] = np.frombuffer(payload, dtype=dtype, count=count).astype(
+        np.float64
+    )
     return values
 
 
@@ -169,6 +207,14 @@ def _check(path: Path, rr_ms: NDArray[np.float64], lines: list[int] | None) -> N
             else "not a finite RR"
         )
         raise InputError(f"{path}: {where}: {reason} ({value:g} ms)")
+
+
+def _check_times(path: Path, t_s: NDArray[np.float64], lines: list[int] | None) -> None:
+    bad = ~(np.abs(t_s) <= lim.MAX_ABS_T_S)
+    if bad.any():
+        i = int(np.argmax(bad))
+        where = f"line {lines[i]}" if lines is not None else f"value {i + 1}"
+        raise InputError(f"{path}: {where}: beat time {float(t_s[i]):g} s is out of range")
 
 
 def _from_bundle(bundle: SessionBundle) -> RRRecording:
@@ -217,7 +263,9 @@ def read_as_bundle(
 ) -> SessionBundle:
     """What ``biofeedback import FILE`` stores: a bundle file as is, any other format converted."""
     path = Path(path)
-    if detect_format(path) == "bundle":
-        return read_bundle(path)
-    recording = read_recording(path, unit=unit, first_is_offset=first_is_offset)
+    data = _read_bytes(path)
+    fmt = _detect(path, data)
+    if fmt == "bundle":
+        return parse_bundle(data, str(path))
+    recording = _recording(path, data, unit, first_is_offset, fmt)
     return recording_to_bundle(recording, path.name)

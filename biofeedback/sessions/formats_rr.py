@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from biofeedback.errors import InputError
+from biofeedback.sessions import formats_limits as lim
 
 SECONDS_MEDIAN_LIMIT: Final = 10.0
 """A file whose median value is below this is in seconds (no human RR is under 10 ms)."""
@@ -105,10 +106,22 @@ def is_elite_hrv(path: Path) -> bool:
 def read_csv(
     path: Path, text: str
 ) -> tuple[FloatArray, list[int], FloatArray | None, str | None, dict[str, Any]]:
-    """A CSV with a header naming an RR column; returns (rr, lines, t_s, unit, meta)."""
+    """A CSV with a header naming an RR column; returns (rr, lines, t_s, unit, meta).
+
+    A field over :func:`csv.field_size_limit` (128 KiB) is refused with its line.
+    """
     sample = text[:4096]
     delimiter = max(",;\t", key=sample.count)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return _read_rows(path, reader)
+    except csv.Error as exc:
+        raise InputError(f"{path}: line {reader.line_num}: not readable as CSV: {exc}") from None
+
+
+def _read_rows(
+    path: Path, reader: Any
+) -> tuple[FloatArray, list[int], FloatArray | None, str | None, dict[str, Any]]:
     header = [h.strip().lower() for h in next(reader, [])]
     rr_col, unit = _rr_column(path, header)
     t_col = _first(header, BEAT_TIME_COLUMNS)
@@ -129,7 +142,13 @@ def read_csv(
         lines.append(number)
     meta: dict[str, Any] = {"rr_column": header[rr_col]}
     if wall:
-        meta["started_wall_s"] = _epoch_s(wall[0])
+        started = _epoch_s(wall[0])
+        if not lim.WALL_MIN_S <= started <= lim.WALL_MAX_S:
+            raise InputError(
+                f"{path}: line {lines[0]}: column {header[wall_col or 0]!r}: {wall[0]:g} is not "
+                "a time between 1970 and 2200 (s, ms, µs or ns since 1970)"
+            )
+        meta["started_wall_s"] = started
     times = np.asarray(t_s, dtype=np.float64) if t_col is not None else None
     return np.asarray(rr, dtype=np.float64), lines, times, unit, meta
 
