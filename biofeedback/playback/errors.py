@@ -52,3 +52,11 @@ class PlayerCommandError(PlaybackError):
         self.command = command
         self.error = error
         super().__init__(f"mpv refused {command!r}: {error}")
+
+
+class MediaRefusedError(PlaybackError):
+    """The player refused a media value: not a local file path nor an http(s) URL."""
+
+    def __init__(self, shown: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"refusing to play {shown}: {reason}")

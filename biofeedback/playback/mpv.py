@@ -4,6 +4,11 @@ No shell is involved: the process is started from an argv list. The IPC socket l
 private directory (``tempfile.mkdtemp``, mode 0700) removed on :meth:`MpvPlayer.close`. A
 socketpair passed as ``--input-ipc-client=fd://N`` is a lifeline: mpv quits when it closes,
 so a player never outlives a recorder that was killed.
+
+mpv is kept a player (:data:`SAFETY_OPTIONS`): no user or system configuration, scripts or
+auto profiles; no key bindings, console or on-screen controller; playlists may not pull in
+special protocols; FFmpeg may open only the protocols local files and http(s) URLs need. Only
+values :func:`~biofeedback.playback.media.check_playable` accepts reach ``loadfile``.
 """
 
 from __future__ import annotations
@@ -20,9 +25,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final
 
-from biofeedback.playback.errors import PlaybackError, PlayerMissingError, PlayerStartError
-from biofeedback.playback.events import Crashed, PlayerEvent, Tingle
+from biofeedback.playback.errors import (
+    MediaRefusedError,
+    PlaybackError,
+    PlayerCrashedError,
+    PlayerMissingError,
+    PlayerStartError,
+)
+from biofeedback.playback.events import Crashed, Ended, PlayerEvent, Tingle
 from biofeedback.playback.ipc import MpvIpc
+from biofeedback.playback.media import check_playable
 from biofeedback.playback.mpv_events import OBSERVED_PROPERTIES, MpvEventTranslator
 from biofeedback.playback.player import Clock, EventCallback, EventChannel
 
@@ -35,6 +47,39 @@ _FORCED_OPTIONS: Final = (
     "--loop-file=no",
     "--resume-playback=no",
     "--gapless-audio=no",
+)
+# What keeps mpv a player, whatever a protocol file names (mpv's manual: OPTIONS, PROTOCOLS).
+# They come after any extra arguments, so no caller can override them. Every name is checked
+# against the installed mpv by a test (an unknown option makes mpv exit).
+_FFMPEG_PROTOCOLS: Final = "file,http,https,tcp,tls,crypto,httpproxy"
+SAFETY_OPTIONS: Final = (
+    # No mpv.conf, input.conf, script-opts, watch-later or scripts from the user's or the
+    # system's configuration directories (a shared machine's, or one a download wrote to).
+    "--no-config",
+    "--load-scripts=no",
+    "--load-auto-profiles=no",
+    # Built-in scripts that add key bindings or an interactive console (which runs commands).
+    "--load-stats-overlay=no",
+    "--load-osd-console=no",
+    "--osc=no",
+    # No keys: in a video window "s" writes a screenshot, "Q" a watch-later file, "q" quits.
+    "--input-default-bindings=no",
+    "--input-builtin-bindings=no",
+    "--input-terminal=no",
+    "--input-vo-keyboard=no",
+    "--input-media-keys=no",
+    # Video-site URLs (https) are resolved by yt-dlp through mpv's ytdl hook, which refuses
+    # stream URLs in unsafe protocols; it never sees anything but http(s).
+    "--ytdl=yes",
+    # Entries of a playlist may be local files or network links, not special protocols.
+    "--load-unsafe-playlists=no",
+    # Open only the file named: no subtitle, audio or cover files found beside it.
+    "--autoload-files=no",
+    "--save-position-on-quit=no",
+    # The protocols FFmpeg itself may open (nested in a container or an HLS playlist, or a
+    # URL mpv hands to FFmpeg): files and http(s), nothing that writes, listens or runs.
+    f"--demuxer-lavf-o-append=protocol_whitelist={_FFMPEG_PROTOCOLS}",
+    f"--stream-lavf-o-append=protocol_whitelist={_FFMPEG_PROTOCOLS}",
 )
 _SILENT_OPTIONS: Final = ("--ao=null", "--vo=null")
 _QUIT_GRACE_S: Final = 2.0
@@ -99,6 +144,7 @@ class MpvPlayer:
             *_FORCED_OPTIONS,
             *(_SILENT_OPTIONS if self._silent else ()),
             *self._extra_args,
+            *SAFETY_OPTIONS,
         )
         try:
             self._process = await asyncio.create_subprocess_exec(
@@ -128,12 +174,28 @@ class MpvPlayer:
         self._dispatch_task = asyncio.create_task(self._dispatch(), name="mpv-events")
 
     async def load(self, media: str) -> None:
-        """Play a file path or URL now, replacing whatever plays; unpauses first."""
+        """Play an absolute file path or an http(s) URL now, replacing whatever plays.
+
+        Anything else raises :class:`MediaRefusedError` and never reaches mpv. When the file
+        cannot be loaded (refused, or mpv refuses or does not answer ``loadfile``) an
+        ``Ended(reason="error")`` is emitted too, so the block waiting for it ends.
+        """
         ipc = self._require_ipc()
+        try:
+            check_playable(media)
+        except MediaRefusedError as exc:
+            self._channel.emit(Ended(self._channel.clock(), "error", str(exc)))
+            raise
         if self._translator.paused:
             await ipc.command("set_property", "pause", False)
         self._translator.expect(media)
-        await ipc.command("loadfile", media, "replace")
+        try:
+            await ipc.command("loadfile", media, "replace")
+        except PlayerCrashedError:
+            raise  # a Crashed event follows from the dispatcher
+        except PlaybackError as exc:
+            self._channel.emit(Ended(self._channel.clock(), "error", str(exc)))
+            raise
 
     async def pause(self) -> None:
         await self._require_ipc().command("set_property", "pause", True)

@@ -2,8 +2,11 @@
 
 mpv reports a file's life as ``start-file`` → ``file-loaded`` → ``playback-restart`` (audio is
 flowing) → ``end-file`` with a reason; ``seek`` starts a jump; observed properties
-(``pause``, ``playback-time``, ``duration``) arrive as ``property-change``. ``Started`` is stamped
-from mpv's own clock (see :class:`MpvEventTranslator`), not at ``file-loaded``.
+(``pause``, ``playback-time``, ``duration``, ``idle-active``) arrive as ``property-change``.
+A playlist ends its own entry with ``redirect`` and starts its first item; when mpv goes idle
+instead (an empty playlist), the entry ends as an ``error``, so no block waits for it forever.
+``Started`` is stamped from mpv's own clock (see :class:`MpvEventTranslator`), not at
+``file-loaded``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from biofeedback.playback.events import (
 )
 from biofeedback.playback.ipc import Message
 
-OBSERVED_PROPERTIES: Final = ("pause", "playback-time", "duration")
+OBSERVED_PROPERTIES: Final = ("pause", "playback-time", "duration", "idle-active")
 # Media progress that confirms playback has begun; mpv reports about every 0.1-0.25 s.
 START_CONFIRM_S: Final = 0.2
 
@@ -106,6 +109,9 @@ class MpvEventTranslator:
     def _property(self, name: object, value: object, t_s: float) -> list[PlayerEvent]:
         if name == "pause" and isinstance(value, bool):
             return self._pause(value, t_s)
+        if name == "idle-active" and value is True and self._entry is not None:
+            # Idle while an entry is open: it was redirected to nothing (an empty playlist).
+            return self._end({"reason": "error", "file_error": "nothing to play"}, t_s)
         if name == "duration":
             self.duration_s = _number(value)
         elif name == "playback-time":

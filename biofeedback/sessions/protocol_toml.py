@@ -2,11 +2,15 @@
 
 Lines are found by scanning the text: a top-level key before the first table header, a key of
 the n-th ``[[block]]`` inside that block's lines; the table header's line when the key is absent.
+Only a regular file of at most :data:`MAX_PROTOCOL_BYTES` is read (a FIFO would hang the reader,
+``/dev/zero`` would fill memory).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -15,6 +19,7 @@ from typing import Any
 
 from biofeedback.errors import InputError
 
+MAX_PROTOCOL_BYTES = 4 * 1024 * 1024
 _HEADER = re.compile(r"^\s*\[")
 _BLOCK_HEADER = re.compile(r"^\s*\[\[\s*block\s*\]\]")
 
@@ -28,7 +33,7 @@ class TomlSource:
     @classmethod
     def read(cls, path: Path) -> TomlSource:
         try:
-            text = path.read_text(encoding="utf-8")
+            text = _read_bounded(path).decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"{path}: cannot read the protocol: {exc}") from exc
         try:
@@ -62,6 +67,23 @@ class TomlSource:
         line = self.line_of(key, block)
         where = f"{self.path}:{line}" if line is not None else str(self.path)
         return InputError(f"{where}: {message}")
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_PROTOCOL_BYTES`; InputError otherwise.
+
+    Opened non-blocking so a FIFO cannot hang the open, then checked on the descriptor."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with open(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{path}: cannot read the protocol: not a regular file")
+        data = fh.read(MAX_PROTOCOL_BYTES + 1)
+    if len(data) > MAX_PROTOCOL_BYTES:
+        raise InputError(
+            f"{path}: the protocol file is larger than {MAX_PROTOCOL_BYTES // (1024 * 1024)} MiB"
+        )
+    return data
 
 
 def check_keys(
