@@ -1,16 +1,51 @@
-"""``biofeedback analyze``: whole-record HRV, or a sliding-window table, of an RR file."""
+"""``biofeedback analyze``: whole-record HRV, or a sliding-window table, of an RR file.
+
+Numbers are printed finite or not at all: ``null`` in JSON (``NaN``/``Infinity`` are not JSON),
+an empty field in CSV, ``-`` in the text listing (README, "analyze --json keys").
+"""
 
 from __future__ import annotations
 
 import argparse
 import csv
 import json
+import math
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from biofeedback.errors import InputError
+
+MAX_WINDOWS = 1_000_000
+"""Most sliding windows one ``analyze --window`` may print (a day at a 0.1-s step)."""
+
+
+def finite_or_none(value: Any) -> Any:
+    """``value`` with every non-finite float (NaN, ±inf) replaced by ``None``, recursively.
+
+    >>> finite_or_none({"a": [1.0, float("-inf")], "b": float("nan")})
+    {'a': [1.0, None], 'b': None}
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_none(v) for v in value]
+    return value
+
+
+def json_text(doc: Any, **kwargs: Any) -> str:
+    """Strict JSON: non-finite numbers become ``null`` and ``NaN`` can never be printed."""
+    return json.dumps(finite_or_none(doc), allow_nan=False, **kwargs)
+
+
+def csv_field(value: Any) -> Any:
+    """A CSV cell: empty for ``None`` and for non-finite floats, the value otherwise."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,9 +58,12 @@ def run(args: argparse.Namespace) -> int:
         settings = replace(HrvSettings(), method=args.method, artifact_method=args.artifact_method)
     except ValueError as exc:
         raise InputError(f"--method: {exc}") from exc
-    if args.window is None:
-        return _whole(recording, settings, as_json=args.json, origin=str(path))
-    return _windows(recording, settings, args)
+    try:
+        if args.window is None:
+            return _whole(recording, settings, as_json=args.json, origin=str(path))
+        return _windows(recording, settings, args)
+    except ValueError as exc:  # e.g. no interval within the physiological range
+        raise InputError(f"{path}: {exc}") from exc
 
 
 def _whole(recording: Any, settings: Any, *, as_json: bool, origin: str) -> int:
@@ -36,14 +74,15 @@ def _whole(recording: Any, settings: Any, *, as_json: bool, origin: str) -> int:
     )
     doc = {"file": origin, "format": recording.source_format, **report.to_dict()}
     if as_json:
-        print(json.dumps(doc, indent=2))
+        print(json_text(doc, indent=2))
         return 0
     print(f"{origin}: {recording.rr_ms.size} RR intervals ({recording.source_format})")
     flat = _flatten(doc)
     # Results first, the settings that produced them last.
     for key in sorted(flat, key=lambda k: k.startswith("settings.")):
         if key not in {"file", "format"}:
-            print(f"  {key:<40} {flat[key]}")
+            value = finite_or_none(flat[key])
+            print(f"  {key:<40} {'-' if value is None else value}")
     print("Not a medical device.")
     return 0
 
@@ -63,6 +102,15 @@ def _windows(recording: Any, settings: Any, args: argparse.Namespace) -> int:
     from biofeedback.hrv.windows import sliding_windows
 
     step = args.step if args.step is not None else args.window / 10
+    span_s = float(recording.rr_ms.sum()) / 1000.0
+    if recording.t_s is not None and len(recording.t_s):
+        span_s = max(span_s, float(recording.t_s[-1] - recording.t_s[0]) + 2.5)
+    expected = (span_s - args.window) / step + 1
+    if expected > MAX_WINDOWS:
+        raise InputError(
+            f"--window {args.window:g} --step {step:g}: about {expected:.3g} windows "
+            f"over {span_s:.0f} s, more than {MAX_WINDOWS}; use a longer --step"
+        )
     progress = _Progress() if sys.stderr.isatty() and not args.json else None
     try:
         table = sliding_windows(
@@ -83,11 +131,11 @@ def _windows(recording: Any, settings: Any, args: argparse.Namespace) -> int:
     rows = zip(*(columns[n] for n in names), strict=True)
     if args.json:
         for row in rows:
-            print(json.dumps(dict(zip(names, row, strict=True))))
+            print(json_text(dict(zip(names, row, strict=True))))
     else:
         writer = csv.writer(sys.stdout)
         writer.writerow(names)
-        writer.writerows(rows)
+        writer.writerows([csv_field(v) for v in row] for row in rows)
     return 0
 
 

@@ -6,12 +6,17 @@ run of equal ``segment`` ids; a correction never looks across a gap), then every
 on the NN series. Nonlinear indices combine the chains exactly (no entropy template and no DFA
 window spans a gap; see :func:`biofeedback.hrv.nonlinear.nonlinear_metrics_chains`).
 ``HrvReport.to_dict()`` is the JSON export; its keys carry their units (README, "JSON keys").
+
+Nothing here raises on a degenerate but valid series (one beat, three beats, all beats equal,
+800/810 alternating): a metric the series cannot define is ``null`` in the export and
+``reasons`` maps its dotted key (``"time.sd1_sd2_ratio"``, ``"nonlinear.sampen"``) to why. The
+numerical floors that decide when a ratio's denominator is zero are in :mod:`floors`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -19,8 +24,9 @@ from numpy.typing import ArrayLike, NDArray
 from biofeedback.hrv import time_domain as td
 from biofeedback.hrv.artifacts import BeatLabel, correct_artifacts
 from biofeedback.hrv.estimates import Value, ln_rmssd_value, pns_index, window_reason
+from biofeedback.hrv.floors import NO_HF_POWER, NO_VARIABILITY, is_constant
 from biofeedback.hrv.frequency import FrequencyResult, frequency_domain
-from biofeedback.hrv.nonlinear import NonlinearResult, nonlinear_metrics_chains
+from biofeedback.hrv.nonlinear import NonlinearResult, NonlinearSettings, nonlinear_metrics_chains
 from biofeedback.hrv.respiration import Respiration, respiration_from_spectrum
 from biofeedback.hrv.settings import ArtifactMethod, HrvSettings
 
@@ -152,6 +158,7 @@ class HrvReport:
     ln_rmssd: Value
     pns_index: Value
     nonlinear: NonlinearResult
+    reasons: dict[str, str] = field(default_factory=dict)
 
     @property
     def corrected_share(self) -> float:
@@ -221,6 +228,7 @@ class HrvReport:
         }
         cleaned = _clean(out)
         assert isinstance(cleaned, dict)
+        cleaned["reasons"] = _complete_reasons(cleaned, self.reasons)
         return cleaned
 
 
@@ -252,6 +260,16 @@ def analyze_record(
         freq = frequency_domain(nn, t_s=series.t_s, segment=seg, settings=settings)
         resp = respiration_from_spectrum(freq.spectrum, settings)
     reason = window_reason(n_beats, duration_s, duration_s, share, settings)
+    nonlinear = nonlinear_metrics_chains(nn, seg, settings.nonlinear)
+    reasons = {
+        **{f"time.{k}": v for k, v in time_reasons(nn, seg).items()},
+        **{f"frequency.{k}": v for k, v in _frequency_reasons(freq).items()},
+        **{f"respiration.{k}": v for k, v in _respiration_reasons(resp).items()},
+        **{
+            f"nonlinear.{k}": v
+            for k, v in nonlinear_reasons(nn, seg, nonlinear, settings.nonlinear).items()
+        },
+    }
     return HrvReport(
         settings=settings,
         n_beats=n_beats,
@@ -277,5 +295,119 @@ def analyze_record(
             share,
             settings,
         ),
-        nonlinear=nonlinear_metrics_chains(nn, seg, settings.nonlinear),
+        nonlinear=nonlinear,
+        reasons=reasons,
     )
+
+
+def time_reasons(nn_ms: FloatArray, segment: IntArray) -> dict[str, str]:
+    """Why each time-domain metric of the NN series that is not defined is not (export keys)."""
+    n = int(nn_ms.size)
+    m = int(np.count_nonzero(segment[1:] == segment[:-1]))
+    out: dict[str, str] = {}
+    few_nn = f"needs at least 2 NN intervals, has {n}"
+    no_diff = "no successive difference inside one continuity chain"
+    few_diff = f"needs at least 2 successive differences inside a continuity chain, has {m}"
+    if n < 2:
+        out["sdnn_ms"] = few_nn
+    if m == 0:
+        for key in ("rmssd_ms", "ln_rmssd_ln_ms", "pnn50_pct", "pnn20_pct"):
+            out[key] = no_diff
+    elif td.rmssd_ms(nn_ms, segment) == 0:
+        out["ln_rmssd_ln_ms"] = "RMSSD is 0 (no beat-to-beat change): its log is not defined"
+    if m < 2:
+        out["sdsd_ms"] = out["sd1_ms"] = few_diff
+    if n < 2 or m < 2:
+        out["sd2_ms"] = out["sd1_sd2_ratio"] = out.get("sdnn_ms", few_diff)
+    elif td.sd2_ms(nn_ms, segment) == 0:
+        out["sd1_sd2_ratio"] = (
+            NO_VARIABILITY if is_constant(nn_ms) else "SD2 is 0 (no variability along the identity)"
+        )
+    if n == 0 or float(np.ptp(nn_ms)) == 0.0:
+        out["stress_index"] = out["sqrt_stress_index"] = (
+            f"{NO_VARIABILITY}: MxDMn is 0 and the index is unbounded"
+        )
+    return out
+
+
+def _frequency_reasons(freq: FrequencyResult | None) -> dict[str, str]:
+    if freq is None:
+        return {}  # the whole section is null; frequency_reason says why
+    out: dict[str, str] = {}
+    if freq.lf_hf != freq.lf_hf:
+        out["lf_hf_ratio"] = NO_HF_POWER
+    if freq.lf_nu != freq.lf_nu:
+        out["lf_nu_pct"] = out["hf_nu_pct"] = (
+            "LF + HF power at or below the numerical floor (no beat-to-beat variability)"
+        )
+    if freq.hf_peak_hz != freq.hf_peak_hz:
+        out["hf_peak_hz"] = NO_HF_POWER
+    if freq.lf_peak_hz != freq.lf_peak_hz:
+        out["lf_peak_hz"] = "LF power at or below the numerical floor"
+    return out
+
+
+def _respiration_reasons(resp: Respiration | None) -> dict[str, str]:
+    if resp is None or resp.rate_per_min == resp.rate_per_min:
+        return {}
+    why = "; ".join(resp.flags) or "no clear respiratory peak"
+    return {"rate_per_min": why, "peak_hz": why, "vagal_power_ms2": why}
+
+
+def nonlinear_reasons(
+    nn_ms: FloatArray, segment: IntArray, result: NonlinearResult, settings: NonlinearSettings
+) -> dict[str, str]:
+    """Why each index of :func:`nonlinear_metrics_chains` that is ``nan`` or ``inf`` is so."""
+    n, m = result.n_beats, result.m
+    out: dict[str, str] = {}
+    if result.r_ms != result.r_ms:
+        out["entropy_r_ms"] = f"needs at least 2 NN intervals, has {n}"
+    constant = is_constant(nn_ms)
+    for key, value in (("sampen", result.sampen), ("apen", result.apen)):
+        if math.isfinite(value):
+            continue
+        if n < m + 2:
+            out[key] = f"needs at least m + 2 = {m + 2} NN intervals, has {n}"
+        elif constant:
+            out[key] = f"{NO_VARIABILITY}: the tolerance r is 0"
+        elif value == math.inf:
+            out[key] = f"no two templates of {m + 1} beats match within r"
+        elif key == "sampen" and math.isfinite(result.apen):
+            out[key] = f"no two templates of {m} beats match within r"
+        else:
+            out[key] = f"no continuity chain of {m + 1} beats or more"
+    starts = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]])
+    longest = int(np.max(np.diff(np.r_[starts, segment.size]))) if segment.size else 0
+    for key, value, (_, top) in (
+        ("dfa_alpha1", result.dfa_alpha1, settings.alpha1_scales_beats),
+        ("dfa_alpha2", result.dfa_alpha2, settings.alpha2_scales_beats),
+    ):
+        if math.isfinite(value):
+            continue
+        if longest <= top:
+            out[key] = (
+                f"needs a continuity chain of more than {top} beats, the longest has {longest}"
+            )
+        elif constant:
+            out[key] = f"{NO_VARIABILITY}: F(n) is 0"
+        else:
+            out[key] = "F(n) is 0 at some scale (runs of equal intervals)"
+    return out
+
+
+def _complete_reasons(doc: dict[str, object], reasons: dict[str, str]) -> dict[str, str]:
+    """``reasons`` restricted to the keys that are null, plus a reason for any null without one.
+
+    Every null number in the sections ``time``, ``frequency``, ``respiration`` and ``nonlinear``
+    ends up with a reason (the whole ``frequency`` section has ``frequency_reason``).
+    """
+    out: dict[str, str] = {}
+    for section in ("time", "frequency", "respiration", "nonlinear"):
+        values = doc.get(section)
+        if not isinstance(values, dict):
+            continue
+        for key, value in values.items():
+            if value is None:
+                name = f"{section}.{key}"
+                out[name] = reasons.get(name, "not defined for this series")
+    return out

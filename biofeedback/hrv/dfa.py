@@ -18,6 +18,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, NDArray
 
+from biofeedback.hrv.floors import is_constant
+
 FloatArray = NDArray[np.float64]
 
 ALPHA1_SCALES_BEATS: tuple[int, int] = (4, 16)
@@ -30,6 +32,10 @@ def _profile_ms(rr_ms: ArrayLike) -> FloatArray:
         raise ValueError(f"rr_ms must be one-dimensional, got shape {x.shape}")
     if not np.all(np.isfinite(x)):
         raise ValueError("rr_ms must be finite")
+    if is_constant(x):
+        # exactly flat: the mean of equal values may differ from them by an ulp, and a
+        # profile of rounding errors would give an exponent of noise
+        return np.zeros(x.size)
     return np.cumsum(x - np.mean(x))
 
 
@@ -71,7 +77,8 @@ def dfa_fluctuations_ms(
 def dfa_alpha(rr_ms: ArrayLike, scales_beats: tuple[int, int], overlap: bool = False) -> float:
     """DFA scaling exponent (dimensionless): least-squares slope of ``log F(n)`` on ``log n``.
 
-    Needs more beats than the largest scale. ``nan`` if some ``F(n)`` is 0 (constant RR).
+    Needs more beats than the largest scale. ``nan`` if some ``F(n)`` is 0 (constant RR, or a
+    run of equal RR as long as every window of a scale).
     Over 4–16 beats white noise gives about 0.58, not 0.5: the exact expectation of linear
     DFA at such short scales (the slope only tends to 0.5 for long windows).
 

@@ -64,7 +64,8 @@ def dfa_alpha_windows(
 ) -> FloatArray:
     """DFA exponent of ``nn_ms[lo[k]:hi[k]]`` for every window ``k``.
 
-    NaN where a window has no more beats than the largest scale, or some ``F(n)`` is 0.
+    NaN where a window has no more beats than the largest scale, or some ``F(n)`` is 0, or all
+    its beats are equal (whose ``F(n)`` would otherwise be rounding noise of the prefix sums).
 
     >>> rng = np.random.default_rng(0)
     >>> rr = 800 + 50 * rng.standard_normal(400)
@@ -107,5 +108,7 @@ def dfa_alpha_windows(
     log_n_c = log_n - log_n.mean()
     with np.errstate(invalid="ignore"):
         slope = (log_f - log_f.mean(axis=1, keepdims=True)) @ log_n_c / (log_n_c @ log_n_c)
-    alpha[usable] = np.where(np.isfinite(log_f).all(axis=1), slope, np.nan)
+    changes = np.concatenate(([0], np.cumsum(np.diff(x) != 0)))
+    flat = changes[a + n_w - 1] == changes[a]
+    alpha[usable] = np.where(np.isfinite(log_f).all(axis=1) & ~flat, slope, np.nan)
     return alpha

@@ -27,6 +27,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, NDArray
 
+from biofeedback.hrv.floors import is_constant
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
@@ -58,6 +60,8 @@ def tolerance_ms(rr_ms: ArrayLike, r_factor: float = 0.2, ddof: int = 1) -> floa
         raise ValueError(f"rr_ms needs more than ddof={ddof} values")
     if not (math.isfinite(r_factor) and r_factor >= 0):
         raise ValueError(f"r_factor must be finite and >= 0, got {r_factor}")
+    if is_constant(x):
+        return 0.0  # exactly: the SD of equal values may come out as an ulp of noise
     return r_factor * float(np.std(x, ddof=ddof))
 
 

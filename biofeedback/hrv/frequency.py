@@ -21,6 +21,11 @@ into blocks of about ``welch_segment_s``; each block's mean-removed NN series go
 so a sine of amplitude A carries power A²/2; blocks are averaged weighted by N.
 
 Band power is ``Σ PSD·Δf`` over the half-open band ``[low, high)`` (bands then partition).
+
+Ratios need real power: LF/HF is ``nan`` when HF is at or below the power floor of
+:mod:`biofeedback.hrv.floors` (1e-6 ms², or 1e-9 of the total), LF and HF n.u. when LF + HF is, a
+band's peak frequency when its power is. A perfectly regular series leaves band powers of about
+1e-18 ms² (rounding), and their ratio means nothing.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import linalg, signal
 
 from biofeedback.hrv.detrend import smoothness_priors_detrend
+from biofeedback.hrv.floors import power_floor_ms2
 from biofeedback.hrv.settings import HrvSettings
 
 FloatArray = NDArray[np.float64]
@@ -250,20 +256,25 @@ def peak_frequency_hz(spectrum: Spectrum, band_hz: tuple[float, float]) -> float
 def result_from_spectrum(
     spectrum: Spectrum, duration_s: float, settings: HrvSettings
 ) -> FrequencyResult:
-    """Band powers, LF/HF and normalised units (over LF + HF, Task Force 1996) of a spectrum."""
+    """Band powers, LF/HF and normalised units (over LF + HF, Task Force 1996) of a spectrum.
+
+    Ratios and peaks of bands at or below the power floor are ``nan`` (module docstring).
+    """
+    vlf = band_power_ms2(spectrum, settings.vlf_band_hz)
     lf = band_power_ms2(spectrum, settings.lf_band_hz)
     hf = band_power_ms2(spectrum, settings.hf_band_hz)
     total = lf + hf
+    floor = float(power_floor_ms2(vlf + lf + hf))
     nan = float("nan")
     return FrequencyResult(
-        vlf_ms2=band_power_ms2(spectrum, settings.vlf_band_hz),
+        vlf_ms2=vlf,
         lf_ms2=lf,
         hf_ms2=hf,
-        lf_hf=lf / hf if hf > 0 else nan,
-        lf_nu=100.0 * lf / total if total > 0 else nan,
-        hf_nu=100.0 * hf / total if total > 0 else nan,
-        hf_peak_hz=peak_frequency_hz(spectrum, settings.hf_band_hz),
-        lf_peak_hz=peak_frequency_hz(spectrum, settings.lf_band_hz),
+        lf_hf=lf / hf if hf > floor else nan,
+        lf_nu=100.0 * lf / total if total > floor else nan,
+        hf_nu=100.0 * hf / total if total > floor else nan,
+        hf_peak_hz=peak_frequency_hz(spectrum, settings.hf_band_hz) if hf > floor else nan,
+        lf_peak_hz=peak_frequency_hz(spectrum, settings.lf_band_hz) if lf > floor else nan,
         duration_s=duration_s,
         spectrum=spectrum,
         settings=settings,

@@ -31,6 +31,7 @@ from biofeedback.hrv.entropy import (
     template_match_counts,
     tolerance_ms,
 )
+from biofeedback.hrv.floors import is_constant
 
 FloatArray = NDArray[np.float64]
 
@@ -69,6 +70,8 @@ class NonlinearResult:
     """Nonlinear indices of one RR series; ``nan`` where the series is too short.
 
     ``sampen`` is ``inf`` when no template of length m + 1 matches (too short or too regular).
+    A constant series (all RR equal) has ``r_ms`` 0 and no entropy or DFA exponent (``nan``):
+    with a tolerance of 0 every template matches and the "entropy" would be an artefact.
     """
 
     n_beats: int
@@ -118,7 +121,8 @@ def nonlinear_metrics(
     n = rr.size
     nan = math.nan
     r_ms = tolerance_ms(rr, s.r_factor, s.r_ddof) if n > s.r_ddof else nan
-    sampen, apen = sample_and_approximate_entropy(rr, s.m, r_ms) if n >= s.m + 2 else (nan, nan)
+    entropy = n >= s.m + 2 and not is_constant(rr)
+    sampen, apen = sample_and_approximate_entropy(rr, s.m, r_ms) if entropy else (nan, nan)
     alpha1 = (
         dfa_alpha(rr, s.alpha1_scales_beats, s.dfa_overlap) if n > s.alpha1_scales_beats[1] else nan
     )
@@ -219,7 +223,8 @@ def nonlinear_metrics_chains(
     n = rr.size
     nan = math.nan
     r_ms = tolerance_ms(rr, s.r_factor, s.r_ddof) if n > s.r_ddof else nan
-    sampen, apen = _entropies(chains, s.m, r_ms) if n >= s.m + 2 else (nan, nan)
+    entropy = n >= s.m + 2 and not is_constant(rr)
+    sampen, apen = _entropies(chains, s.m, r_ms) if entropy else (nan, nan)
     alpha1 = _pooled_alpha(chains, s.alpha1_scales_beats, s.dfa_overlap)
     alpha2 = _pooled_alpha(chains, s.alpha2_scales_beats, s.dfa_overlap)
     return NonlinearResult(n, s.m, r_ms, sampen, apen, alpha1, alpha2)

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from biofeedback.hrv.estimates import Value, window_reason
+from biofeedback.hrv.floors import NO_HF_POWER, is_constant
 from biofeedback.hrv.frequency import cubic_spline_at, result_from_spectrum, welch_columns
 from biofeedback.hrv.processor_windows import BeatRing
 from biofeedback.hrv.respiration import respiration_from_spectrum
@@ -141,7 +142,9 @@ def spectral_values(
     return SpectralValues(
         value(freq.hf_ms2),
         value(freq.lf_ms2),
-        value(freq.lf_hf),
+        value(freq.lf_hf)
+        if freq.lf_hf == freq.lf_hf
+        else Value.absent(NO_HF_POWER, window_s, n, share),
         value(resp.vagal_power_ms2) if resp.valid else rate,
         rate,
         resp.valid,
@@ -163,7 +166,7 @@ def dfa_alpha1_value(
     reason = window_reason(n, float(nn.sum()) / 1000.0, window_s, share, settings)
     if reason is not None:
         return Value.absent(reason, window_s, n, share)
-    alpha = dfa.alpha(nn)
+    alpha = dfa.alpha(nn) if not is_constant(nn) else float("nan")
     if alpha != alpha:
         return Value.absent("constant RR: no fluctuation", window_s, n, share)
     return Value(alpha, None, None, window_s, n, share)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
+from biofeedback.hrv.floors import power_floor_ms2
 from biofeedback.hrv.frequency import Spectrum, band_power_ms2
 from biofeedback.hrv.settings import HrvSettings
 
@@ -59,11 +60,18 @@ def parabolic_peak_hz(freq_hz: np.ndarray, psd: np.ndarray, index: int) -> float
 
 
 def respiration_from_spectrum(spectrum: Spectrum, settings: HrvSettings) -> Respiration:
-    """Respiration rate (breaths/min), validity and respiration-aware vagal power (ms²)."""
+    """Respiration rate (breaths/min), validity and respiration-aware vagal power (ms²).
+
+    No peak (``nan``, :data:`NO_CLEAR_PEAK`) when the band holds no power above the floor of
+    :mod:`biofeedback.hrv.floors` (a perfectly regular series leaves only rounding noise).
+    """
     low, high = settings.respiration_band_hz
     freq, psd = spectrum.freq_hz, spectrum.psd_ms2_hz
     in_band = np.flatnonzero((freq >= low) & (freq <= high))
-    if in_band.size == 0 or not np.any(psd[in_band] > 0):
+    df = float(freq[1] - freq[0]) if freq.size > 1 else 0.0
+    total = float(np.nansum(psd)) * df
+    band = float(np.sum(psd[in_band])) * df if in_band.size else 0.0
+    if in_band.size == 0 or not band > float(power_floor_ms2(total)):
         nan = float("nan")
         return Respiration(nan, nan, 0.0, False, nan, (NO_CLEAR_PEAK,))
     index = int(in_band[np.argmax(psd[in_band])])

@@ -4,12 +4,19 @@ Every function that uses successive differences accepts an optional ``segment`` 
 difference is only taken between two beats of the same segment (a continuity chain), never
 across a gap. Definitions follow the Task Force (1996), doi:10.1161/01.CIR.93.5.1043; standard
 deviations use ``ddof=1`` (sample SD), as NeuroKit2, pyHRV's SDNN and Kubios do.
+
+No function raises or warns on a degenerate series: a metric that needs more intervals or
+differences than there are, or whose denominator is zero within the numerical floors of
+:mod:`biofeedback.hrv.floors`, is ``nan`` (SD1/SD2 when SD2 is 0, lnRMSSD when RMSSD is 0, the
+stress index when all intervals are equal); :func:`biofeedback.hrv.analysis.time_reasons` says why.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from biofeedback.hrv.floors import sd_floor_ms
 
 FloatArray = NDArray[np.float64]
 
@@ -62,7 +69,8 @@ def sdnn_ms(rr_ms: ArrayLike) -> float:
     >>> sdnn_ms([800, 1000])
     141.4213562373095
     """
-    return float(np.std(_as_rr(rr_ms), ddof=1))
+    rr = _as_rr(rr_ms)
+    return float(np.std(rr, ddof=1)) if rr.size >= 2 else float("nan")
 
 
 def rmssd_ms(rr_ms: ArrayLike, segment: ArrayLike | None = None) -> float:
@@ -72,7 +80,7 @@ def rmssd_ms(rr_ms: ArrayLike, segment: ArrayLike | None = None) -> float:
     15.811388300841896
     """
     diff = successive_differences_ms(rr_ms, segment)
-    return float(np.sqrt(np.mean(diff * diff)))
+    return float(np.sqrt(np.mean(diff * diff))) if diff.size else float("nan")
 
 
 def ln_rmssd(rr_ms: ArrayLike, segment: ArrayLike | None = None) -> float:
@@ -80,8 +88,11 @@ def ln_rmssd(rr_ms: ArrayLike, segment: ArrayLike | None = None) -> float:
 
     >>> round(ln_rmssd([800, 810, 790]), 6)
     2.76073
+    >>> ln_rmssd([800, 800, 800])
+    nan
     """
-    return float(np.log(rmssd_ms(rr_ms, segment)))
+    rmssd = rmssd_ms(rr_ms, segment)
+    return float(np.log(rmssd)) if rmssd > 0 else float("nan")
 
 
 def sdsd_ms(rr_ms: ArrayLike, segment: ArrayLike | None = None) -> float:
@@ -90,7 +101,8 @@ def sdsd_ms(rr_ms: ArrayLike, segment: ArrayLike | None = None) -> float:
     >>> sdsd_ms([800, 810, 790])
     21.213203435596427
     """
-    return float(np.std(successive_differences_ms(rr_ms, segment), ddof=1))
+    diff = successive_differences_ms(rr_ms, segment)
+    return float(np.std(diff, ddof=1)) if diff.size >= 2 else float("nan")
 
 
 def pnn_pct(rr_ms: ArrayLike, threshold_ms: float, segment: ArrayLike | None = None) -> float:
@@ -103,6 +115,8 @@ def pnn_pct(rr_ms: ArrayLike, threshold_ms: float, segment: ArrayLike | None = N
     50.0
     """
     diff = successive_differences_ms(rr_ms, segment)
+    if diff.size == 0:
+        return float("nan")
     return float(100.0 * np.count_nonzero(np.abs(diff) > threshold_ms) / diff.size)
 
 
@@ -126,13 +140,30 @@ def sd1_ms(rr_ms: ArrayLike, segment: ArrayLike | None = None) -> float:
 
 
 def sd2_ms(rr_ms: ArrayLike, segment: ArrayLike | None = None) -> float:
-    """Poincaré SD2 = sqrt(2·SDNN² − SD1²) (ms), Brennan et al. 2001, doi:10.1109/10.959330."""
-    return float(np.sqrt(max(2.0 * sdnn_ms(rr_ms) ** 2 - sd1_ms(rr_ms, segment) ** 2, 0.0)))
+    """Poincaré SD2 = sqrt(2·SDNN² − SD1²) (ms), Brennan et al. 2001, doi:10.1109/10.959330.
+
+    The difference of squares cancels: an SD2 below the SD floor of SDNN
+    (:func:`biofeedback.hrv.floors.sd_floor_ms`) is rounding noise and is reported as 0.
+
+    >>> sd2_ms([800, 810] * 50)
+    0.0
+    """
+    sdnn = sdnn_ms(rr_ms)
+    sd1 = sd1_ms(rr_ms, segment)
+    if not (np.isfinite(sdnn) and np.isfinite(sd1)):
+        return float("nan")
+    sd2 = float(np.sqrt(max(2.0 * sdnn**2 - sd1**2, 0.0)))
+    return sd2 if sd2 > float(sd_floor_ms(sdnn)) else 0.0
 
 
 def sd1_sd2_ratio(rr_ms: ArrayLike, segment: ArrayLike | None = None) -> float:
-    """SD1/SD2 (dimensionless)."""
-    return sd1_ms(rr_ms, segment) / sd2_ms(rr_ms, segment)
+    """SD1/SD2 (dimensionless); ``nan`` when SD2 is 0 (or SD1 or SD2 is not defined).
+
+    >>> sd1_sd2_ratio([800.0] * 300)
+    nan
+    """
+    sd2 = sd2_ms(rr_ms, segment)
+    return sd1_ms(rr_ms, segment) / sd2 if sd2 > 0 else float("nan")
 
 
 def stress_index(rr_ms: ArrayLike, bin_ms: float = 50.0) -> float:
@@ -141,7 +172,8 @@ def stress_index(rr_ms: ArrayLike, bin_ms: float = 50.0) -> float:
     Histogram bins of ``bin_ms`` (Kubios: 50 ms) aligned on multiples of the bin width; Mo is the
     modal bin's centre (s), AMo the share of intervals in it (%), MxDMn = max − min (s).
     Baevsky & Chernikova 2017, Cardiometry 10:66-76, doi:10.12710/cardiometry.2017.10.6676.
-    Unstable on short windows (use >= 2 min).
+    Unstable on short windows (use >= 2 min). ``nan`` when all intervals are equal
+    (MxDMn = 0: the index is unbounded).
 
     >>> round(stress_index([800, 810, 820, 900]), 3)
     454.545
@@ -154,7 +186,7 @@ def stress_index(rr_ms: ArrayLike, bin_ms: float = 50.0) -> float:
     amo_pct = 100.0 * counts[modal] / rr.size
     range_s = (float(rr.max()) - float(rr.min())) / 1000.0
     if range_s == 0.0:
-        return float("inf")
+        return float("nan")
     return float(amo_pct / (2.0 * mode_s * range_s))
 
 

@@ -19,11 +19,16 @@ a day). Sample entropy is not a column: even sub-quadratic, it costs millisecond
 
 A window yields values only if it passes the minimum-data rules
 (:func:`biofeedback.hrv.estimates.window_reason`); otherwise its metrics are NaN and ``reason``
-says why.
+says why. In a window that passes them, a metric the data cannot define is NaN and ``notes``
+says why (``"ln_rmssd_ln_ms: RMSSD is 0; lf_hf_ratio: HF power at or below ..."``): a window of
+equal intervals has SDNN, RMSSD, SD1 and SD2 of exactly 0 and no lnRMSSD, DFA or spectral ratio;
+LF/HF and the HF peak need HF power above the floor of :mod:`biofeedback.hrv.floors`, and SD2
+below the SD floor of SDNN is 0 (see there).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -32,6 +37,7 @@ from numpy.typing import ArrayLike, NDArray
 from biofeedback.hrv.analysis import NnSeries, prepare_nn
 from biofeedback.hrv.dfa_windows import dfa_alpha_windows
 from biofeedback.hrv.estimates import window_reason
+from biofeedback.hrv.floors import NO_HF_POWER, NO_VARIABILITY, power_floor_ms2, sd_floor_ms
 from biofeedback.hrv.frequency import Spectrum, resample_cubic, welch_psd_columns
 from biofeedback.hrv.respiration import respiration_from_spectrum
 from biofeedback.hrv.settings import HrvSettings
@@ -78,25 +84,32 @@ class WindowTable:
     dfa_alpha1: FloatArray
     reason: list[str | None]
     settings: HrvSettings
+    notes: list[str | None] | None = None
 
     def __len__(self) -> int:
         return int(self.t_end_s.size)
 
     def to_dict(self) -> dict[str, list[object]]:
-        """Column name → list (NaN → ``None``), for CSV or JSON lines.
+        """Column name → list (NaN and ±inf → ``None``), for CSV or JSON lines.
 
         Keys are the field names, except ``ln_rmssd_ln_ms`` and ``lf_hf_ratio`` (the names of the
-        whole-record export).
+        whole-record export); ``notes`` comes last, after ``reason``.
         """
         out: dict[str, list[object]] = {}
         for f in fields(self):
             if f.name == "settings":
                 continue
             column = getattr(self, f.name)
+            if column is None:
+                column = [None] * len(self)
             values = column if isinstance(column, list) else column.tolist()
             key = _EXPORT_KEYS.get(f.name, f.name)
-            out[key] = [None if isinstance(v, float) and v != v else v for v in values]
+            out[key] = [_finite_or_none(v) for v in values]
         return out
+
+
+def _finite_or_none(value: object) -> object:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def _prefix(x: FloatArray) -> FloatArray:
@@ -105,6 +118,13 @@ def _prefix(x: FloatArray) -> FloatArray:
 
 def _between(prefix: FloatArray, lo: IntArray, hi: IntArray) -> FloatArray:
     return prefix[hi] - prefix[lo]
+
+
+def _flat(nn: FloatArray, lo: IntArray, hi: IntArray) -> NDArray[np.bool_]:
+    """Windows whose beats are all equal (exactly; a window of one beat or none included)."""
+    changes = _prefix(np.r_[0.0, (np.diff(nn) != 0).astype(np.float64)])
+    flat: NDArray[np.bool_] = _between(changes, np.minimum(lo + 1, hi), hi) == 0
+    return flat
 
 
 def _time_domain(
@@ -126,22 +146,29 @@ def _time_domain(
     d2 = _between(_prefix(diff * diff), dlo, hi)
     n50 = _between(_prefix((np.abs(diff) > 50.0).astype(np.float64)), dlo, hi)
     n20 = _between(_prefix((np.abs(diff) > 20.0).astype(np.float64)), dlo, hi)
+    flat = _flat(nn, lo, hi)
     with np.errstate(invalid="ignore", divide="ignore"):
+        # n - 1 <= 0 and m - 1 <= 0 give nan or inf: those become nan below
         sdnn = np.sqrt(np.maximum(s2 - s1 * s1 / n, 0.0) / (n - 1))
         rmssd = np.sqrt(d2 / m)
         sdsd = np.sqrt(np.maximum(d2 - d1 * d1 / m, 0.0) / (m - 1))
+        sdnn = np.where((n >= 2) & ~flat, sdnn, np.where(n >= 2, 0.0, np.nan))
+        rmssd = np.where(m >= 1, np.where(flat, 0.0, rmssd), np.nan)
+        sdsd = np.where(m >= 2, np.where(flat, 0.0, sdsd), np.nan)
         sd1 = sdsd / np.sqrt(2.0)
+        sd2 = np.sqrt(np.maximum(2.0 * sdnn * sdnn - sd1 * sd1, 0.0))
+        sd2 = np.where(np.isnan(sd1) | np.isnan(sdnn) | (sd2 > sd_floor_ms(sdnn)), sd2, 0.0)
         return {
             "mean_rr_ms": centre + s1 / n,
             "mean_hr_bpm": hr / n,
             "sdnn_ms": sdnn,
             "rmssd_ms": rmssd,
-            "ln_rmssd": np.log(rmssd),
+            "ln_rmssd": np.where(rmssd > 0, np.log(np.where(rmssd > 0, rmssd, 1.0)), np.nan),
             "sdsd_ms": sdsd,
-            "pnn50_pct": 100.0 * n50 / m,
-            "pnn20_pct": 100.0 * n20 / m,
+            "pnn50_pct": np.where(m >= 1, 100.0 * n50 / m, np.nan),
+            "pnn20_pct": np.where(m >= 1, 100.0 * n20 / m, np.nan),
             "sd1_ms": sd1,
-            "sd2_ms": np.sqrt(np.maximum(2.0 * sdnn * sdnn - sd1 * sd1, 0.0)),
+            "sd2_ms": sd2,
         }
 
 
@@ -219,11 +246,16 @@ def _fill(
         return (freq >= b[0]) & (freq < b[1])
 
     hf_mask = band(settings.hf_band_hz)
-    out["vlf_ms2"][rows] = psd[:, band(settings.vlf_band_hz)].sum(axis=1) * df
-    out["lf_ms2"][rows] = psd[:, band(settings.lf_band_hz)].sum(axis=1) * df
-    out["hf_ms2"][rows] = psd[:, hf_mask].sum(axis=1) * df
-    out["lf_hf"][rows] = out["lf_ms2"][rows] / out["hf_ms2"][rows]
-    out["hf_peak_hz"][rows] = freq[hf_mask][np.argmax(psd[:, hf_mask], axis=1)]
+    vlf = psd[:, band(settings.vlf_band_hz)].sum(axis=1) * df
+    lf = psd[:, band(settings.lf_band_hz)].sum(axis=1) * df
+    hf = psd[:, hf_mask].sum(axis=1) * df
+    has_hf = hf > power_floor_ms2(vlf + lf + hf)
+    out["vlf_ms2"][rows] = vlf
+    out["lf_ms2"][rows] = lf
+    out["hf_ms2"][rows] = hf
+    out["lf_hf"][rows] = np.where(has_hf, lf / np.where(has_hf, hf, 1.0), np.nan)
+    peak = freq[hf_mask][np.argmax(psd[:, hf_mask], axis=1)]
+    out["hf_peak_hz"][rows] = np.where(has_hf, peak, np.nan)
     for row, column in zip(rows, psd, strict=True):
         resp = respiration_from_spectrum(Spectrum(freq, column), settings)
         out["respiration_rate_per_min"][row] = resp.rate_per_min if resp.valid else np.nan
@@ -280,6 +312,7 @@ def sliding_windows(
         columns |= {name: np.full(n_windows, np.nan) for name in _SPECTRAL_COLUMNS}
     for name, column in columns.items():
         columns[name] = np.where(valid, column, np.nan)
+    notes = _notes(columns, series, lo, hi, valid, spectral, settings)
     return WindowTable(
         t_start_s=start,
         t_end_s=end,
@@ -288,5 +321,62 @@ def sliding_windows(
         artifact_share=share,
         reason=reasons,
         settings=settings,
+        notes=notes,
         **columns,
     )
+
+
+_TIME_COLUMNS = ("sdnn_ms", "rmssd_ms", "sdsd_ms", "pnn50_pct", "pnn20_pct", "sd1_ms", "sd2_ms")
+_OUTSIDE_CHAIN = "the window does not lie inside one continuity chain"
+
+
+def _notes(
+    columns: dict[str, FloatArray],
+    series: NnSeries,
+    lo: IntArray,
+    hi: IntArray,
+    valid: NDArray[np.bool_],
+    spectral: bool,
+    settings: HrvSettings,
+) -> list[str | None]:
+    """Why each metric a valid window leaves undefined is undefined (``None``: all defined)."""
+    seg = series.segment
+    flat = _flat(series.nn_ms, lo, hi)
+    last = np.minimum(np.maximum(hi - 1, lo), seg.size - 1)
+    one_chain = seg[np.minimum(lo, seg.size - 1)] == seg[last]
+    missing = {name: np.isnan(column) for name, column in columns.items()}
+    out: list[str | None] = []
+    why: list[str] = []
+    k = 0
+
+    def note(name: str, reason: str) -> None:
+        if missing[name][k]:
+            why.append(f"{_EXPORT_KEYS.get(name, name)}: {reason}")
+
+    for k in range(lo.size):
+        if not valid[k]:
+            out.append(None)
+            continue
+        why.clear()
+
+        for name in _TIME_COLUMNS:
+            note(name, "too few successive differences inside one continuity chain")
+        note("ln_rmssd", NO_VARIABILITY if flat[k] else "RMSSD is 0")
+        if spectral and missing["vlf_ms2"][k]:
+            for name in ("vlf_ms2", "lf_ms2", "hf_ms2", "lf_hf", "hf_peak_hz"):
+                note(name, _OUTSIDE_CHAIN)
+            note("respiration_rate_per_min", _OUTSIDE_CHAIN)
+        elif spectral:
+            note("lf_hf", NO_VARIABILITY if flat[k] else NO_HF_POWER)
+            note("hf_peak_hz", NO_VARIABILITY if flat[k] else NO_HF_POWER)
+            note("respiration_rate_per_min", "no clear respiratory peak")
+        if flat[k]:
+            note("dfa_alpha1", NO_VARIABILITY)
+        elif hi[k] - lo[k] < settings.dfa_min_beats:
+            note("dfa_alpha1", f"fewer than {settings.dfa_min_beats} beats")
+        elif not one_chain[k]:
+            note("dfa_alpha1", _OUTSIDE_CHAIN)
+        else:
+            note("dfa_alpha1", "F(n) is 0 at some scale")
+        out.append("; ".join(why) or None)
+    return out

@@ -12,7 +12,8 @@
 from __future__ import annotations
 
 import json
-from typing import Final
+import math
+from typing import Any, Final
 
 from biofeedback.errors import InputError
 from biofeedback.sessions.bundle import SessionBundle
@@ -32,7 +33,8 @@ def export_session(store: SessionStore, session_id: int, fmt: str) -> str:
 def export_bundle(bundle: SessionBundle, fmt: str) -> str:
     beats = bundle.beats
     if fmt == "json":
-        return json.dumps(bundle.to_json(), separators=(",", ":"), allow_nan=False) + "\n"
+        doc = _finite(bundle.to_json())
+        return json.dumps(doc, separators=(",", ":"), allow_nan=False) + "\n"
     if fmt == "csv":
         rows = zip(beats["t_s"], beats["rr_ms"], beats["segment"], beats["flags"], strict=True)
         body = [f"{_number(t)},{_number(rr)},{seg},{flags}" for t, rr, seg, flags in rows]
@@ -45,9 +47,22 @@ def export_bundle(bundle: SessionBundle, fmt: str) -> str:
 
 
 def _number(value: float) -> str:
-    """Shortest text that reads back as the same float.
+    """Shortest text that reads back as the same float; empty (a CSV null) if not finite.
 
-    >>> _number(812.5), _number(1114.0)
-    ('812.5', '1114')
+    >>> _number(812.5), _number(1114.0), _number(float("inf"))
+    ('812.5', '1114', '')
     """
+    if not math.isfinite(value):
+        return ""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with non-finite floats as ``None`` (JSON has no NaN or Infinity)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
