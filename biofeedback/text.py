@@ -11,7 +11,7 @@ own escaping in :mod:`biofeedback.analysis.report_html`; JSON output escapes con
 from __future__ import annotations
 
 import re
-from typing import Final, TextIO
+from typing import Final, TextIO, cast
 
 # C0 controls except TAB (and LF when lines are kept), DEL, the C1 range, and the Unicode
 # line/paragraph separators and bidirectional overrides that reorder what the reader sees.
@@ -62,3 +62,8 @@ class TerminalWriter:
 
     def fileno(self) -> int:
         return self._stream.fileno()
+
+
+def terminal_stream(stream: TextIO) -> TextIO:
+    """``stream`` wrapped in a :class:`TerminalWriter`, typed as the stream it stands for."""
+    return cast(TextIO, TerminalWriter(stream))

@@ -11,6 +11,7 @@ from biofeedback.analysis.load import load_responses, parse_ids, parse_since, se
 from biofeedback.analysis.metrics import SPECTRAL
 from biofeedback.analysis.view import compare_view, comparison_to_dict, format_table
 from biofeedback.sessions.store import SessionStore
+from biofeedback.text import terminal_safe
 
 NOT_MEDICAL = "Not a medical device: for self-experiment and research, never for diagnosis."
 
@@ -30,6 +31,6 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "json", False):
         print(json.dumps(comparison_to_dict(result)))
         return 0
-    print(format_table(compare_view(result)))
+    print(terminal_safe(format_table(compare_view(result)), keep_newlines=True))
     print(NOT_MEDICAL)
     return 0

@@ -13,6 +13,7 @@ def run(args: argparse.Namespace) -> int:
     from biofeedback.live.session_trend import StoredSessions
     from biofeedback.live.summary import summary_lines
     from biofeedback.sessions.store import SessionStore
+    from biofeedback.text import terminal_safe
     from biofeedback.tui.app import make_app
     from biofeedback.tui.compare_data import store_compare
 
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         # One summary per session recorded (the record key can make several), else the run's.
         for summary in pipeline.summaries or [pipeline.last_summary]:
             if summary:
-                print("\n".join(summary_lines(summary)))
+                print(terminal_safe("\n".join(summary_lines(summary)), keep_newlines=True))
         if app.return_code:
             return app.return_code  # a signal ended it: 128 + its number
         if chosen is None:

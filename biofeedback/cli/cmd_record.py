@@ -23,6 +23,7 @@ from biofeedback.live.pipeline import LivePipeline
 from biofeedback.live.session_builder import SessionOptions, build_session
 from biofeedback.live.sources import SourceOptions
 from biofeedback.live.summary import summary_lines
+from biofeedback.text import terminal_safe, terminal_stream
 
 HANDLED_SIGNALS: Final = (signal.SIGTERM, signal.SIGHUP)
 EXIT_STOPPED: Final = 1
@@ -70,7 +71,9 @@ async def run_until_signalled(
             loop.add_signal_handler(signum, on_signal, signum)
             installed.append(signum)
     try:
-        return await run_headless(pipeline, sys.stdout, duration_s=duration_s, as_json=as_json)
+        # Labels come from protocol files and device names from the radio: no raw escapes.
+        out = terminal_stream(sys.stdout)
+        return await run_headless(pipeline, out, duration_s=duration_s, as_json=as_json)
     except asyncio.CancelledError:
         if received:
             raise Signalled(received[0]) from None
@@ -84,7 +87,7 @@ def _print_partial(pipeline: LivePipeline) -> None:
     partial = getattr(pipeline, "last_summary", None)
     if partial:
         with contextlib.suppress(BrokenPipeError, OSError, ValueError):
-            print("\n".join(summary_lines(partial)), flush=True)
+            print(terminal_safe("\n".join(summary_lines(partial)), keep_newlines=True), flush=True)
 
 
 def _silence_stdout() -> None:

@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import json
 
+from biofeedback.text import terminal_safe
+
 
 def run(args: argparse.Namespace) -> int:
     if args.simulate == "ble":
@@ -28,5 +30,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"{'name':<24} {'address':<20} {'RSSI':>6}")
     for d in sorted(found, key=lambda d: -d.rssi_dbm):
-        print(f"{d.name or '(unnamed)':<24} {d.address:<20} {d.rssi_dbm:>4} dBm")
+        # Names come from radio advertisements, anyone's to choose: no terminal escapes.
+        print(terminal_safe(f"{d.name or '(unnamed)':<24} {d.address:<20} {d.rssi_dbm:>4} dBm"))
     return 0

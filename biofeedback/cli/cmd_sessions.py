@@ -20,6 +20,7 @@ from biofeedback.sessions.export import export_session
 from biofeedback.sessions.formats import read_as_bundle
 from biofeedback.sessions.store import SessionStore, SessionSummary
 from biofeedback.sessions.store_schema import ENV_DB, default_db_path
+from biofeedback.text import terminal_safe
 
 
 def _store(args: argparse.Namespace, *, create: bool = False) -> SessionStore:
@@ -43,7 +44,7 @@ def _duration(seconds: float | None) -> str:
 
 
 def _line(s: SessionSummary) -> str:
-    return (
+    return terminal_safe(
         f"{s.id:>5}  {_when(s.started_wall_s):<16}  {_duration(s.duration_s):>8}  "
         f"{s.beat_count:>7}  {s.status:<11}  {s.source or '-':<18}  {s.protocol or '-'}"
     )
@@ -89,17 +90,18 @@ def run_show(args: argparse.Namespace) -> int:
         print(json.dumps(doc))
         return 0
     print(_line(summary))
-    print(f"device: {bundle.device.get('name') or '-'} ({bundle.device.get('kind', '-')})")
+    device = f"{bundle.device.get('name') or '-'} ({bundle.device.get('kind', '-')})"
+    print(f"device: {terminal_safe(device)}")
     print(
         f"packets: {doc['packets']}, flagged beats: {doc['flagged_beats']}, "
-        f"markers: {doc['markers'] or 0}"
+        f"markers: {terminal_safe(doc['markers'] or 0)}"
     )
     for seg in bundle.segments:
         end = seg.get("end_s")
         span = f"{seg['start_s']:.1f}-{end:.1f} s" if isinstance(end, float) else "open"
-        print(f"  {seg.get('kind', ''):<9} {seg['label']:<22} {span}")
+        print(terminal_safe(f"  {seg.get('kind', ''):<9} {seg['label']:<22} {span}"))
     if bundle.session.get("notes"):
-        print(f"notes: {bundle.session['notes']}")
+        print(f"notes: {terminal_safe(bundle.session['notes'])}")
     return 0
 
 
@@ -126,11 +128,11 @@ def run_import(args: argparse.Namespace) -> int:
                 )
                 sid = store.import_bundle(bundle, origin=name)
             except InputError as exc:
-                print(f"biofeedback import: {exc}", file=sys.stderr)
+                print(f"biofeedback import: {terminal_safe(exc)}", file=sys.stderr)
                 failures += 1
                 continue
             beats = store.summary(sid).beat_count
-            print(f"{name}: imported as session {sid} ({beats} beats)")
+            print(f"{terminal_safe(name)}: imported as session {sid} ({beats} beats)")
     return 2 if failures else 0
 
 

@@ -9,6 +9,7 @@ import sys
 
 from biofeedback.live.headless import StreamSummary, run_stream
 from biofeedback.live.sources import SourceOptions, open_source
+from biofeedback.text import terminal_safe, terminal_stream
 
 
 def run(args: argparse.Namespace) -> int:
@@ -18,12 +19,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         asyncio.run(
             run_stream(
-                source, sys.stdout, duration_s=opts.duration_s, as_json=args.json, summary=summary
+                source,
+                terminal_stream(sys.stdout),  # device names come from the radio: no escapes
+                duration_s=opts.duration_s,
+                as_json=args.json,
+                summary=summary,
             )
         )
     finally:  # also after a Ctrl-C: what arrived is worth a line
         if args.json:
             print(json.dumps({"event": "Summary", **summary.to_json()}))
         else:
-            print(summary.line())
+            print(terminal_safe(summary.line()))
     return 0
