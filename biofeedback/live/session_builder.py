@@ -95,16 +95,13 @@ def replay_plan(protocol: Protocol, order_used: object) -> ProtocolPlan:
     order = order_used["blocks"]
     labels = order_used.get("labels")
     n = len(protocol.blocks)
-    if not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n for i in order):
+    fits = all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n for i in order)
+    used = [protocol.blocks[i].label for i in order] if fits else None
+    if used is None or (isinstance(labels, list) and labels != used):
         raise InputError(
-            f"--replay: the recording's block order {order} does not fit protocol "
-            f"{protocol.name!r} ({n} blocks)"
-        )
-    used = [protocol.blocks[i].label for i in order]
-    if isinstance(labels, list) and labels != used:
-        raise InputError(
-            f"--replay: the recording ran blocks {labels}, protocol {protocol.name!r} "
-            f"would label them {used}; replay it with the protocol it was recorded with"
+            f"--replay: the recording ran blocks {labels if labels else order}, which protocol "
+            f"{protocol.name!r} does not have in that order; replay it with the protocol it "
+            "was recorded with"
         )
     # The protocol's own plan over its blocks in the recorded order, once.
     in_order = replace(
