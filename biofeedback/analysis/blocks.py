@@ -112,7 +112,10 @@ def session_responses(
         return SessionResponses(session_id, started_wall_s, None, (), "no trigger blocks recorded")
     if rr.size < 3:
         return SessionResponses(session_id, started_wall_s, None, (), "no beats recorded")
-    series = prepare_nn(rr, t_s, continuity, artifact_method=hrv_settings.artifact_method)
+    try:
+        series = prepare_nn(rr, t_s, continuity, artifact_method=hrv_settings.artifact_method)
+    except ValueError as exc:  # e.g. no interval within the physiological range
+        return SessionResponses(session_id, started_wall_s, None, (), str(exc))
 
     def measure(start_s: float, end_s: float, min_clean_s: float) -> WindowValues:
         return window_values(

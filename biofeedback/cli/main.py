@@ -353,7 +353,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except sqlite3.Error as exc:
-        # Reached only when the store fails mid-command (damage found after opening, a full
-        # disk): one line, and what was recorded stays in the file.
-        print(f"biofeedback {args.command}: the session store failed: {exc}", file=sys.stderr)
+        # Reached only when the store fails mid-command (another process holding the write
+        # lock, damage found after opening, a full disk): one line; what was recorded stays.
+        from biofeedback.sessions.store_schema import is_busy, locked_message
+
+        db = getattr(args, "db", None) or "the session store"
+        why = locked_message(db) if is_busy(exc) else f"the session store failed: {exc}"
+        print(f"biofeedback {args.command}: {why}", file=sys.stderr)
         return EXIT_FAILURE

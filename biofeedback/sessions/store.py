@@ -164,7 +164,16 @@ class SessionStore:
         return _summary(row)
 
     def load_bundle(self, session_id: int) -> SessionBundle:
-        """The whole session, exactly as recorded or imported."""
+        """The whole session, exactly as recorded or imported, read in one transaction (one
+        snapshot of the file, whatever other processes commit meanwhile)."""
+        c = self.conn
+        c.execute("BEGIN")
+        try:
+            return self._load_bundle(session_id)
+        finally:
+            c.execute("COMMIT")
+
+    def _load_bundle(self, session_id: int) -> SessionBundle:
         c = self.conn
         c.row_factory = sqlite3.Row
         try:

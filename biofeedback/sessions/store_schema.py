@@ -149,8 +149,9 @@ class StoreDamagedError(BiofeedbackError):
 
 def recovery_hint(path: Path) -> str:
     return (
-        f"recover what is readable with: sqlite3 {path} .recover | sqlite3 {path}.recovered"
-        " (raw strap packets and beats are kept row by row), then use --db on the new file"
+        f"recover what is readable with the sqlite3 shell: sqlite3 {path} .recover"
+        f" | sqlite3 {path}.recovered (raw strap packets and beats are rows; most survive),"
+        " then use --db on the new file"
     )
 
 
@@ -255,7 +256,7 @@ def is_busy(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
-def locked_message(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> str:
+def locked_message(path: Path | str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> str:
     return (
         f"{path}: the session store is locked by another process"
         f" (waited {busy_timeout_ms / 1000:g} s); try again when it is done"
@@ -273,8 +274,10 @@ def quick_check(conn: sqlite3.Connection, path: Path) -> None:
     except sqlite3.DatabaseError as exc:
         result = [str(exc)]
     if result != ["ok"]:
+        lines = [ln.strip() for r in result for ln in r.splitlines()]
+        detail = next((ln for ln in lines if ln and not ln.startswith("***")), "unreadable")
         raise StoreDamagedError(
-            f"{path}: the session store is damaged ({result[0]}); {recovery_hint(path)}"
+            f"{path}: the session store is damaged ({detail}); {recovery_hint(path)}"
         )
 
 
