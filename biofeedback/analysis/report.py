@@ -110,7 +110,9 @@ def session_report(
     seg = seg.astype(np.int64)
     series = prepare_nn(rr, t, seg, artifact_method=hrv.artifact_method)
     responses = bundle_responses(bundle, metrics=tuple(METRICS), settings=cfg, hrv=hrv)
-    segments = sorted(bundle.segments, key=lambda s: float(s["start_s"]))
+    # A segment still open (its session being recorded) has no extent to shade yet.
+    segments = sorted((s for s in bundle.segments if s.get("end_s") is not None),
+                      key=lambda s: float(s["start_s"]))  # fmt: skip
     base = next(((float(s["start_s"]), float(s["end_s"])) for s in segments
                  if s.get("kind") == "baseline"), None)  # fmt: skip
     trend_t, trend_z = _trend(t, rr, seg, base, hrv)

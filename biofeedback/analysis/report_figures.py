@@ -19,10 +19,22 @@ from matplotlib.figure import Figure
 from biofeedback.analysis.view import ForestPoint
 from biofeedback.hrv.frequency import Spectrum
 from biofeedback.hrv.settings import HrvSettings
+from biofeedback.text import terminal_safe
 
 _KIND_COLOURS = {"settling": "#eeeeee", "baseline": "#d9d9d9", "washout": "#dbe9f6"}
 _TRIGGER_COLOURS = ("#fde0c5", "#d5efcf", "#e5d8f0", "#f9d5e5", "#fff2b2", "#cfeeee")
 _BAND_COLOURS = {"VLF": "#eeeeee", "LF": "#fde0c5", "HF": "#d5efcf"}
+
+
+def plain(text: object) -> str:
+    r"""``text`` for matplotlib as literal text. A ``$`` starts mathtext, and a label such as
+    ``$\foo$`` would make the figure fail to draw: each is escaped (drawn as a dollar). Control
+    characters, which no font has a glyph for, are shown as ``\xNN`` as on the terminal.
+
+    >>> plain("cost $5, $x$\x1b")
+    'cost \\$5, \\$x\\$\\x1b'
+    """
+    return terminal_safe(text).replace("$", r"\$")
 
 
 def _png(fig: Figure) -> bytes:
@@ -43,7 +55,7 @@ def _shade(ax: Axes, segments: Sequence[Mapping[str, Any]], *, labels: bool) -> 
         ax.axvspan(float(seg["start_s"]) / 60, float(seg["end_s"]) / 60, color=colour, lw=0)
         if labels and kind in {"trigger", "baseline"}:
             mid = (float(seg["start_s"]) + float(seg["end_s"])) / 120
-            ax.text(mid, 0.98, label, transform=ax.get_xaxis_transform(), ha="center",
+            ax.text(mid, 0.98, plain(label), transform=ax.get_xaxis_transform(), ha="center",
                     va="top", fontsize=7, rotation=90)  # fmt: skip
 
 
@@ -95,7 +107,7 @@ def spectra(curves: Sequence[tuple[str, Spectrum]], settings: HrvSettings) -> by
                 va="top", fontsize=8)  # fmt: skip
     for label, spec in curves:
         keep = spec.freq_hz <= 0.5
-        ax.plot(spec.freq_hz[keep], spec.psd_ms2_hz[keep], lw=1.0, label=label)
+        ax.plot(spec.freq_hz[keep], spec.psd_ms2_hz[keep], lw=1.0, label=plain(label))
     ax.set_xlim(0, 0.5)
     ax.set_xlabel("frequency (Hz)")
     ax.set_ylabel("PSD (ms²/Hz)")
@@ -119,10 +131,10 @@ def forest(points: Sequence[ForestPoint], swc: float, xlabel: str, title: str) -
             ax.plot([p.low, p.high], [y, y], color=colour, lw=2)
         if math.isfinite(p.mean):
             ax.plot([p.mean], [y], "o", color=colour)
-    ax.set_yticks(range(len(points)), [p.label for p in reversed(points)])
+    ax.set_yticks(range(len(points)), [plain(p.label) for p in reversed(points)])
     ax.set_ylim(-0.7, max(len(points), 1) - 0.3)
-    ax.set_xlabel(xlabel)
-    ax.set_title(title)
+    ax.set_xlabel(plain(xlabel))
+    ax.set_title(plain(title))
     if math.isfinite(swc):
         ax.legend(fontsize=7, loc="lower right")
     return _png(fig)

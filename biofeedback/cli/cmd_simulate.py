@@ -11,6 +11,7 @@ from typing import Final
 from biofeedback.errors import InputError
 from biofeedback.live.simulation import record_simulation, recording_to_bundle
 from biofeedback.live.sources import SourceOptions
+from biofeedback.safe_io import write_private
 from biofeedback.sessions.bundle import write_bundle
 
 _NOTE_ABOVE_S: Final = 6 * 3600.0
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if fmt == "rr":
         lines = [f"# simulated: profile {opts.profile}, seed {opts.seed}; RR in ms"]
         lines += [repr(b.rr_ms) for b in rec.beats]
-        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        write_private(out, "\n".join(lines) + "\n")  # 0600, atomic, never via a symlink
     else:
         write_bundle(out, recording_to_bundle(rec, opts))
     print(
