@@ -37,6 +37,7 @@ from biofeedback.hrv.estimates import (
     relaxation_score,
     window_reason,
 )
+from biofeedback.hrv.floors import sd_floor_ms
 from biofeedback.hrv.processor_periodic import (
     BlockDfa,
     SpectralValues,
@@ -214,6 +215,8 @@ class HrvProcessor:
         sdsd = math.sqrt(max(w.d2 - w.d1 * w.d1 / w.m, 0.0) / (w.m - 1)) if w.m > 1 else math.nan
         sd1 = sdsd / math.sqrt(2.0)
         sd2 = math.sqrt(max(2.0 * sdnn * sdnn - sd1 * sd1, 0.0))
+        if sd2 <= float(sd_floor_ms(sdnn)):
+            sd2 = 0.0  # rounding noise of the difference of squares (hrv/floors.py)
         if reason is None:
             ln = ln_rmssd_value(rmssd, window_s, n, covered_s, share, s)
             pns = pns_index(mean_rr, rmssd, sd1, window_s, n, covered_s, share, s)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from biofeedback.hrv.floors import sd_floor_ms
+from biofeedback.hrv.floors import is_constant, sd_floor_ms
 
 FloatArray = NDArray[np.float64]
 
@@ -70,7 +70,10 @@ def sdnn_ms(rr_ms: ArrayLike) -> float:
     141.4213562373095
     """
     rr = _as_rr(rr_ms)
-    return float(np.std(rr, ddof=1)) if rr.size >= 2 else float("nan")
+    if rr.size < 2:
+        return float("nan")
+    # exactly 0 for equal values (their mean may be an ulp off, e.g. 800.1 ms)
+    return 0.0 if is_constant(rr) else float(np.std(rr, ddof=1))
 
 
 def rmssd_ms(rr_ms: ArrayLike, segment: ArrayLike | None = None) -> float:
