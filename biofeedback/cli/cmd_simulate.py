@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if not out.parent.exists():
         raise InputError(f"--out: folder {out.parent} does not exist")
     opts = SourceOptions.from_args(args)
-    if opts.duration_s > _NOTE_ABOVE_S and sys.stderr.isatty():
+    if (opts.duration_s or 0.0) > _NOTE_ABOVE_S and sys.stderr.isatty():
         print(f"simulating {opts.duration_s:.0f} s...", file=sys.stderr)
     rec = asyncio.run(record_simulation(opts))
     if fmt == "rr":
