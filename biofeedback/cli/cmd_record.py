@@ -1,10 +1,10 @@
 """``biofeedback record`` and ``biofeedback demo --headless``: a whole protocol, headless.
 
 How the process ends is how the session ends: the protocol's end stores it ``complete`` (exit
-0); a closed stdout (``record ... | head -1``) stores it ``stopped`` (exit 1, no traceback);
-Ctrl-C stores it ``interrupted`` (exit 130), and so do SIGTERM and SIGHUP (exit 128 + the
-signal's number), every segment closed. SIGKILL cannot be caught: the store's next open
-repairs that session.
+0), ``--duration`` before the protocol's end ``stopped`` (exit 0); a closed stdout (``record
+... | head -1``) stores it ``stopped`` (exit 1, no traceback); Ctrl-C stores it
+``interrupted`` (exit 130), and so do SIGTERM and SIGHUP (exit 128 + the signal's number), every
+segment closed. SIGKILL cannot be caught: the store's next open repairs that session.
 """
 
 from __future__ import annotations
@@ -122,4 +122,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_STOPPED
-    return 0 if summary.get("status") == "complete" else EXIT_STOPPED
+    status = summary.get("status")
+    # ``--duration`` shorter than the protocol stops the session where the user asked: stored as
+    # ``stopped`` (not complete), but the run did what it was told.
+    asked_to_stop = status == "stopped" and opts.source.duration_s is not None
+    return 0 if status == "complete" or asked_to_stop else EXIT_STOPPED
