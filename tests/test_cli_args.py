@@ -122,7 +122,11 @@ def test_a_valid_sessions_list_still_works(store: Path, capsys: pytest.CaptureFi
     code, _, err = _run(capsys, "compare", "--sessions", "1-5", "--db", str(store))
     assert code == 2  # ids 2-5 do not exist: the existing one-line refusal
     assert len(err.strip().splitlines()) == 1
-    assert "no session" in err
+    assert "no session 2-5 in the store" in err
+    code, _, err = _run(capsys, "compare", "--sessions", "1-100000", "--db", str(store))
+    assert code == 2  # the largest list accepted: the missing ids are named as a range
+    assert "no session 2-100000 in the store" in err
+    assert len(err) < 200
 
 
 @pytest.mark.parametrize(

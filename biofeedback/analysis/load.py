@@ -43,6 +43,25 @@ def parse_since(text: str) -> float:
     return dt.datetime(day.year, day.month, day.day).timestamp()
 
 
+def _spans(ids: list[int], most: int = 8) -> str:
+    """Sorted ids as ranges, at most ``most`` of them, so the error stays one short line.
+
+    >>> _spans([2, 3, 4, 5, 9]), _spans(list(range(1, 40, 2)), most=2)
+    ('2-5, 9', '1, 3 (and 18 more)')
+    """
+    spans: list[str] = []
+    start = prev = ids[0]
+    for i in [*ids[1:], None]:
+        if i is not None and i == prev + 1:
+            prev = i
+            continue
+        spans.append(str(start) if start == prev else f"{start}-{prev}")
+        if i is not None:
+            start = prev = i
+    more = f" (and {len(spans) - most} more)" if len(spans) > most else ""
+    return ", ".join(spans[:most]) + more
+
+
 def select_sessions(
     store: SessionStore, *, since_wall_s: float | None = None, ids: Sequence[int] | None = None
 ) -> list[int]:
@@ -52,7 +71,7 @@ def select_sessions(
     if ids is not None:
         missing = sorted(set(ids) - known)
         if missing:
-            raise InputError(f"--sessions: no session {', '.join(map(str, missing))} in the store")
+            raise InputError(f"--sessions: no session {_spans(missing)} in the store")
     wanted = set(ids) if ids is not None else None
     # A session still being recorded has no settled blocks yet; stopped and interrupted
     # sessions count with their complete blocks only (see blocks.session_responses).
