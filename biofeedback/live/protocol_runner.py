@@ -6,6 +6,11 @@ with pipeline events (segment started or ended, markers) and :class:`PlayerComma
 out. Timed segments end exactly at their planned time, whatever the speed. A media segment
 counts only the time its media actually played: pauses and seeks become markers, and a block
 with a planned duration ends when that much has played, or when the media ends.
+
+A media block whose media never played is stored incomplete: without a player (none chosen,
+mpv missing, or crashed in an earlier block) it runs as a timed block (its planned duration,
+or :data:`DEFAULT_MEDIA_BLOCK_S`) and ends incomplete with 0 s played; a load that fails ends
+it at once, incomplete.
 """
 
 from __future__ import annotations
@@ -79,6 +84,11 @@ class ProtocolRunner:
         seg = self.current
         return seg is not None and uses_player(seg) and self.player_available
 
+    def _media_unplayable(self) -> bool:
+        """The current block names media, but no player can play it."""
+        seg = self.current
+        return seg is not None and uses_player(seg) and not self.player_available
+
     def _enter(self, index: int, t_s: float) -> list[Output]:
         if index >= len(self.plan):
             self.index = len(self.plan)
@@ -92,7 +102,11 @@ class ProtocolRunner:
         if self._media_mode():
             # A media block starts when its media starts playing, not when it is asked to load.
             return [PlayerCommand("load", self.plan[self.index].media)]
-        return self._announce(t_s)
+        out = self._announce(t_s)
+        if self._media_unplayable():
+            label = self.plan[self.index].label
+            out.append(Notice(t_s, f"no player for '{label}': timed, stored incomplete"))
+        return out
 
     def _announce(self, t_s: float) -> list[Output]:
         seg = self.plan[self.index]
@@ -108,7 +122,11 @@ class ProtocolRunner:
         seg = self.current
         if seg is None:
             return []
-        played = played_duration_s(self._media_events, until_s=t_s) if self._media_mode() else None
+        played: float | None = None
+        if self._media_mode():
+            played = played_duration_s(self._media_events, until_s=t_s)
+        elif self._media_unplayable():
+            played = 0.0
         out: list[Output] = [] if self._announced else self._announce(t_s)
         out.append(SegmentEnded(t_s, self.index, seg.label, complete, played))
         if seg.self_report and seg.kind == "trigger":
@@ -132,7 +150,7 @@ class ProtocolRunner:
                 end_s = self.start_s + (seg.duration_s or DEFAULT_MEDIA_BLOCK_S)
                 if end_s > t_s:
                     break
-            out += self._leave(end_s, complete=True)
+            out += self._leave(end_s, complete=not self._media_unplayable())
             out += self._enter(self.index + 1, end_s)
         return out
 

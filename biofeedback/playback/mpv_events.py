@@ -3,8 +3,10 @@
 mpv reports a file's life as ``start-file`` → ``file-loaded`` → ``playback-restart`` (audio is
 flowing) → ``end-file`` with a reason; ``seek`` starts a jump; observed properties
 (``pause``, ``playback-time``, ``duration``, ``idle-active``) arrive as ``property-change``.
-A playlist ends its own entry with ``redirect`` and starts its first item; when mpv goes idle
-instead (an empty playlist), the entry ends as an ``error``, so no block waits for it forever.
+A playlist ends its own entry with ``redirect`` and starts its items one after the other; it is
+one media: it ends (``eof``) when mpv goes idle after its last item, as an ``error`` if its
+first item fails, and as an ``error`` when mpv goes idle without an item (an empty playlist),
+so no block waits for it forever.
 ``Started`` is stamped from mpv's own clock (see :class:`MpvEventTranslator`), not at
 ``file-loaded``.
 """
@@ -63,10 +65,15 @@ class MpvEventTranslator:
         self._pos_s: float | None = None
         self._pos_t_s = 0.0
         self._seek_from: tuple[float, float | None] | None = None
+        self._playlist = False
+        self._between: tuple[float, EndReason, str] | None = None
+        self._item_played = False
 
     def expect(self, media: str) -> None:
         """Name the media of the next file mpv starts (call before ``loadfile``)."""
         self._media = media
+        self._playlist = self._item_played = False
+        self._between = None
 
     def position_at(self, t_s: float) -> float | None:
         """Seconds into the media at clock time ``t_s``, extrapolated from the last report."""
@@ -84,6 +91,7 @@ class MpvEventTranslator:
         if name == "start-file":
             self._entry = message.get("playlist_entry_id", True)
             self._loaded = self._playing = False
+            self._between = None  # the playlist goes on
         elif name == "file-loaded":
             self._loaded = True
         elif name == "playback-restart" and self._loaded and not self._playing:
@@ -110,7 +118,12 @@ class MpvEventTranslator:
         if name == "pause" and isinstance(value, bool):
             return self._pause(value, t_s)
         if name == "idle-active" and value is True and self._entry is not None:
+            if self._between is not None:  # the playlist's last item has ended
+                end_t_s, reason, detail = self._between
+                self._between, self._entry = None, None
+                return [Ended(end_t_s, "eof" if self._item_played else reason, detail)]
             # Idle while an entry is open: it was redirected to nothing (an empty playlist).
+            self._playlist = False
             return self._end({"reason": "error", "file_error": "nothing to play"}, t_s)
         if name == "duration":
             self.duration_s = _number(value)
@@ -146,10 +159,18 @@ class MpvEventTranslator:
     def _end(self, message: Message, t_s: float) -> list[PlayerEvent]:
         reason = _END_REASONS.get(str(message.get("reason")))
         if reason is None or self._entry is None:
-            return []  # "redirect": a playlist or stream hook replaced the entry; more follows
+            # "redirect": a playlist or stream hook replaced the entry; more follows.
+            self._playlist = self._playlist or message.get("reason") == "redirect"
+            return []
         events = self._flush_start()
-        self._entry = None
         self._loaded = self._playing = False
         self._pos_s = self._seek_from = None
         detail = str(message.get("file_error", "")) if reason == "error" else ""
+        if self._playlist and (reason == "eof" or (reason == "error" and self._item_played)):
+            # An item of a playlist ended: the next one starts, or mpv goes idle (the end).
+            # A playlist whose first item fails ends at once, as a file that fails.
+            self._item_played = True
+            self._between = (t_s, reason, detail)
+            return events
+        self._entry = None
         return [*events, Ended(t_s, reason, detail)]
