@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 from biofeedback.cli.main import main
+from biofeedback.errors import InputError
 from biofeedback.sessions import formats_limits
 from biofeedback.sessions.formats import read_recording
 
@@ -303,3 +304,38 @@ def test_a_good_npy_still_reads(tmp_path: Path):
     assert read_recording(path).rr_ms.tolist() == [800.0, 810.0, 790.0]
     np.save(path, np.array([0.8, 0.81, 0.79]))
     assert read_recording(path).rr_ms.tolist() == pytest.approx([800.0, 810.0, 790.0])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "800\n810.5\n790\n",
+        "800\r\n810.5\r\n790",
+        "0.8\n0.81\n0.79\n",
+        "# comment\n800\n\n810\n",
+        "  800  \n810\n",
+        "1_000\n900\n",
+    ],
+)
+def test_the_numpy_path_reads_what_the_line_path_reads(text: str, tmp_path: Path):
+    from biofeedback.sessions import formats_rr
+
+    path = tmp_path / "rr.txt"
+    fast = formats_rr._bare_numbers(text)
+    slow_values, slow_lines = formats_rr._numbers_by_line(path, text)
+    if fast is not None:
+        assert fast[0].tolist() == slow_values.tolist()
+        assert list(fast[1]) == list(slow_lines)
+    values, lines, _ = formats_rr.read_rr_text(path, text)
+    assert values.tolist() == slow_values.tolist()
+    assert list(lines) == list(slow_lines)
+
+
+def test_a_bad_line_in_a_bare_file_is_still_named(tmp_path: Path):
+    path = tmp_path / "rr.txt"
+    path.write_text("800\n" * 1000 + "8OO\n" + "800\n" * 10)
+    with pytest.raises(InputError, match="line 1001: expected one RR value per line"):
+        read_recording(path)
+    path.write_text("800\n" * 1000 + "-5\n")
+    with pytest.raises(InputError, match="line 1001: negative RR"):
+        read_recording(path)

@@ -107,7 +107,7 @@ def _recording(
     if fmt != "npy":
         lim.check_lines(data, str(path))
     t_s: NDArray[np.float64] | None = None
-    lines: list[int] | None
+    lines: rr.Lines | None
     meta: dict[str, Any]
     offset_allowed = fmt in ("rr_text", "elite_hrv")
     if fmt == "npy":
@@ -175,10 +175,10 @@ def _read_npy(path: Path, data: bytes) -> NDArray[np.float64]:
 
 def _drop_trailing_zero(
     values: NDArray[np.float64],
-    lines: list[int] | None,
+    lines: rr.Lines | None,
     t_s: NDArray[np.float64] | None,
     meta: dict[str, Any],
-) -> tuple[NDArray[np.float64], list[int] | None, NDArray[np.float64] | None]:
+) -> tuple[NDArray[np.float64], rr.Lines | None, NDArray[np.float64] | None]:
     if values.size > 1 and values[-1] == 0:
         meta["dropped_trailing_zero"] = True
         return (
@@ -189,7 +189,7 @@ def _drop_trailing_zero(
     return values, lines, t_s
 
 
-def _check(path: Path, rr_ms: NDArray[np.float64], lines: list[int] | None) -> None:
+def _check(path: Path, rr_ms: NDArray[np.float64], lines: rr.Lines | None) -> None:
     if rr_ms.size == 0:
         raise InputError(f"{path}: no RR values")
     bad = ~np.isfinite(rr_ms) | (rr_ms <= 0) | (rr_ms > RR_MAX_MS)
@@ -209,7 +209,7 @@ def _check(path: Path, rr_ms: NDArray[np.float64], lines: list[int] | None) -> N
         raise InputError(f"{path}: {where}: {reason} ({value:g} ms)")
 
 
-def _check_times(path: Path, t_s: NDArray[np.float64], lines: list[int] | None) -> None:
+def _check_times(path: Path, t_s: NDArray[np.float64], lines: rr.Lines | None) -> None:
     bad = ~(np.abs(t_s) <= lim.MAX_ABS_T_S)
     if bad.any():
         i = int(np.argmax(bad))
@@ -248,12 +248,12 @@ def recording_to_bundle(recording: RRRecording, name: str = "") -> SessionBundle
     return SessionBundle(
         session=session,
         device={"name": "", "address": "", "kind": "import", "format": recording.source_format},
-        beats={
-            "t_s": [float(v) for v in t_s],
-            "rr_ms": [float(v) for v in rr_ms],
+        beats={  # tolist(): Python floats and ints, as fast as numpy gives them
+            "t_s": np.asarray(t_s, dtype=np.float64).tolist(),
+            "rr_ms": np.asarray(rr_ms, dtype=np.float64).tolist(),
             "rr_raw": [None] * rr_ms.size,
-            "segment": [int(v) for v in segment],
-            "flags": [int(BeatFlag.IMPLAUSIBLE) if f else 0 for f in implausible],
+            "segment": np.asarray(segment, dtype=np.int64).tolist(),
+            "flags": np.where(implausible, int(BeatFlag.IMPLAUSIBLE), 0).tolist(),
         },
     )
 

@@ -32,6 +32,8 @@ BEAT_TIME_COLUMNS: Final = ("t_s", "time_s", "beat_time_s")
 WALL_TIME_COLUMNS: Final = ("time", "timestamp")
 
 FloatArray = NDArray[np.float64]
+Lines = list[int] | NDArray[np.int64]
+"""The file line of each value (an array when every line holds one)."""
 
 
 def decode_text(path: Path, data: bytes) -> str:
@@ -76,8 +78,39 @@ def split_offset(
     return rr_ms, None
 
 
-def read_rr_text(path: Path, text: str) -> tuple[FloatArray, list[int], dict[str, Any]]:
-    """One number per line (``#`` comments and blank lines skipped); raw values, not scaled."""
+def read_rr_text(path: Path, text: str) -> tuple[FloatArray, Lines, dict[str, Any]]:
+    """One number per line (``#`` comments and blank lines skipped); raw values, not scaled.
+
+    A file of bare numbers (the common case, millions of lines) is parsed by numpy in one go;
+    anything else, or any failure there, goes line by line, which names the bad line.
+    """
+    fast = _bare_numbers(text)
+    values, lines = fast if fast is not None else _numbers_by_line(path, text)
+    meta: dict[str, Any] = {}
+    match = ELITE_NAME.match(path.name)
+    if match and bool(np.all(np.isfinite(values) & (values == np.round(values)))):
+        y, mo, d, h, mi, s = match.groups()
+        meta["started_local"] = f"{y}-{mo}-{d}T{h}:{mi}:{s}"
+    return values, lines, meta
+
+
+def _bare_numbers(text: str) -> tuple[FloatArray, Lines] | None:
+    """Every line one number, no comments, no blank lines: the values and their line numbers
+    (1, 2, 3...), else None."""
+    if "#" in text:
+        return None
+    tokens = text.split()
+    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if len(tokens) != n_lines or len(text.splitlines()) != n_lines:
+        return None
+    try:
+        values = np.array(tokens, dtype=np.float64)
+    except ValueError:
+        return None
+    return values, np.arange(1, values.size + 1, dtype=np.int64)
+
+
+def _numbers_by_line(path: Path, text: str) -> tuple[FloatArray, Lines]:
     values: list[float] = []
     lines: list[int] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -91,12 +124,7 @@ def read_rr_text(path: Path, text: str) -> tuple[FloatArray, list[int], dict[str
                 f"{path}: line {number}: expected one RR value per line, got {item[:40]!r}"
             ) from None
         lines.append(number)
-    meta: dict[str, Any] = {}
-    match = ELITE_NAME.match(path.name)
-    if match and all(v.is_integer() for v in values):
-        y, mo, d, h, mi, s = match.groups()
-        meta["started_local"] = f"{y}-{mo}-{d}T{h}:{mi}:{s}"
-    return np.asarray(values, dtype=np.float64), lines, meta
+    return np.asarray(values, dtype=np.float64), lines
 
 
 def is_elite_hrv(path: Path) -> bool:
