@@ -186,3 +186,11 @@ def test_a_playlist_disguised_as_audio_is_checked_too(tmp_path: Path) -> None:
     (tmp_path / "song.mp3").write_text("#EXTM3U\nfd://0\n", encoding="utf-8")
     path = write(tmp_path, HEAD + blocks(1, 'media = "song.mp3"\nduration_s = 30'))
     refused(path, "scheme 'fd' is not allowed")
+
+
+def test_protocol_doctests_hold() -> None:
+    import doctest
+
+    import biofeedback.sessions.protocol
+
+    assert doctest.testmod(biofeedback.sessions.protocol).failed == 0

@@ -197,7 +197,7 @@ def williams_row(n: int, r: int) -> list[int]:
     """Row ``r`` (taken modulo the square's row count) of :func:`williams_square`, in O(n).
 
     >>> williams_row(3, 4)
-    [2, 1, 0]
+    [0, 2, 1]
     """
     rows = 2 * n if n % 2 else n
     r %= rows
