@@ -339,3 +339,26 @@ def test_a_bad_line_in_a_bare_file_is_still_named(tmp_path: Path):
     path.write_text("800\n" * 1000 + "-5\n")
     with pytest.raises(InputError, match="line 1001: negative RR"):
         read_recording(path)
+
+
+def test_a_store_poisoned_before_the_bounds_still_lists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A session stored with a start of 1e291 s (possible before imports were bounded) no
+    longer breaks ``sessions`` for the whole store."""
+    from biofeedback.sessions.bundle import SessionBundle
+    from biofeedback.sessions.store import SessionStore
+
+    db = tmp_path / "old.db"
+    n = 20
+    bundle = SessionBundle(
+        session={"source": "import:csv", "status": "complete", "started_wall_s": 1e291},
+        device={},
+        beats={"t_s": [0.8 * (i + 1) for i in range(n)], "rr_ms": [800.0] * n,
+               "rr_raw": [None] * n, "segment": [0] * n, "flags": [0] * n},
+    )  # fmt: skip
+    with SessionStore(db) as store:
+        store.import_bundle(bundle, "old")
+    status, out, err = run(capsys, "sessions", "--db", str(db))
+    assert status == 0, err
+    assert "    1  ?" in out

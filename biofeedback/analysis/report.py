@@ -122,7 +122,10 @@ def session_report(
     curves = _spectrum_curves(series.t_s, series.nn_ms, series.segment, windows, hrv)
     s = bundle.session
     started = s.get("started_wall_s")
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(started)) if started else "unknown"
+    try:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(started)) if started else "unknown"
+    except (OverflowError, OSError, ValueError, TypeError):  # stored before imports were bounded
+        when = "unknown"
     title = f"Session {s.get('id', '?')}: {when}"
     facts = [
         ("source", s.get("source")), ("device", bundle.device.get("name")),

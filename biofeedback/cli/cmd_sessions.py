@@ -33,7 +33,10 @@ def _store(args: argparse.Namespace, *, create: bool = False) -> SessionStore:
 def _when(wall_s: float | None) -> str:
     if wall_s is None:
         return "-"
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(wall_s))
+    try:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(wall_s))
+    except (OverflowError, OSError, ValueError):  # a store written before imports were bounded
+        return "?"
 
 
 def _duration(seconds: float | None) -> str:
