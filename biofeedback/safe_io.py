@@ -7,6 +7,9 @@ symlink or a file there first), flushed to disk, then renamed onto the target wi
 reader sees either the old file or the whole new one. A target that already is a symlink, or
 anything but a regular file, is refused: writing "through" it is exactly what a symlink planted
 in a shared directory asks for. Files hold health data, so they are readable by the owner only.
+
+Reading a file someone sent (:func:`read_limited`) is bounded the same way: regular files only
+(a FIFO would hang the reader, ``/dev/zero`` never ends), the size checked before reading.
 """
 
 from __future__ import annotations
