@@ -1,4 +1,8 @@
-"""Simulator realism: resting HRV, the RSA peak, trigger responses, tingles (20 seeds)."""
+"""Simulator realism: resting HRV, the RSA peak, trigger responses, tingles (20 seeds).
+
+The quiet (:func:`~devices.simulator.profile.ideal`) variants of the profiles: the day-level
+nuisances are tested in ``test_simstudy_simulator.py``.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from devices.simulator import (
     load_profile,
     parse_segments,
 )
+from devices.simulator.profile import ideal
 
 SEEDS = range(20)
 
@@ -26,7 +31,7 @@ def session(
     spec: str = "baseline:300,whispering:300",
 ) -> GroundTruth:
     strap = SimulatedStrap(
-        SimConfig(seed=seed, profile=load_profile(profile), segments=parse_segments(spec))
+        SimConfig(seed=seed, profile=ideal(load_profile(profile)), segments=parse_segments(spec))
     )
     for _ in strap.events():
         pass

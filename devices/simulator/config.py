@@ -80,6 +80,8 @@ class SimConfig:
 
     seed: int = 0
     profile: Profile = field(default_factory=Profile)
+    session_index: int = 0
+    """0-based index of this session in a series (habituation: ``habituation_per_session``)."""
     segments: tuple[Segment, ...] = ()
     duration_s: float | None = None
     artifacts: ArtifactRates = field(default_factory=ArtifactRates)
@@ -94,8 +96,8 @@ class SimConfig:
     battery_percent: int = 87
 
     def __post_init__(self) -> None:
-        if self.seed < 0:
-            raise ValueError("seed must be non-negative")
+        if self.seed < 0 or self.session_index < 0:
+            raise ValueError("seed and session_index must be non-negative")
         if self.duration_s is not None and not (
             math.isfinite(self.duration_s) and self.duration_s > 0
         ):

@@ -48,6 +48,9 @@ STREAM_PHYSIOLOGY: Final = 1
 STREAM_BEAT_ARTIFACTS: Final = 2
 STREAM_EPISODES: Final = 3
 STREAM_PACKETS: Final = 4
+STREAM_NUISANCE: Final = 11
+"""Day-level nuisances (drift, slow breathing, trigger variability) and the vagal-tone noise:
+a stream of their own, so a profile without them draws exactly what it drew before."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,33 +110,53 @@ class Physiology:
         self._breath_phase = rng.uniform(0.0, 2 * np.pi)
         self._beat_phase = rng.uniform(0.0, 1.0)
         self._tingles: list[tuple[float, float, TriggerResponse]] = []
+        nrng = stream_rng(config.seed, STREAM_NUISANCE, 0)
+        self._drift_per_s = nrng.normal(0.0, person.drift_sd_ln_rmssd_per_h) / 3600.0
+        self._vagal_noise = nrng.normal(0.0, person.vagal_noise_sd_ln_rmssd)
+        self._offsets = {
+            name: nrng.normal(0.0, r.session_sd_ln_rmssd) for name, r in config.profile.triggers
+        }
+        habituation = {
+            name: (1.0 - r.habituation_per_session) ** config.session_index
+            for name, r in config.profile.triggers
+        }
+        self._scales = {name: v * habituation[name] for name, v in self._scales.items()}
+        self._slow_breathing = nrng.random(len(config.segments)) < person.slow_breathing_share
         self._plan_segments()
 
     def _plan_segments(self) -> None:
-        """Start value, target and time constant of the response state in every segment."""
+        """Start value, target and time constant of the response states in every segment.
+
+        The response has a fast part (onset ``onset_s``, recovery ``recovery_s``) and a slow
+        part, ``carryover_share`` of it, that builds and decays with ``carryover_s``: what a
+        block leaves behind in the washout and the next block.
+        """
+        p = self._person
+        share = p.carryover_share
         starts, targets, taus, x0s, responses = [], [], [], [], []
-        state = np.zeros(3)
+        state = np.zeros(6)
         t = 0.0
         for seg in self._config.segments:
             response = self._config.profile.response(seg.label)
             if response is None:
-                target, tau = np.zeros(3), self._person.recovery_s
+                target, tau = np.zeros(6), np.array([p.recovery_s] * 3 + [p.carryover_s] * 3)
             else:
-                scale = self._scales[seg.label]
-                target = scale * np.array(
+                full = self._scales[seg.label] * np.array(
                     [response.delta_hr_bpm, response.delta_ln_rmssd, response.delta_breathing_hz]
                 )
-                tau = response.onset_s
+                full[1] += self._offsets[seg.label]
+                target = np.concatenate([(1.0 - share) * full, share * full])
+                tau = np.array([response.onset_s] * 3 + [p.carryover_s] * 3)
             starts.append(t)
             targets.append(target)
             taus.append(tau)
             x0s.append(state)
             responses.append(response)
-            state = target + (state - target) * math.exp(-seg.duration_s / tau)
+            state = target + (state - target) * np.exp(-seg.duration_s / tau)
             t += seg.duration_s
         starts.append(t)
-        targets.append(np.zeros(3))
-        taus.append(self._person.recovery_s)
+        targets.append(np.zeros(6))
+        taus.append(np.array([p.recovery_s] * 3 + [p.carryover_s] * 3))
         x0s.append(state)
         responses.append(None)
         self._seg_start = np.array(starts)
@@ -141,6 +164,7 @@ class Physiology:
         self._seg_tau = np.array(taus)
         self._seg_x0 = np.array(x0s)
         self._seg_response = responses
+        self._seg_slow_breathing = np.r_[self._slow_breathing, False]
         self._n_segments = len(self._config.segments)
 
     def segment_at(self, t_s: F64) -> NDArray[np.intp]:
@@ -153,9 +177,10 @@ class Physiology:
 
     def _response(self, t_s: F64, seg: NDArray[np.intp]) -> F64:
         elapsed = (t_s - self._seg_start[seg])[:, None]
-        decay = np.exp(-elapsed / self._seg_tau[seg][:, None])
+        decay = np.exp(-elapsed / self._seg_tau[seg])
         target = self._seg_target[seg]
-        out: F64 = target + (self._seg_x0[seg] - target) * decay
+        both = target + (self._seg_x0[seg] - target) * decay
+        out: F64 = both[:, :3] + both[:, 3:]
         return out
 
     def _new_tingles(self, t0: float, t1: float, rng: np.random.Generator) -> None:
@@ -188,6 +213,17 @@ class Physiology:
             )
         return out
 
+    def _vagal_nuisance(self, t_s: F64, k: int) -> F64:
+        """Settling, the session's linear trend and slow noise of vagal tone (ln ms)."""
+        p = self._person
+        out: F64 = self._drift_per_s * t_s - p.settle_ln_rmssd * np.exp(-t_s / p.settle_s)
+        if p.vagal_noise_sd_ln_rmssd > 0:
+            eps = stream_rng(self._config.seed, STREAM_NUISANCE, k + 1).standard_normal(t_s.size)
+            noise = _ar1(p.vagal_noise_sd_ln_rmssd, p.vagal_noise_time_s, eps, self._vagal_noise)
+            self._vagal_noise = float(noise[-1])
+            out = out + noise
+        return out
+
     def chunk(self, k: int) -> BeatChunk:
         """The true beats whose IPFM crossing falls in chunk ``k`` (``[k, k+1) · CHUNK_S``)."""
         p = self._person
@@ -206,8 +242,15 @@ class Physiology:
         seg = self.segment_at(t)
         resp = self._response(t, seg)
         hr = np.maximum(self.hr_rest_bpm + resp[:, 0] + vlf + drift + self._tingle_bpm(t), 30.0)
-        vagal = self.ln_rmssd_rest + resp[:, 1]
-        breath = np.clip((self.breathing_rest_hz + resp[:, 2]) * (1.0 + bnoise), 0.05, 0.8)
+        slow = self._seg_slow_breathing[seg]
+        vagal = (
+            self.ln_rmssd_rest
+            + resp[:, 1]
+            + self._vagal_nuisance(t, k)
+            + np.where(slow, p.slow_breathing_ln_rmssd, 0.0)
+        )
+        rest_hz = np.where(slow, p.slow_breathing_hz, self.breathing_rest_hz + resp[:, 2])
+        breath = np.clip(rest_hz * (1.0 + bnoise), 0.05, 0.8)
         period_s = 60.0 / hr
         period_ms = 1000.0 * period_s
         # Solve the RSA amplitude so that the expected RMSSD (RSA, Mayer and noise parts added in

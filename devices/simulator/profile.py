@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -54,7 +54,33 @@ class Person:
     """Time constant of the return to baseline in washout and baseline segments."""
     session_sd_hr_bpm: float = 3.0
     session_sd_ln_rmssd: float = 0.12
+    """Day-to-day SD of the resting vagal tone (ln ms). The shipped profiles set 0.25: daily
+    lnRMSSD varies by a few up to ~10 % within a person (Plews et al. 2012-2013; Flatt & Esco
+    2015, IJSPP 10:994), 0.1-0.4 ln ms at lnRMSSD 3.5-4 (FACTS.md §7)."""
     session_sd_breathing_hz: float = 0.01
+    # The nuisances below are off by default (a quiet person for unit tests); the shipped
+    # profiles switch them on with the values and sources given there (FACTS.md §7).
+    settle_ln_rmssd: float = 0.0
+    """The session starts this far below its level of vagal tone and settles exponentially (time
+    constant ``settle_s``): people relax as they sit (Bourdillon et al. 2017)."""
+    settle_s: float = 300.0
+    drift_sd_ln_rmssd_per_h: float = 0.0
+    """Session-to-session SD of a linear within-session trend of vagal tone (ln ms per hour)."""
+    vagal_noise_sd_ln_rmssd: float = 0.0
+    """SD of slow Ornstein-Uhlenbeck fluctuations of vagal tone (time constant
+    ``vagal_noise_time_s``): the block-to-block variability a response has beyond the
+    measurement's own error."""
+    vagal_noise_time_s: float = 120.0
+    slow_breathing_share: float = 0.0
+    """Probability that a segment is breathed slowly, at ``slow_breathing_hz``, which raises vagal
+    tone by ``slow_breathing_ln_rmssd`` (RSA grows at slow breathing, Hirsch & Bishop 1981)."""
+    slow_breathing_hz: float = 0.1
+    slow_breathing_ln_rmssd: float = 0.15
+    carryover_share: float = 0.0
+    """Share of every trigger response that builds and decays slowly (time constant
+    ``carryover_s``) instead of with the onset and recovery time constants: carry-over into the
+    washout and the next block."""
+    carryover_s: float = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +96,11 @@ class TriggerResponse:
     tingle_hr_bpm: float = 0.0
     tingle_rise_s: float = 1.0
     tingle_decay_s: float = 5.0
+    session_sd_ln_rmssd: float = 0.0
+    """Session-to-session SD of the response (ln ms), added to the ``session_cv`` scaling; unlike
+    it, a trigger with no mean effect varies too."""
+    habituation_per_session: float = 0.0
+    """The response shrinks by this share per session: × (1 − h)^session_index."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +120,31 @@ class Profile:
         return None
 
 
+NUISANCES: Final = (
+    "session_sd_ln_rmssd",
+    "session_sd_breathing_hz",
+    "breathing_cv",
+    "settle_ln_rmssd",
+    "drift_sd_ln_rmssd_per_h",
+    "vagal_noise_sd_ln_rmssd",
+    "slow_breathing_share",
+    "carryover_share",
+)
+"""The person's fields that :func:`ideal` resets to their (quiet) defaults."""
+
+
+def ideal(profile: Profile) -> Profile:
+    """``profile`` without its realistic nuisances: the quiet person that unit tests of the beat
+    generator use (the shipped profiles and ``biofeedback demo`` keep the nuisances)."""
+    quiet = Person()
+    person = replace(profile.person, **{k: getattr(quiet, k) for k in NUISANCES})
+    triggers = tuple(
+        (name, replace(r, session_sd_ln_rmssd=0.0, habituation_per_session=0.0))
+        for name, r in profile.triggers
+    )
+    return replace(profile, person=person, triggers=triggers)
+
+
 _LIMITS: Final[dict[str, tuple[float, float]]] = {
     "resting_hr_bpm": (30.0, 200.0),
     "ln_rmssd": (1.0, 6.0),
@@ -100,6 +156,13 @@ _LIMITS: Final[dict[str, tuple[float, float]]] = {
     "drift_time_s": (0.5, 86400.0),
     "tingle_rise_s": (0.1, 60.0),
     "tingle_decay_s": (0.2, 600.0),
+    "settle_s": (1.0, 3600.0),
+    "vagal_noise_time_s": (1.0, 3600.0),
+    "slow_breathing_share": (0.0, 1.0),
+    "slow_breathing_hz": (0.05, 0.3),
+    "carryover_share": (0.0, 1.0),
+    "carryover_s": (1.0, 3600.0),
+    "habituation_per_session": (0.0, 0.5),
 }
 
 
