@@ -13,6 +13,7 @@ or, as a ready :class:`~devices.source.HeartRateSource`, ``SimulatedBleSource(co
 from __future__ import annotations
 
 from devices.fake_bluez.bus import FakeBluezUnavailable
+from devices.fake_bluez.pmd import PmdWaveforms
 from devices.fake_bluez.runner import running
 from devices.fake_bluez.source import SimulatedBleSource, scan_simulated
 from devices.fake_bluez.strap import FakeBluez, FakeStrapConfig, SentPacket
@@ -21,6 +22,7 @@ __all__ = [
     "FakeBluez",
     "FakeBluezUnavailable",
     "FakeStrapConfig",
+    "PmdWaveforms",
     "SentPacket",
     "SimulatedBleSource",
     "running",

@@ -109,8 +109,10 @@ class Characteristic(ServiceInterface):
         flags: list[str],
         value: bytes = b"",
         on_subscribed: Callable[[bool], None] | None = None,
+        on_write: Callable[[bytes], None] | None = None,
     ) -> None:
         super().__init__("org.bluez.GattCharacteristic1")
+        self._on_write = on_write
         self.device = device
         self.uuid = uuid
         self.service_path = service_path
@@ -147,9 +149,16 @@ class Characteristic(ServiceInterface):
         return self.value
 
     @dbus_method()
+    def WriteValue(self, value: DBusBytes, options: DBusDict) -> NoReply:
+        self.device.require_connected()
+        if "write" not in self.flags or self._on_write is None:
+            raise DBusError("org.bluez.Error.NotPermitted", "Write not permitted")
+        self._on_write(bytes(value))
+
+    @dbus_method()
     def StartNotify(self) -> NoReply:
         self.device.require_connected()
-        if "notify" not in self.flags:
+        if "notify" not in self.flags and "indicate" not in self.flags:
             raise DBusError("org.bluez.Error.NotSupported", "Operation is not supported")
         self.set_notifying(True)
 

@@ -12,6 +12,7 @@ from dbus_fast import BusType
 from dbus_fast.aio import MessageBus
 
 from devices.fake_bluez.bus import private_system_bus
+from devices.fake_bluez.pmd import PmdWaveforms
 from devices.fake_bluez.strap import FakeBluez, FakeStrapConfig
 from devices.simulator import SimEvent
 
@@ -24,15 +25,17 @@ async def running(
     *,
     speed: float = 1.0,
     config: FakeStrapConfig = DEFAULT_CONFIG,
+    pmd: PmdWaveforms | None = None,
 ) -> AsyncIterator[FakeBluez]:
     """Start a private bus and the fake service in this event loop; restore everything after.
 
+    ``pmd`` adds the Polar PMD service streaming those waveforms (an H10's raw ECG and ACC).
     Raises :class:`FakeBluezUnavailable` (a ``SourceError``) off Linux or without dbus-daemon.
     """
     with private_system_bus():
         bus = await MessageBus(bus_type=BusType.SYSTEM).connect()
         try:
-            fake = FakeBluez(bus, script, speed=speed, config=config)
+            fake = FakeBluez(bus, script, speed=speed, config=config, pmd=pmd)
             await fake.start()
             try:
                 yield fake

@@ -27,6 +27,7 @@ from devices.fake_bluez.objects import (
     Service,
     device_path,
 )
+from devices.fake_bluez.pmd import PmdPeripheral, PmdWaveforms
 from devices.heart_rate import (
     BATTERY_LEVEL_UUID,
     BATTERY_SERVICE_UUID,
@@ -34,6 +35,7 @@ from devices.heart_rate import (
     HEART_RATE_MEASUREMENT_UUID,
     HEART_RATE_SERVICE_UUID,
 )
+from devices.pmd import PMD_CONTROL_POINT_UUID, PMD_DATA_UUID, PMD_SERVICE_UUID
 from devices.simulator import SimEvent, SimLinkDown, SimLinkUp
 
 BLUEZ_NAME: Final = "org.bluez"
@@ -81,6 +83,7 @@ class FakeBluez:
         *,
         speed: float,
         config: FakeStrapConfig,
+        pmd: PmdWaveforms | None = None,
     ) -> None:
         if speed <= 0:
             raise ValueError(f"speed must be > 0, got {speed}")
@@ -98,14 +101,18 @@ class FakeBluez:
         self._discovering = asyncio.Event()
         self._done = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._origin_s: float | None = None
         self.adapter = Adapter(config.powered, self._on_discovering)
+        uuids = [HEART_RATE_SERVICE_UUID, BATTERY_SERVICE_UUID]
         self.strap = Device(
             self.adapter,
             config.address,
             config.name,
-            [HEART_RATE_SERVICE_UUID, BATTERY_SERVICE_UUID],
+            uuids + ([PMD_SERVICE_UUID] if pmd is not None else []),
             config.rssi_dbm,
         )
+        self.pmd = None if pmd is None else PmdPeripheral(pmd, speed, self.sim_time_s)
+        """The PMD service (an H10's raw ECG and ACC); ``None`` for a strap without it."""
         self.neighbour = Device(
             self.adapter, config.neighbour_address, "Kitchen Speaker", _NEIGHBOUR_UUIDS, -70
         )
@@ -161,6 +168,8 @@ class FakeBluez:
     async def stop(self) -> None:
         if not self._tasks:
             return
+        if self.pmd is not None:
+            self.pmd.stop_all()
         for task in self._tasks:
             task.cancel()
         await asyncio.wait(self._tasks)
@@ -196,7 +205,50 @@ class FakeBluez:
         self._bus.export(f"{hr_path}/char0010", location)
         self._bus.export(f"{battery_path}/char0014", battery)
         self.strap.characteristics = [measurement, location, battery]
+        if self.pmd is not None:
+            self._build_pmd(dev)
         return measurement
+
+    def _build_pmd(self, dev: str) -> None:
+        assert self.pmd is not None
+        pmd_path = f"{dev}/service0030"
+        control = Characteristic(
+            self.strap,
+            PMD_CONTROL_POINT_UUID,
+            pmd_path,
+            ["read", "write", "indicate"],
+            self.pmd.features,
+            on_write=self._on_pmd_write,
+        )
+        data = Characteristic(
+            self.strap,
+            PMD_DATA_UUID,
+            pmd_path,
+            ["notify"],
+            on_subscribed=self.pmd.on_data_subscribed,
+        )
+        self.pmd.control, self.pmd.data = control, data
+        self._bus.export(pmd_path, Service(PMD_SERVICE_UUID, dev))
+        self._bus.export(f"{pmd_path}/char0031", control)
+        self._bus.export(f"{pmd_path}/char0034", data)
+        self.strap.characteristics += [control, data]
+
+    def _on_pmd_write(self, value: bytes) -> None:
+        assert self.pmd is not None
+        self._clock_origin()
+        self.pmd.on_write(value)
+
+    def _clock_origin(self) -> float:
+        """Loop time of simulated time zero: the first HR subscription or PMD request."""
+        if self._origin_s is None:
+            self._origin_s = asyncio.get_running_loop().time()
+        return self._origin_s
+
+    def sim_time_s(self) -> float:
+        """Simulated seconds since the clock origin (0 before it)."""
+        if self._origin_s is None:
+            return 0.0
+        return (asyncio.get_running_loop().time() - self._origin_s) * self._speed
 
     def _on_subscribed(self, subscribed: bool) -> None:
         self._streamed = False
@@ -222,7 +274,7 @@ class FakeBluez:
     async def _play(self) -> None:
         await self._subscribed.wait()
         loop = asyncio.get_running_loop()
-        start_s = loop.time()
+        start_s = self._clock_origin()
         pending_drop = False
         for event in self._script:
             await asyncio.sleep(max(0.0, start_s + event.t_s / self._speed - loop.time()))
