@@ -249,9 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", choices=["lnrmssd", "hr", "hf", "pns", "resp"], default="lnrmssd")
     p.add_argument(
         "--reference",
-        choices=["baseline", "washout"],
-        default="baseline",
-        help="what a block's response is measured against (both are reported)",
+        choices=["auto", "control", "others", "baseline"],
+        default="auto",
+        help="what a trigger's effect is measured against (auto: the control condition if the "
+        "sessions have one, else the mean of the other triggers; the baseline is also reported)",
     )
     p.add_argument("--since", metavar="DATE", help="only sessions from this day on (YYYY-MM-DD)")
     p.add_argument(
@@ -334,6 +335,14 @@ def _resolve(spec: str) -> Handler:
     return handler
 
 
+def _say(command: str, message: object) -> None:
+    """The one-line error: control characters and newlines in a message (a file name, a
+    label) are shown escaped, so it stays one line and cannot drive the terminal."""
+    from biofeedback.text import terminal_safe
+
+    print(f"biofeedback {command}: {terminal_safe(message)}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from biofeedback.errors import BiofeedbackError, InputError
@@ -342,13 +351,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _resolve(args.handler)(args)
     except (InputError, ProfileError) as exc:
-        print(f"biofeedback {args.command}: {exc}", file=sys.stderr)
+        _say(args.command, exc)
         return EXIT_BAD_INPUT
     except (BiofeedbackError, DeviceError) as exc:
-        print(f"biofeedback {args.command}: {exc}", file=sys.stderr)
+        _say(args.command, exc)
         return EXIT_FAILURE
     except KeyboardInterrupt:
-        print(f"biofeedback {args.command}: interrupted", file=sys.stderr)
+        _say(args.command, "interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
@@ -358,6 +367,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         from biofeedback.sessions.store_schema import is_busy, locked_message
 
         db = getattr(args, "db", None) or "the session store"
-        why = locked_message(db) if is_busy(exc) else f"the session store failed: {exc}"
-        print(f"biofeedback {args.command}: {why}", file=sys.stderr)
+        _say(args.command, locked_message(db) if is_busy(exc) else f"the store failed: {exc}")
         return EXIT_FAILURE
