@@ -86,6 +86,7 @@ class LivePipeline:
         self._pending_ratings: list[RatingRequested] = []
         self._ratings_changed = asyncio.Event()
         self._hold_ratings = False
+        self._last_end_s: float | None = None
         self._want_record = record
         self._truth = truth
         self.recorder = (
@@ -314,6 +315,7 @@ class LivePipeline:
                 self.recorder.segment_started(event)
         elif isinstance(event, SegmentEnded):
             self._current = None
+            self._last_end_s = event.t_s
             seg = self.runner.plan[event.index] if self.runner is not None else None
             if seg is not None and seg.kind == SegmentKind.BASELINE.value:
                 self.processor.end_baseline()
@@ -374,12 +376,22 @@ class LivePipeline:
                         self._handle(self.runner.advance_to(t_s))
                     first = False
                 self._on_stream_event(event)
-                if self.runner is not None and self.runner.finished:
+                if self._past_the_end(t_s):
                     break
         except Exception as exc:  # a source failure ends the run but keeps what was recorded
             self._put(exc)
             return
         self._put(_END)
+
+    def _past_the_end(self, t_s: object) -> bool:
+        """Whether the protocol is over *at the source's time* ``t_s``.
+
+        The real-time ticker can end the protocol on the session clock while the source still
+        delivers what came before that moment (a loaded machine, a strap's latency): those
+        events are the protocol's too, and are kept."""
+        if self.runner is None or not self.runner.finished:
+            return False
+        return not isinstance(t_s, float) or self._last_end_s is None or t_s >= self._last_end_s
 
     def _on_stream_event(self, event: StreamEvent) -> None:
         if self.recorder is not None:
