@@ -29,6 +29,8 @@ F64 = NDArray[np.float64]
 BLOCK_S: Final = 10.0
 FIT_BLOCKS: Final = 30
 """Blocks (of ``BLOCK_S``) in the drift fit: 5 minutes."""
+SLEW_S: Final = 0.002
+"""Most a frame's first sample time moves towards a new clock fit (2 ms per ~0.5-s frame)."""
 MAX_JUMP_S: Final = 5.0
 """A frame whose sensor time is this far from the expected one starts a new segment."""
 
@@ -154,6 +156,7 @@ class PmdTimeline:
     def _new_segment(self) -> None:
         self.segment += 1
         self._last_ns = None
+        self._last_t_s = None
         self.clock.reset()
 
     def feed(self, frame: PmdFrame, arrival_s: float) -> list[EcgSamples | AccSamples | PmdGap]:
@@ -173,6 +176,13 @@ class PmdTimeline:
         self._last_ns = ts
         sensor = ts - self._period_ns * np.arange(n - 1, -1, -1, dtype=np.float64)
         t_s = self.clock.to_session_s(sensor)
+        if self._last_t_s is not None and not (out and isinstance(out[0], PmdGap)):
+            # Slew towards the fitted mapping instead of jumping: times stay evenly spaced and
+            # increasing when the offset or drift estimate moves.
+            step_s = self._period_ns / 1e9 * (1.0 + self.clock.drift_ppm * 1e-6)
+            start = self._last_t_s + step_s
+            start += float(np.clip(t_s[0] - start, -SLEW_S, SLEW_S))
+            t_s = start + step_s * np.arange(n, dtype=np.float64)
         self._last_t_s = float(t_s[-1])
         if isinstance(frame, EcgFrame):
             out.append(EcgSamples(t_s, np.asarray(frame.samples_uv, np.int32), ts, self.segment))

@@ -120,6 +120,8 @@ class PmdPeripheral:
     def _indicate(self, data: bytes) -> None:
         if self.control is not None:
             self.control.notify(data)
+            # A read of the control point still returns the features, not the last indication.
+            self.control.value = self.features
 
     def on_data_subscribed(self, subscribed: bool) -> None:
         if not subscribed:
