@@ -231,7 +231,35 @@ def test_twenty_sigkills_among_recorders_and_readers_lose_only_the_last_second(t
     assert r1.runs + r2.runs >= 5
 
 
-def test_sigkill_of_a_cli_recording_leaves_a_store_that_compare_and_report_read(tmp_path: Path):
+def test_two_recorders_on_one_store_both_keep_every_beat(tmp_path: Path):
+    reference = tmp_path / "alone.db"
+    cli(*RECORD, "--speed", "40", db=reference, check=True)
+    expected = beats_of(reference, 1)
+    db = tmp_path / "s.db"
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "biofeedback", *RECORD, "--speed", "40", "--db", str(db)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
+        )
+        for _ in range(2)
+    ]
+    for run in runs:
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+    with SessionStore(db) as store:
+        assert [s.status for s in store.list_sessions()] == ["complete", "complete"]
+    assert beats_of(db, 1) == expected
+    assert beats_of(db, 2) == expected
+    assert integrity(db) == "ok"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
+def test_a_killed_cli_recording_leaves_a_store_that_compare_and_report_read(
+    tmp_path: Path, sig: signal.Signals
+):
     db = tmp_path / "s.db"
     cli(*RECORD, "--speed", "40", db=db, check=True)
     child = subprocess.Popen(
@@ -253,8 +281,8 @@ def test_sigkill_of_a_cli_recording_leaves_a_store_that_compare_and_report_read(
         time.sleep(0.05)
     else:
         pytest.fail("the recording never reached a trigger block")
-    child.send_signal(signal.SIGKILL)
-    child.wait()
+    child.send_signal(sig)
+    child.wait(timeout=30)
 
     compared = cli("compare", "--json", db=db)
     assert compared.returncode == 0, compared.stderr
@@ -330,7 +358,7 @@ def test_a_damaged_store_is_reported_before_anything_is_read(tmp_path: Path):
         assert ".recover" in line
 
 
-@pytest.mark.parametrize("make", ["missing", "device", "dangling", "foreign", "text"])
+@pytest.mark.parametrize("make", ["missing", "device", "dangling", "foreign", "text", "link"])
 def test_db_paths_that_are_not_our_stores_are_left_alone(tmp_path: Path, make: str):
     path = tmp_path / "x.db"
     before: tuple[int, int] | None = None
@@ -346,7 +374,12 @@ def test_db_paths_that_are_not_our_stores_are_left_alone(tmp_path: Path, make: s
     elif make == "text":
         path.write_text("not a database\n")
         os.chmod(path, 0o644)
-    if path.exists() and not path.is_symlink() and make != "device":
+    elif make == "link":  # a planted symlink to someone's dotfile
+        victim = tmp_path / "bashrc"
+        victim.write_text("echo hello\n")
+        os.chmod(victim, 0o644)
+        path.symlink_to(victim)
+    if path.exists() and make != "device":
         before = (os.stat(path).st_mode, os.stat(path).st_size)
     done = cli("sessions", db=path)
     assert done.returncode == 2
@@ -355,6 +388,10 @@ def test_db_paths_that_are_not_our_stores_are_left_alone(tmp_path: Path, make: s
         assert not path.exists()
     elif make == "dangling":
         assert not (tmp_path / "nowhere").exists()
+    elif make == "link":
+        assert (tmp_path / "bashrc").read_text() == "echo hello\n"
+        assert before == (os.stat(path).st_mode, os.stat(path).st_size)
+        assert not Path(f"{path}-wal").exists()
     else:
         assert before == (os.stat(path).st_mode, os.stat(path).st_size)
     if make == "foreign":
@@ -374,3 +411,34 @@ def test_a_symlink_to_a_store_is_followed_and_a_new_store_is_private(tmp_path: P
     done = cli("sessions", "--json", db=link)
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)) == 1
+
+
+def test_a_full_disk_is_one_line_and_the_store_keeps_what_it_had(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    """SQLITE_FULL, simulated with a page cap on the importing connection."""
+    from biofeedback.cli.main import main
+    from biofeedback.sessions import store as store_module
+    from biofeedback.sessions import store_schema
+
+    db = tmp_path / "s.db"
+    cli("import", str(rr_file(tmp_path / "a.txt", 1)), db=db, check=True)
+    before = beats_of(db, 1)
+    real_connect = store_schema.connect
+
+    def tiny(path: Path, **kw: object) -> sqlite3.Connection:
+        conn = real_connect(path, **kw)  # type: ignore[arg-type]
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+        return conn
+
+    monkeypatch.setattr(store_module, "connect", tiny)
+    code = main(["import", str(rr_file(tmp_path / "big.txt", 2, n=20000)), "--db", str(db)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code in (1, 2)
+    assert len(err) == 1
+    assert "full" in err[0]
+    assert beats_of(db, 1) == before
+    with SessionStore(db) as store:
+        assert store.count() == 1
+    assert integrity(db) == "ok"
