@@ -18,10 +18,10 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
+from biofeedback.cli.options import source_options
 from biofeedback.live.headless_session import run_headless
 from biofeedback.live.pipeline import LivePipeline
 from biofeedback.live.session_builder import SessionOptions, build_session
-from biofeedback.live.sources import SourceOptions
 from biofeedback.live.summary import summary_lines
 from biofeedback.text import terminal_safe, terminal_stream
 
@@ -31,7 +31,7 @@ EXIT_STOPPED: Final = 1
 
 def session_options(args: argparse.Namespace) -> SessionOptions:
     return SessionOptions(
-        source=SourceOptions.from_args(args),
+        source=source_options(args),
         protocol=getattr(args, "protocol", "default"),
         player=getattr(args, "player", "manual"),
         db=Path(args.db) if getattr(args, "db", None) else None,

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Final
 
+from biofeedback.cli.options import source_options
 from biofeedback.errors import InputError
 from biofeedback.live.simulation import record_simulation, recording_to_bundle
-from biofeedback.live.sources import SourceOptions
 from biofeedback.safe_io import write_private
 from biofeedback.sessions.bundle import write_bundle
 
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = output_format(out, args.format)
     if not out.parent.exists():
         raise InputError(f"--out: folder {out.parent} does not exist")
-    opts = SourceOptions.from_args(args)
+    opts = source_options(args)
     if (opts.duration_s or 0.0) > _NOTE_ABOVE_S and sys.stderr.isatty():
         print(f"simulating {opts.duration_s:.0f} s...", file=sys.stderr)
     rec = asyncio.run(record_simulation(opts))

@@ -7,13 +7,14 @@ import asyncio
 import json
 import sys
 
+from biofeedback.cli.options import source_options
 from biofeedback.live.headless import StreamSummary, run_stream
-from biofeedback.live.sources import SourceOptions, open_source
+from biofeedback.live.sources import open_source
 from biofeedback.text import terminal_safe, terminal_stream
 
 
 def run(args: argparse.Namespace) -> int:
-    opts = SourceOptions.from_args(args)
+    opts = source_options(args)
     source = open_source(opts)
     summary = StreamSummary()
     try:

@@ -1,8 +1,10 @@
-"""Pick a heart-rate source from command-line options (injected, never monkeypatched)."""
+"""Pick a heart-rate source from options (injected, never monkeypatched).
+
+The options are plain values; turning command-line flags into them is the CLI's job
+(:func:`biofeedback.cli.options.source_options`)."""
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
@@ -27,21 +29,6 @@ class SourceOptions:
     duration_s: float | None = None
     artifacts: str = ""
     latency_s: float = 0.0
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> SourceOptions:
-        return cls(
-            simulate=getattr(args, "simulate", None),
-            device=getattr(args, "device", None),
-            replay=getattr(args, "replay", None),
-            profile=getattr(args, "profile", "responder"),
-            seed=getattr(args, "seed", 0),
-            speed=getattr(args, "speed", 1.0),
-            segments=getattr(args, "segments", "baseline:300"),
-            duration_s=getattr(args, "duration", None),
-            artifacts=getattr(args, "artifacts", ""),
-            latency_s=getattr(args, "latency", 0.0),
-        )
 
 
 def parse_artifact_rates(spec: str) -> ArtifactRates:
