@@ -1,0 +1,75 @@
+"""R-peaks: on the simulated H10 (truth known exactly), online vs batch, and on MIT-BIH excerpts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from biofeedback.ecg import OnlineRPeakDetector, detect_r_peaks, match_beats
+from devices.simulator import ArtifactRates, SimConfig, SimulatedStrap
+from devices.simulator.ecg import EcgConfig, simulate_ecg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from mitdb import MITDB, load
+
+FS = 130
+
+
+def simulated(duration_s: float, seed: int, **ecg: object):  # type: ignore[no-untyped-def]
+    strap = SimulatedStrap(
+        SimConfig(duration_s=duration_s, seed=seed, artifacts=ArtifactRates(ectopic=0.04))
+    )
+    list(strap.events())
+    return simulate_ecg(strap.truth, duration_s, EcgConfig(seed=seed, **ecg))  # type: ignore[arg-type]
+
+
+def test_simulated_beats_found_within_one_sample_including_ectopics() -> None:
+    ecg = simulated(300, seed=2)
+    found = detect_r_peaks(ecg.samples_uv, FS)
+    truth = ecg.r_peak_t_s[(ecg.r_peak_t_s > 1) & (ecg.r_peak_t_s < 299)]
+    m = match_beats(truth, found.t_s[(found.t_s > 1) & (found.t_s < 299)])
+    assert (m.fn, m.fp) == (0, 0)
+    assert np.max(np.abs(m.error_s)) < 1 / FS
+    assert np.median(np.abs(m.error_s)) < 0.002
+    assert ecg.ventricular.sum() >= 5
+
+
+def test_noisy_simulation_with_motion_still_finds_the_beats() -> None:
+    ecg = simulated(300, seed=3, noise_uv=40.0, motion_per_h=20.0)
+    found = detect_r_peaks(ecg.samples_uv, FS)
+    m = match_beats(ecg.r_peak_t_s, found.t_s)
+    assert m.sensitivity > 0.98
+    assert m.positive_predictivity > 0.97
+
+
+def test_online_detector_reports_each_beat_once_within_the_latency() -> None:
+    ecg = simulated(120, seed=4)
+    online = OnlineRPeakDetector(FS)
+    reported: list[tuple[float, float]] = []
+    for start in range(0, len(ecg.samples_uv), 73):
+        frame = ecg.samples_uv[start : start + 73]
+        now_s = (start + len(frame)) / FS
+        reported += [(t, now_s) for t in online.feed(frame).t_s]
+    t = np.array([r[0] for r in reported])
+    latency = np.array([r[1] - r[0] for r in reported])
+    assert np.all(np.diff(t) > 0.25)
+    assert latency.max() <= 0.25 + 73 / FS + 1e-9
+    m = match_beats(ecg.r_peak_t_s[ecg.r_peak_t_s > 1], t[t > 1])
+    assert (m.fn, m.fp) == (0, 0)
+
+
+@pytest.mark.shared("physionet/mitdb_ecg", "MIT-BIH WFDB records are read from ../shared")
+@pytest.mark.parametrize("record", [101, 119])
+def test_mitdb_excerpts_at_130_hz(record: int) -> None:
+    if not (MITDB / f"{record}.hea").exists():
+        pytest.skip(f"{MITDB} not available")
+    pytest.importorskip("wfdb")
+    rec = load(record, seconds=300)
+    found = detect_r_peaks(rec.ecg_uv, FS)
+    m = match_beats(rec.beat_t_s, found.t_s)
+    assert m.sensitivity > 0.995
+    assert m.positive_predictivity > 0.995
+    assert np.median(np.abs(m.error_s)) < 0.004
