@@ -1,11 +1,14 @@
-"""Trigger-comparison benchmark: ground-truth recovery rates and ``compare`` over 1 000 sessions.
+"""Trigger-comparison benchmark: calibration on the realistic simulator, speed over 1 000 sessions.
 
-1. Recovery (issue 7 acceptance): 200 simulated studies of 5 sessions per profile (4 triggers in
-   a new random order per session; responder and non-responder), scored against the simulator's
-   truth: how often the truly best trigger ranks first (when its true ΔlnRMSSD beats the next
-   by >= 0.15), how often the null trigger (crinkling) is called "responds", how often a
-   non-responder study has no "responds" at all. Goals: >= 90 %, <= 5 %, >= 95 %.
-2. Speed: ``compare`` (select, load bundles, measure blocks, pool) over 1 000 stored sessions
+1. Calibration (issue 14 acceptance): for each nuisance cell (``tests/simstudy_support.CELLS``:
+   quiet, drift, carry-over, habituation, slow breathing, all together) and n = 3, 4, 5, 6, 8,
+   10 sessions, 500 block-level studies with four null triggers and 500 with trigger ``a`` at
+   +0.35 ln ms: coverage of the 95 % intervals (goal 93-97 %), share of studies calling at least
+   one of the four nulls "responds" (goal <= 10 %) and the first null alone (goal <= 5 %), the
+   power to call ``a`` "responds" and the share ranking it first (goal >= 80 % at n = 8).
+2. The power estimate checked: the median "sessions in all" that 4-session studies of the
+   ``all`` cell predict for ``a``, and the power measured at that n.
+3. Speed: ``compare`` (select, load bundles, measure blocks, pool) over 1 000 stored sessions
    (copies of 8 recorded default-protocol sessions, imported without packets). Goal <= 5 s.
 
 Prints a table and writes bench/results/compare.json. Measures; asserts nothing.
@@ -19,33 +22,73 @@ import asyncio
 import copy
 import io
 import json
+import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from biofeedback.analysis.compare import compare
-from biofeedback.analysis.load import load_responses, select_sessions
-from biofeedback.analysis.simstudy import recovery_rates
-from biofeedback.live.headless_session import run_headless
-from biofeedback.live.session_builder import SessionOptions, build_session
-from biofeedback.live.sources import SourceOptions
-from biofeedback.sessions.store import SessionStore
-from devices.simulator import load_profile
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the study harness lives in the test support
+
+from biofeedback.analysis.compare import compare  # noqa: E402
+from biofeedback.analysis.load import load_responses, select_sessions  # noqa: E402
+from biofeedback.live.headless_session import run_headless  # noqa: E402
+from biofeedback.live.session_builder import SessionOptions, build_session  # noqa: E402
+from biofeedback.live.sources import SourceOptions  # noqa: E402
+from biofeedback.sessions.store import SessionStore  # noqa: E402
+from tests.simstudy_support import (  # noqa: E402
+    CELLS,
+    block_studies,
+    calibrate,
+    compare_study,
+    study_profile,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "compare.json"
+SESSIONS = (3, 4, 5, 6, 8, 10)
+EFFECT_LN_MS = 0.35
 
 
-def recovery(n_studies: int) -> dict[str, float]:
-    start = time.perf_counter()
-    r = recovery_rates(load_profile("responder"), load_profile("non-responder"), n_studies)
+def calibration(n_studies: int) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    print(f"calibration: {n_studies} studies per cell, 4 triggers, effect {EFFECT_LN_MS} ln ms")
+    print(f"{'cell':12} {'n':>3} {'coverage':>9} {'any null':>9} {'one null':>9} "
+          f"{'power':>7} {'rank 1st':>9}")  # fmt: skip
+    for c, cell in enumerate(CELLS):
+        for n in SESSIONS:
+            null = calibrate(cell, n, n_studies, seed=1000 * c + n)
+            alt = calibrate(cell, n, n_studies, seed=500_000 + 1000 * c + n, effect=EFFECT_LN_MS)
+            coverage = (null.coverage + alt.coverage) / 2
+            row = {"cell": cell, "sessions": n, "studies": n_studies, "coverage": coverage,
+                   "coverage_null": null.coverage, "coverage_effect": alt.coverage,
+                   "any_null_responds": null.any_null_responds,
+                   "single_null_responds": null.single_null_responds,
+                   "power": alt.power, "rank_first": alt.rank_first}  # fmt: skip
+            rows.append(row)
+            print(f"{cell:12} {n:3d} {coverage:9.1%} {null.any_null_responds:9.1%} "
+                  f"{null.single_null_responds:9.1%} {alt.power:7.1%} {alt.rank_first:9.1%}",
+                  flush=True)  # fmt: skip
+    return rows
+
+
+def power_check(n_studies: int) -> dict[str, object]:
+    batch = block_studies(study_profile("all", (EFFECT_LN_MS, 0, 0, 0)), n_studies, 4, seed=77)
+    needed = []
+    for s in range(n_studies):
+        row = next(r for r in compare_study(batch, s).rows if r.label == "a")
+        if row.verdict != "responds" and row.sessions_needed is not None:
+            needed.append(row.sessions_needed)
+    n_pred = int(statistics.median(needed)) if needed else 0
+    measured = (
+        calibrate("all", n_pred, n_studies, seed=78, effect=EFFECT_LN_MS).power if needed else None
+    )
+    print(f"power estimate: 4-session studies predict {n_pred} sessions in all for 80 % power "
+          f"(median of {len(needed)}); measured power at {n_pred}: {measured:.1%}")  # fmt: skip
     return {
-        "studies": r.n_studies,
-        "clear_best_studies": r.n_clear_best,
-        "best_first": r.best_first,
-        "null_responds": r.null_responds,
-        "nonresponder_silent": r.nonresponder_silent,
-        "mean_abs_error_ln_ms": r.mean_abs_error,
-        "seconds": time.perf_counter() - start,
+        "predicted_sessions": n_pred,
+        "studies_predicting": len(needed),
+        "power_at_predicted": measured,
     }
 
 
@@ -97,25 +140,20 @@ def speed(n_sessions: int) -> dict[str, float]:
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--studies", type=int, default=200)
+    p.add_argument("--studies", type=int, default=500)
     p.add_argument("--sessions", type=int, default=1000)
     args = p.parse_args()
-    rec = recovery(args.studies)
-    print(f"recovery over {rec['studies']} studies x 5 sessions per profile "
-          f"({rec['seconds']:.1f} s)")  # fmt: skip
-    print(
-        f"  best trigger first       {rec['best_first']:6.1%}  "
-        f"(of {rec['clear_best_studies']} studies with a clear best; goal >= 90 %)"
-    )
-    print(f"  null trigger 'responds'  {rec['null_responds']:6.1%}  (goal <= 5 %)")
-    print(f"  non-responder silent     {rec['nonresponder_silent']:6.1%}  (goal >= 95 %)")
-    print(f"  mean |error| ΔlnRMSSD    {rec['mean_abs_error_ln_ms']:.3f} ln ms")
+    start = time.perf_counter()
+    table = calibration(args.studies)
+    check = power_check(args.studies)
+    print(f"calibration: {time.perf_counter() - start:.1f} s")
     spd = speed(args.sessions)
     print(f"compare over {spd['sessions']} stored sessions: {spd['total_s']:.2f} s "
           f"(load {spd['load_bundles_s']:.2f}, blocks {spd['measure_blocks_s']:.2f}, "
           f"pool {spd['pool_s']:.2f}; goal <= 5 s)")  # fmt: skip
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({"recovery": rec, "speed": spd}, indent=2) + "\n")
+    doc = {"calibration": table, "power_estimate": check, "speed": spd}
+    RESULTS.write_text(json.dumps(doc, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -58,12 +58,13 @@ def test_compare_json_on_recorded_sessions(
     assert doc["n_used"] == 3
     rows = {r["label"]: r for r in doc["triggers"]}
     assert set(rows) == {"whispering", "personal-attention", "tapping", "crinkling"}
-    assert all(r["n"] == 3 for r in rows.values())
-    # The responder relaxes with personal attention and whispering (true ΔlnRMSSD 0.40,
-    # 0.35), not with crinkling (0): the ranking puts crinkling last.
-    assert doc["triggers"][-1]["label"] == "crinkling"
-    assert rows["personal-attention"]["mean"] > 0.2
-    assert sum(r["p_best"] for r in rows.values()) == pytest.approx(1.0)
+    assert all(r["effect"]["n"] == 3 for r in rows.values())
+    # No control block in the default protocol: effects against the mean of the other
+    # triggers, four of them tested together.
+    assert doc["reference"] == "others"
+    assert doc["n_comparisons"] == 4
+    assert doc["multiplicity"].startswith("Benjamini-Hochberg")
+    assert all(r["effect"]["df"] == 2 for r in rows.values())
     assert {r["verdict"] for r in rows.values()} <= {"responds", "no clear response"}
     assert doc["metric"]["unit"] == "ln ms"
     assert doc["swc"] > 0
@@ -74,9 +75,10 @@ def test_compare_json_on_recorded_sessions(
 def test_compare_table_and_heart_rate(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cmd_compare.run(args(store_path, json=False, metric="hr", sessions="1-3")) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].startswith("ΔHR (bpm) vs baseline, 3 of 3 sessions")
-    assert "P(best)" in out
-    assert "vs washout" in out
+    assert out.splitlines()[0].startswith("ΔHR (bpm) vs others, 3 of 3 sessions")
+    assert "mean of the other triggers" in out.splitlines()[1]
+    assert "adj. p" in out
+    assert "vs baseline" in out
     assert "Not a medical device" in out
     assert "personal-attention" in out
 

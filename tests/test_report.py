@@ -63,7 +63,7 @@ def test_session_report(db: Path, tmp_path: Path) -> None:
         "onset_s",
         "detrend_lambda",
         "personal-attention",
-        "doi:10.1080/00031305.2015.1089789",
+        "Benjamini",
     ):
         assert text in html, text  # fmt: skip
 
@@ -73,7 +73,14 @@ def test_compare_report(db: Path, tmp_path: Path) -> None:
     html = run_report(db, tmp_path / "c.html", compare=True)
     assert_self_contained(html)
     assert len(images(html)) == 1
-    for text in ("P(best)", "Pairwise differences", "Order effects", "Self-report", "crinkling"):
+    for text in (
+        "adj. p",
+        "Benjamini",
+        "Pairwise differences",
+        "Order effects",
+        "Self-report",
+        "crinkling",
+    ):
         assert text in html, text
 
 

@@ -197,7 +197,7 @@ def test_store_compare_reads_the_finished_sessions_for_each_metric(
     with SessionStore(db) as store:
         compute = store_compare(store)
         view = compute("lnrmssd")
-        assert view.title.startswith("ΔlnRMSSD (ln ms) vs baseline, 2 of 2 sessions")
+        assert view.title.startswith("ΔlnRMSSD (ln ms) vs others, 2 of 2 sessions")
         labels = {p.label for p in view.forest}
         assert labels == {"whispering", "personal-attention", "tapping", "crinkling"}
         assert [row[0] for row in view.rows] == [p.label for p in view.forest]

@@ -1,6 +1,8 @@
 """One session's trigger blocks and their responses against two references.
 
-The session timeline is its ``segments`` (``kind`` ``baseline``, ``trigger``, ``washout``...).
+The session timeline is its ``segments`` (``kind`` ``baseline``, ``trigger``, ``washout``,
+``control``...); trigger and control segments are blocks (a control is also any block of
+category ``control``, as the protocols' ``neutral-control``).
 For each trigger block the response is the block's value minus a reference value:
 
 * vs **baseline**: the session's (first) baseline segment, whole;
@@ -51,6 +53,17 @@ class BlockResponse:
     washout_reason: str | None
     rating: Rating | None
     tingle_count: int
+    complete: bool = True
+    """False for a block cut short or whose media never played: not exposure."""
+
+    @property
+    def is_control(self) -> bool:
+        """A neutral control condition (category ``control``), not a trigger."""
+        return self.category == "control"
+
+    def value(self, key: str) -> float:
+        """The block's own value of ``key`` (NaN when cut short or unusable)."""
+        return self.block.value(key) if self.complete else math.nan
 
     def response(self, key: str, reference: str = "baseline") -> float:
         table = self.vs_baseline if reference == "baseline" else self.vs_washout
@@ -106,7 +119,8 @@ def session_responses(
     ordered = sorted(
         (s for s in segments if s.get("end_s") is not None), key=lambda s: float(s["start_s"])
     )
-    triggers = [i for i, s in enumerate(ordered) if s.get("kind") == "trigger"]
+    # Bundles from other programs may mark a neutral control as its own kind.
+    triggers = [i for i, s in enumerate(ordered) if s.get("kind") in {"trigger", "control"}]
     rr = np.asarray(rr_ms, dtype=np.float64)
     if not triggers:
         return SessionResponses(session_id, started_wall_s, None, (), "no trigger blocks recorded")
@@ -153,7 +167,8 @@ def session_responses(
         blocks.append(
             BlockResponse(
                 label=str(seg["label"]),
-                category=seg.get("category"),
+                category=seg.get("category")
+                or ("control" if seg.get("kind") == "control" else None),
                 position=position,
                 start_s=start_s,
                 end_s=end_s,
@@ -168,6 +183,7 @@ def session_responses(
                     for m in markers
                     if m.get("kind") == "tingle" and start_s <= float(m["t_s"]) < end_s
                 ),
+                complete=cut is None,
             )
         )
     return SessionResponses(session_id, started_wall_s, baseline, tuple(blocks))

@@ -1,4 +1,4 @@
-"""Settings of the trigger comparison: onset exclusion, data-quality limits, bootstrap, verdicts.
+"""Settings of the trigger comparison: onset exclusion, data-quality limits, the model, verdicts.
 
 Every number that changes a result lives in :class:`CompareSettings`; ``to_dict()`` travels with
 each comparison and report (DESIGN.md: settings travel with every export).
@@ -25,26 +25,27 @@ class CompareSettings:
     """A washout reference needs this much clean NN time (washouts are short by design)."""
     max_corrected_share: float = 0.05
     """A window with more corrected beats than this is excluded (Lipponen & Tarvainen 2019)."""
-    n_boot: int = 4000
-    seed: int = 0
-    """Seed of the bootstrap generator: the same sessions always give the same intervals."""
     level: float = 0.95
     min_sessions: int = 3
     """Fewer sessions with a usable block than this: "not enough data"."""
+    position_adjust_min_sessions: int = 10
+    """From this many sessions the per-session contrasts are regressed on the position
+    difference (a trend over the session leaves the estimate); below it they are averaged."""
     swc_factor: float = 0.5
-    """Smallest worthwhile change = this × the SD of the baseline value across sessions."""
-    baseline_sd_floor: tuple[tuple[str, float], ...] = (
+    """Smallest worthwhile change: the larger of the metric's typical error and this × the SD
+    of the baseline value across sessions (Plews et al. 2013)."""
+    typical_error: tuple[tuple[str, float], ...] = (
         ("lnrmssd", 0.11),
         ("hf", 0.22),
         ("hr", 1.0),
         ("pns", 0.1),
         ("resp", 0.5),
     )
-    """The between-session SD is not taken below these (metric units): three to five sessions
-    can make it implausibly small, and the SWC with it. lnRMSSD: the 60-s typical error,
-    0.11 ln ms (Esco & Flatt 2014, PMC4126289); HF: twice that, as HF power scales with
-    RMSSD²; HR 1 bpm, PNS 0.1 SD and respiration 0.5 breaths/min are assumptions of this
-    program, about the resolution of those measures over 2-3 minutes."""
+    """The measurement's typical error (metric units): no effect smaller than this is called
+    "responds". lnRMSSD: the 60-s typical error, 0.11 ln ms (Esco & Flatt 2014, PMC4126289);
+    HF: twice that, as HF power scales with RMSSD²; HR 1 bpm, PNS 0.1 SD and respiration 0.5
+    breaths/min are assumptions of this program, about the resolution of those measures over
+    2-3 minutes."""
     min_rho_n: int = 5
     """Spearman's rho between ratings and responses needs at least this many rated blocks."""
 
@@ -57,8 +58,8 @@ class CompareSettings:
             raise ValueError(
                 f"max_corrected_share must be in [0, 1], got {self.max_corrected_share}"
             )
-        if self.n_boot < 200:
-            raise ValueError(f"n_boot must be >= 200, got {self.n_boot}")
+        if self.position_adjust_min_sessions < 3:
+            raise ValueError("position_adjust_min_sessions must be >= 3")
         if self.level != 0.95:
             raise ValueError("level: only 95 % intervals are implemented")
         if self.min_sessions < 2 or self.min_rho_n < 3:
@@ -66,11 +67,11 @@ class CompareSettings:
         if self.swc_factor < 0:
             raise ValueError(f"swc_factor must be >= 0, got {self.swc_factor}")
 
-    def sd_floor(self, key: str) -> float:
-        """The floor of the between-session baseline SD for metric ``key`` (0 if none)."""
-        return dict(self.baseline_sd_floor).get(key, 0.0)
+    def typical_error_of(self, key: str) -> float:
+        """The typical error of metric ``key`` (0 if none)."""
+        return dict(self.typical_error).get(key, 0.0)
 
     def to_dict(self) -> dict[str, object]:
         out = asdict(self)
-        out["baseline_sd_floor"] = dict(self.baseline_sd_floor)
+        out["typical_error"] = dict(self.typical_error)
         return out

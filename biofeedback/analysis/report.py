@@ -39,15 +39,20 @@ TREND_STEP_S: Final = 10.0
 METHODS: Final = (
     "Beats are artifact-corrected per continuity chain (Lipponen & Tarvainen 2019, "
     "doi:10.1080/03091902.2019.1640306); no successive difference crosses a gap.",
-    "A trigger block's response is its value minus a reference: the session's baseline, and the "
-    "rest (washout, or the baseline for the first block) just before it. The first onset_s "
-    "seconds of each block are left out. Blocks with too little clean data or more than "
-    "max_corrected_share corrected beats are excluded, with the reason.",
-    "Across sessions: the mean response, a 95 % expanded-percentile bootstrap interval "
-    "resampling sessions (Hesterberg 2015, doi:10.1080/00031305.2015.1089789), the probability "
-    "of being best (share of resamples), and a verdict: 'responds' only when the interval "
-    "excludes zero and the mean is at least the smallest worthwhile change, 0.5 × the "
-    "between-session SD of the baseline value (Plews et al. 2013, doi:10.1007/s40279-013-0071-8).",
+    "A trigger block's value is measured after its first onset_s seconds; blocks with too "
+    "little clean data or more than max_corrected_share corrected beats are excluded, with the "
+    "reason.",
+    "Across sessions each trigger's effect is the mean of per-session contrasts (the block's "
+    "value minus the session's control block, or the mean of the session's other triggers; the "
+    "session's own level cancels) with a t interval on n-1 degrees of freedom (from "
+    "position_adjust_min_sessions sessions regressed on the position difference, n-2 df); the "
+    "effect against the baseline is shown beside it (it includes time in session and "
+    "carry-over). Verdict: 'responds' only when the Benjamini-Hochberg adjusted p-value across "
+    "the triggers is below 5 % (Benjamini & Hochberg 1995) and the effect is at least the "
+    "smallest worthwhile change, never below the measurement's typical error (Esco & Flatt "
+    "2014) nor 0.5 × the between-session SD of the baseline (Plews et al. 2013, "
+    "doi:10.1007/s40279-013-0071-8). The power estimate (sessions in all for 80 % power at the "
+    "measured spread) is an estimate, not a promise. Calibration on the simulator: README.",
     "The relaxation trend is lnRMSSD over 60-s windows every 10 s as a z-score against the "
     "baseline's windows (SD floored at 0.11 ln ms, Esco & Flatt's 60-s typical error). The PNS "
     "index is a Kubios-style approximation whose population norms are not published.",
@@ -201,13 +206,15 @@ def compare_report(comparison: Comparison, *, hrv: HrvSettings | None = None) ->
     fig = _figures()
     c, view = comparison, compare_view(comparison)
     png = fig.forest(view.forest, view.swc, f"{c.metric.name} ({c.metric.unit})",
-                     f"Responses vs {c.reference}")  # fmt: skip
+                     f"Effects vs {c.reference}")  # fmt: skip
     sections = [
-        "<h2>Triggers</h2>" + h.paragraphs([view.title]) + h.table(view.columns, view.rows)
+        "<h2>Triggers</h2>" + h.paragraphs([view.title, view.basis])
+        + h.table(view.columns, view.rows)
         + h.paragraphs([f"warning: {w}" for w in view.warnings], "warn")
-        + h.figure(png, "Mean response with its 95 % interval; the grey band is ± the smallest "
-                   "worthwhile change.", "forest plot"),
+        + h.figure(png, "Each trigger's effect with its 95 % t interval; the grey band is ± the "
+                   "smallest worthwhile change.", "forest plot"),
         "<h2>Pairwise differences</h2>"
+        + h.paragraphs(["Per-session differences with t intervals; descriptive, not tested."])
         + h.table(("a", "b", "n", "mean a − b", "low", "high"),
                   [(p.a, p.b, p.n, p.mean, p.low, p.high) for p in c.pairs]),
         "<h2>Order effects</h2>"

@@ -1,12 +1,15 @@
 """The verdict on one trigger: "responds", "no clear response" or "not enough data".
 
-A trigger "responds" only when both hold: the 95 % interval of its mean response excludes zero
-(the change is unlikely to be noise) and the mean is at least the smallest worthwhile change
-(SWC) in size (the change is big enough to matter). The SWC is 0.5 × the between-session SD of
-the baseline value, the convention of Hopkins' and Plews et al.'s HRV monitoring work (Plews,
-Laursen, Stanley, Kilding & Buchheit 2013, Sports Med 43(9):773-781,
-doi:10.1007/s40279-013-0071-8). Either side of zero counts: a trigger that lowers lnRMSSD by
-more than the SWC responds too, in the arousing direction (see :func:`direction`).
+A trigger "responds" only when both hold: its Benjamini-Hochberg adjusted p-value across the
+triggers of the comparison is below 5 % (the effect is unlikely to be noise, with four triggers
+tested at once) and the effect is at least the smallest worthwhile change (SWC) in size, which
+is never smaller than the measurement's typical error (0.11 ln ms for 60-s lnRMSSD, Esco &
+Flatt 2014; 0.5 × the between-session SD of the baseline when that is larger: Plews, Laursen,
+Stanley, Kilding & Buchheit 2013, Sports Med 43(9):773-781, doi:10.1007/s40279-013-0071-8).
+Either side of zero counts: a trigger that lowers lnRMSSD by more than the SWC responds too, in
+the arousing direction (see :func:`direction`). "Not enough data": fewer than ``min_sessions``
+sessions, or the trigger's position against its reference never varied (trigger and position
+cannot be told apart).
 """
 
 from __future__ import annotations
@@ -14,28 +17,28 @@ from __future__ import annotations
 import math
 from typing import Final, Literal
 
+from biofeedback.analysis.effects import Effect
+
 Verdict = Literal["responds", "no clear response", "not enough data"]
 RESPONDS: Final = "responds"
 NO_CLEAR: Final = "no clear response"
 NOT_ENOUGH: Final = "not enough data"
+ALPHA: Final = 0.05
 
 
-def verdict(
-    mean: float, low: float, high: float, swc: float, n: int, min_sessions: int = 3
-) -> Verdict:
-    """The verdict for a mean response with its interval [low, high] from ``n`` sessions.
+def verdict(effect: Effect, p_adjusted: float, swc: float, min_sessions: int = 3) -> Verdict:
+    """The verdict for an effect with its adjusted p-value.
 
-    >>> verdict(0.30, 0.10, 0.50, 0.06, 5)
-    'responds'
-    >>> verdict(0.04, 0.01, 0.07, 0.06, 5)
-    'no clear response'
-    >>> verdict(0.30, 0.10, 0.50, 0.06, 2)
-    'not enough data'
+    >>> from biofeedback.analysis.effects import Effect
+    >>> e = Effect(5, 0.30, 0.10, 0.50, 0.07, 4, 0.01, 0.16, False, True)
+    >>> verdict(e, 0.02, 0.11), verdict(e, 0.2, 0.11), verdict(e, 0.02, 0.40)
+    ('responds', 'no clear response', 'no clear response')
     """
-    if n < min_sessions or not all(math.isfinite(x) for x in (mean, low, high, swc)):
+    if effect.n < min_sessions or not effect.order_varied:
         return NOT_ENOUGH
-    excludes_zero = low > 0.0 or high < 0.0
-    if excludes_zero and abs(mean) >= swc:
+    if not all(math.isfinite(x) for x in (effect.estimate, p_adjusted, swc)):
+        return NOT_ENOUGH
+    if p_adjusted < ALPHA and abs(effect.estimate) >= swc:
         return RESPONDS
     return NO_CLEAR
 

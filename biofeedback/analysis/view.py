@@ -12,9 +12,12 @@ import math
 from dataclasses import dataclass
 
 from biofeedback.analysis.compare import Comparison
+from biofeedback.analysis.effects import Effect
 
 _DECIMALS = {"lnrmssd": 2, "hr": 1, "hf": 2, "pns": 2, "resp": 1}
-COLUMNS = ("trigger", "n", "mean change", "95 % interval", "P(best)", "verdict", "vs washout")
+COLUMNS = (
+    "trigger", "n", "effect", "95 % interval", "adj. p", "verdict", "vs baseline", "power estimate",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,8 @@ class CompareView:
     swc: float
     """Draw guides at ±swc around zero (NaN: unknown)."""
     warnings: tuple[str, ...]
+    basis: str = ""
+    """One line: what the effects are measured against, from how many sessions and tests."""
 
 
 def _num(x: float, decimals: int, signed: bool = True) -> str:
@@ -46,20 +51,46 @@ def _num(x: float, decimals: int, signed: bool = True) -> str:
     return f"{x:+.{decimals}f}" if signed else f"{x:.{decimals}f}"
 
 
+def power_text(needed: int | None, n: int) -> str:
+    """The power estimate as the user reads it.
+
+    >>> power_text(9, 4), power_text(None, 4), power_text(3, 5)
+    ('about 5 more sessions', '-', 'enough sessions')
+    """
+    if needed is None:
+        return "-"
+    more = needed - n
+    if more <= 0:
+        return "enough sessions"
+    return f"about {more} more session{'s' if more > 1 else ''}"
+
+
+def basis_line(c: Comparison) -> str:
+    """What the effects are against, from how many sessions, with how many tests."""
+    return (
+        f"effect = block value minus {c.reference_text}; {c.n_used} of {c.n_sessions} "
+        f"sessions; {c.n_comparisons} triggers tested together ({c.multiplicity})"
+    )
+
+
 def compare_view(c: Comparison) -> CompareView:
     """Table rows (strings) and forest data of a comparison, best trigger first."""
     d = _DECIMALS.get(c.metric.key, 2)
     rows = []
     for r in c.rows:
         ci = f"[{_num(r.low, d)}, {_num(r.high, d)}]" if math.isfinite(r.low) else "-"
-        p_best = f"{r.p_best:.0%}" if math.isfinite(r.p_best) else "-"
+        q = f"{r.p_adjusted:.3f}" if math.isfinite(r.p_adjusted) else "-"
         verdict = r.verdict
         if r.verdict == "responds":
             verdict = f"responds ({r.direction})"
+        if r.is_control:
+            rows.append((r.label, str(r.vs_baseline.n), "reference", "-", "-", "control",
+                         _num(r.vs_baseline.estimate, d), "-"))  # fmt: skip
+            continue
         rows.append(
-            (r.label, str(r.n), _num(r.mean, d), ci, p_best, verdict, _num(r.other_mean, d))
-        )
-    other = "washout" if c.reference == "baseline" else "baseline"
+            (r.label, str(r.n), _num(r.mean, d), ci, q, verdict,
+             _num(r.vs_baseline.estimate, d), power_text(r.sessions_needed, r.n))
+        )  # fmt: skip
     title = (
         f"{c.metric.name} ({c.metric.unit}) vs {c.reference}, {c.n_used} of {c.n_sessions} "
         f"sessions; SWC ±{_num(c.swc, d + 1, signed=False)}"
@@ -67,18 +98,23 @@ def compare_view(c: Comparison) -> CompareView:
     return CompareView(
         title=title,
         unit=c.metric.unit,
-        columns=(*COLUMNS[:-1], f"vs {other}"),
+        columns=COLUMNS,
         rows=tuple(rows),
-        forest=tuple(ForestPoint(r.label, r.mean, r.low, r.high, r.verdict) for r in c.rows),
+        forest=tuple(
+            ForestPoint(r.label, r.mean, r.low, r.high, r.verdict)
+            for r in c.rows
+            if not r.is_control
+        ),
         swc=c.swc,
         warnings=c.warnings,
+        basis=basis_line(c),
     )
 
 
 def format_table(view: CompareView) -> str:
     """Plain fixed-width text: title, header, rows, then warnings."""
     widths = [max(len(x) for x in col) for col in zip(view.columns, *view.rows, strict=True)]
-    lines = [view.title]
+    lines = [view.title, view.basis] if view.basis else [view.title]
     for cells in (view.columns, *view.rows):
         parts = [
             c.ljust(w) if i in (0, 5) else c.rjust(w)
@@ -87,6 +123,10 @@ def format_table(view: CompareView) -> str:
         lines.append("  ".join(parts).rstrip())
     if not view.rows:
         lines.append("(no trigger blocks)")
+    lines.append(
+        "power estimate: sessions in all that would find an effect of the larger of the "
+        "estimate and the SWC with 80 % probability, at the spread you measured"
+    )
     lines += [f"warning: {w}" for w in view.warnings]
     return "\n".join(lines)
 
@@ -95,23 +135,33 @@ def _f(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
 
+def _effect(e: Effect) -> dict[str, object]:
+    return {"n": e.n, "estimate": _f(e.estimate), "low": _f(e.low), "high": _f(e.high),
+            "se": _f(e.se), "df": e.df, "p_value": _f(e.p_value), "sd": _f(e.sd),
+            "position_adjusted": e.position_adjusted, "order_varied": e.order_varied}  # fmt: skip
+
+
 def comparison_to_dict(c: Comparison) -> dict[str, object]:
-    """The JSON document of ``compare --json`` (NaN becomes null; units in the metric block)."""
+    """The JSON document of ``compare --json`` (NaN becomes null; keys in the README)."""
     return {
         "metric": {"key": c.metric.key, "name": c.metric.name, "unit": c.metric.unit,
                    "method": c.metric.method, "relax_sign": c.metric.relax_sign},
         "reference": c.reference,
+        "reference_text": c.reference_text,
+        "control": c.control,
+        "model": c.model,
+        "multiplicity": c.multiplicity,
+        "n_comparisons": c.n_comparisons,
         "settings": c.settings.to_dict(),
         "n_sessions": c.n_sessions,
         "n_used": c.n_used,
         "baseline_sd": _f(c.baseline_sd),
         "swc": _f(c.swc),
         "triggers": [
-            {"label": r.label, "n": r.n, "mean": _f(r.mean), "low": _f(r.low), "high": _f(r.high),
-             "effect_size": _f(r.effect_size), "p_best": _f(r.p_best), "rank": r.rank,
-             "verdict": r.verdict, "direction": r.direction,
-             "other_reference": {"n": r.other_n, "mean": _f(r.other_mean),
-                                 "low": _f(r.other_low), "high": _f(r.other_high)},
+            {"label": r.label, "is_control": r.is_control, "effect": _effect(r.effect),
+             "p_adjusted": _f(r.p_adjusted), "rank": r.rank, "verdict": r.verdict,
+             "direction": r.direction, "vs_baseline": _effect(r.vs_baseline),
+             "sessions_needed": r.sessions_needed,
              "positions": list(r.positions), "n_rated": r.n_rated,
              "relaxation": _f(r.relaxation), "tingles": _f(r.tingles),
              "tingle_markers_per_block": _f(r.tingle_markers_per_block)}

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from biofeedback.analysis.compare import Reference, compare
+from biofeedback.analysis.compare import ReferenceChoice, compare
 from biofeedback.analysis.load import load_responses, parse_ids, parse_since, select_sessions
 from biofeedback.analysis.metrics import SPECTRAL
 from biofeedback.analysis.view import compare_view, comparison_to_dict, format_table
@@ -26,7 +26,9 @@ def run(args: argparse.Namespace) -> int:
     with SessionStore(Path(db) if db else None, create=False) as store:
         chosen = select_sessions(store, since_wall_s=since, ids=ids)
         sessions = load_responses(store, chosen, metrics=metrics)
-    reference: Reference = "washout" if getattr(args, "reference", "") == "washout" else "baseline"
+    choices: dict[str, ReferenceChoice] = {"control": "control", "others": "others",
+                                           "baseline": "baseline"}  # fmt: skip
+    reference = choices.get(getattr(args, "reference", "auto"), "auto")
     result = compare(sessions, key, reference=reference)
     if getattr(args, "json", False):
         print(json.dumps(comparison_to_dict(result)))

@@ -120,7 +120,9 @@ class CompareScreen(Screen[None]):
     def _show(self, view: CompareView) -> None:
         self._computing = False
         self.view = view
-        self.query_one("#compare-title", Static).update(view.title)
+        # One line under the title: what the effects are against, how many sessions and tests.
+        basis = f"\n{view.basis}" if view.basis else ""
+        self.query_one("#compare-title", Static).update(view.title + basis)
         table: DataTable[str] = self.query_one(DataTable)
         table.add_columns(*view.columns)
         for i, row in enumerate(view.rows):
