@@ -14,11 +14,16 @@ robust to triggers whose effects vary by different amounts (each contrast has it
 Chen & Chen 2014, PLoS ONE 9:e87752: the paired t-test kept its type I error in 3- and 4-cycle
 N-of-1 trials with carry-over). With enough sessions the contrast is regressed on the position
 difference, ``d_i = θ + γ·Δpos_i + e_i`` (n − 2 df), which removes a trend over the session (the
-person settling, drift) from the estimate instead of leaving it in the noise. Why not a mixed
-model: measured on the simulator (README, "Comparing triggers"), statsmodels' MixedLM with a
-random intercept per session gave intervals that covered the truth less often than 95 % at 3-5
-sessions (its Wald intervals ignore that the variances are estimated), while these contrasts
-stayed inside 93-97 % at every n from 3 to 10.
+person settling, drift) from the estimate instead of leaving it in the noise; under a randomised
+order it did not improve coverage on the simulator and cost up to 4 points of power at 8
+sessions, so it starts at 10
+(``CompareSettings.position_adjust_min_sessions``). Why not a mixed model: on the realistic
+simulator (every nuisance on, four null triggers, 150 studies per n), statsmodels' MixedLM with a
+random intercept per session and fixed effects for trigger, position and the previous block's
+trigger gave Wald intervals covering the truth in 67 % of cases at 3 sessions, 83 % at 4, 89 %
+at 5 and 92 % at 8 (its intervals ignore that the variances are estimated from few sessions),
+while these contrasts stayed within 94-96 % at every n from 3 to 10 (README, "Comparing
+triggers"; the harness is ``tests/simstudy_support.py``).
 
 The p-values of the triggers against the reference are adjusted together by Benjamini-Hochberg
 (1995, J R Stat Soc B 57:289), so four null triggers are called "responds" together no more
