@@ -1,38 +1,39 @@
-"""The command line as a user meets it: exit codes, one-line errors, no tracebacks."""
+"""The command line as a user meets it: exit codes, one-line errors, no tracebacks.
+
+Run in-process (``tests.cli_support.run_cli``); ``--help`` also through ``python -m biofeedback``,
+the entry point itself.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli_support import Ran, run_cli
 
-def run(*args: str, db: Path | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """``python -m biofeedback ARGS``; the store path goes through BIOFEEDBACK_DB."""
-    env = dict(os.environ)
-    if db is not None:
-        env["BIOFEEDBACK_DB"] = str(db)
-    return subprocess.run(
-        [sys.executable, "-m", "biofeedback", *args],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        env=env,
-        timeout=120,
-    )
+run = run_cli
 
 
-def one_line_error(proc: subprocess.CompletedProcess[str]) -> None:
+def one_line_error(proc: Ran | subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
-def test_help_lists_every_command() -> None:
-    proc = run("--help")
+@pytest.mark.parametrize("where", ["in-process", "process"])
+def test_help_lists_every_command(where: str) -> None:
+    if where == "process":
+        proc: Ran | subprocess.CompletedProcess[str] = subprocess.run(
+            [sys.executable, "-m", "biofeedback", "--help"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    else:
+        proc = run("--help")
     assert proc.returncode == 0
     for command in ("stream", "scan", "simulate", "analyze", "record", "monitor", "demo",
                     "sessions", "import", "export", "compare", "report"):  # fmt: skip
