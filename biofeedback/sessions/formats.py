@@ -1,16 +1,27 @@
 """RR recordings from files: detection, reading, and conversion to a session bundle for import.
 
-Formats (``detect_format`` names): ``bundle`` (this program's JSON), ``rr_text`` (one RR per
-line, ms or s), ``elite_hrv`` (Elite HRV export: one int RR ms per line, start time in the file
-name), ``csv`` (a header naming an RR column), ``polar_hrm`` (Polar HRM, R-R mode) and ``npy``
-(a 1-D numpy array of RR). Every failure is an :class:`~biofeedback.errors.InputError` with a
-one-line message naming the file and, where there is one, the line.
+Formats (``detect_format`` names), recognised from content first, the file name second:
+``bundle`` (this program's JSON), ``rr_text`` (one RR per line, ms or s; Kubios RR export),
+``elite_hrv`` (Elite HRV export: one int RR ms per line, start time in the file name
+``YYYY-MM-DD HH-MM-SS.txt``), ``csv`` (a header naming an RR column: Polar Sensor Logger, HRV
+Logger...), ``polar_hrm`` (Polar HRM, R-R mode), ``npy`` (a 1-D numpy array of RR), ``fit``
+(Garmin FIT ``hrv`` messages, :mod:`.formats_fit`), ``kubios_report`` (:mod:`.formats_kubios`),
+``suunto_sml`` and ``apple_health`` (:mod:`.formats_xml`), and the column formats of
+:mod:`.formats_columns` (``empatica_ibi``, ``time_rr``, ``rr_line``, ``movesense_hr``,
+``vu_ams``, ``beat_list``, ``garmin_csv``; ``polar_flow_csv`` is refused: heart rate only).
+Text may be UTF-8 (with or without BOM), UTF-16 (with BOM) or Windows-1252/Latin-1, with LF
+or CRLF lines. Every failure is an :class:`~biofeedback.errors.InputError` with a one-line
+message naming the file and, where there is one, the line.
 
 Decisions, documented here and in the README:
 - Units: a median below 10 means seconds; ``unit="ms"|"s"`` overrides.
 - A first value above 2500 ms and 5x the median of the rest is the offset to the first beat
   (PhysioNet-derived files such as nsr2db); it is kept in ``meta["offset_s"]``, not as an RR.
   ``first_is_offset=True|False`` forces the choice.
+- Beat times and gaps: where a file gives beat or arrival times, they are kept, and a gap
+  becomes a continuity break (``segment``); see :mod:`.formats_timed`.
+- Start time: ``meta["started_wall_s"]`` (Unix s) where the file gives one; a local time
+  without a zone (``started_local``) is taken in this computer's time zone.
 - A single trailing 0 (a terminator some exporters write, e.g. ``real_rri.txt``) is dropped and
   noted in ``meta["dropped_trailing_zero"]``; a 0 or negative RR anywhere else is refused, and so
   is an RR above 60 s (a unit or offset mistake, never a heartbeat).
@@ -18,8 +29,8 @@ Decisions, documented here and in the README:
 
 from __future__ import annotations
 
+import datetime as dt
 import io
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -29,31 +40,34 @@ from numpy.typing import NDArray
 
 from biofeedback.errors import InputError
 from biofeedback.safe_io import read_limited
+from biofeedback.sessions import formats_columns as columns
 from biofeedback.sessions import formats_limits as lim
 from biofeedback.sessions import formats_rr as rr
+from biofeedback.sessions import formats_xml as xml_formats
 from biofeedback.sessions.bundle import SessionBundle, parse_bundle
+from biofeedback.sessions.formats_fit import is_fit, read_fit
 from biofeedback.sessions.formats_hrm import is_hrm, read_hrm
+from biofeedback.sessions.formats_kubios import is_kubios_report, read_kubios
+from biofeedback.sessions.formats_types import Lines, Parsed, RRRecording
 from devices.events import BeatFlag
 from devices.timeline import RR_PLAUSIBLE_MAX_MS, RR_PLAUSIBLE_MIN_MS
 
-FORMATS: Final = ("bundle", "rr_text", "elite_hrv", "csv", "polar_hrm", "npy")
+FORMATS: Final = (
+    "bundle",
+    "rr_text",
+    "elite_hrv",
+    "csv",
+    "polar_hrm",
+    "npy",
+    "fit",
+    "kubios_report",
+    "suunto_sml",
+    "apple_health",
+    *columns.FORMATS,
+)
+__all__ = ["FORMATS", "RRRecording", "detect_format", "read_as_bundle", "read_recording"]
 RR_MAX_MS: Final = 60_000.0
 NPY_MAGIC: Final = b"\x93NUMPY"
-
-
-@dataclass(frozen=True, slots=True)
-class RRRecording:
-    """RR intervals from a file. ``t_s``: beat times in s when the file has them, else None.
-
-    ``segment`` numbers the continuity segments (None: one unbroken series); ``meta`` holds what
-    the format told (``unit``, ``offset_s``, ``started_local``, ``started_wall_s``...).
-    """
-
-    rr_ms: NDArray[np.float64]
-    t_s: NDArray[np.float64] | None
-    source_format: str
-    meta: dict[str, Any] = field(default_factory=dict)
-    segment: NDArray[np.int64] | None = None
 
 
 def detect_format(path: Path) -> str:
@@ -74,12 +88,24 @@ def _read_bytes(path: Path) -> bytes:
 def _detect(path: Path, data: bytes) -> str:
     if data.startswith(NPY_MAGIC):
         return "npy"
-    head = rr.decode_text(path, data[:65536].rsplit(b"\n", 1)[0] or data[:65536])
+    if is_fit(data):
+        return "fit"
+    head = rr.decode_text(path, data[:65536], partial=len(data) > 65536)
     stripped = head.lstrip()
     if stripped.startswith("{"):
         return "bundle"
+    if stripped.startswith("<"):
+        kind = xml_formats.sniff(stripped)
+        if kind == "xml":
+            raise InputError(f"{path}: XML that is not a Suunto .sml or Apple Health export")
+        return kind or "csv"
     if is_hrm(stripped):
         return "polar_hrm"
+    if is_kubios_report(stripped):
+        return "kubios_report"
+    sniffed = columns.sniff(path, stripped)
+    if sniffed is not None:
+        return sniffed
     first = next((ln for ln in stripped.splitlines() if not ln.startswith("#")), "")
     if any(c.isalpha() and c not in "eE" for c in first):
         return "csv"
@@ -104,28 +130,14 @@ def _recording(
     fmt = fmt or _detect(path, data)
     if fmt == "bundle":
         return _from_bundle(parse_bundle(data, str(path)))
-    if fmt != "npy":
+    if fmt not in ("npy", "fit"):
         lim.check_lines(data, str(path))
-    t_s: NDArray[np.float64] | None = None
-    lines: rr.Lines | None
-    meta: dict[str, Any]
-    offset_allowed = fmt in ("rr_text", "elite_hrv")
-    if fmt == "npy":
-        values, lines, meta = _read_npy(path, data), None, {}
-    elif fmt == "polar_hrm":
-        values, lines, meta = read_hrm(path, rr.decode_text(path, data))
-        unit = unit or "ms"
-    elif fmt == "csv":
-        values, lines, t_s, col_unit, meta = rr.read_csv(path, rr.decode_text(path, data))
-        unit = unit or col_unit
-    elif fmt in ("rr_text", "elite_hrv"):
-        values, lines, meta = rr.read_rr_text(path, rr.decode_text(path, data))
-        unit = unit or ("ms" if fmt == "elite_hrv" else None)
-    else:
-        raise InputError(f"{path}: unknown format {fmt!r} (known: {', '.join(FORMATS)})")
-    values, lines, t_s = _drop_trailing_zero(values, lines, t_s, meta)
+    parsed = _parse(path, data, fmt)
+    unit = unit or parsed.unit
+    meta = parsed.meta
+    values, lines, t_s, segment = _drop_trailing_zero(parsed, meta)
     rr_ms, meta["unit"] = rr.to_ms(values, unit)
-    if offset_allowed:
+    if fmt in ("rr_text", "elite_hrv"):
         rr_ms, offset_ms = rr.split_offset(rr_ms, first_is_offset)
         if offset_ms is not None:
             meta["offset_s"] = offset_ms / 1000.0
@@ -133,9 +145,54 @@ def _recording(
     _check(path, rr_ms, lines)
     if t_s is not None:
         _check_times(path, t_s, lines)
+    _started(path, meta)
+    if segment is not None and segment.size and int(segment[-1]) == 0:
+        segment = None
+    if segment is not None:
+        meta["gaps"] = int(np.count_nonzero(np.diff(segment)))
+    return RRRecording(rr_ms=rr_ms, t_s=t_s, source_format=fmt, meta=meta, segment=segment)
+
+
+def _parse(path: Path, data: bytes, fmt: str) -> Parsed:
+    if fmt == "npy":
+        return Parsed(_read_npy(path, data), None)
+    if fmt == "fit":
+        return read_fit(path, data)
+    if fmt == "suunto_sml":
+        return xml_formats.read_sml(path, data)
+    if fmt == "apple_health":
+        return xml_formats.read_apple_health(path, data)
+    text = rr.decode_text(path, data)
+    if fmt == "polar_hrm":
+        values, hrm_lines, meta = read_hrm(path, text)
+        meta["device"] = "Polar (HRM file)"
+        return Parsed(values, hrm_lines, meta, "ms")
+    if fmt == "csv":
+        return rr.read_csv(path, text)
+    if fmt == "kubios_report":
+        return read_kubios(path, text)
+    if fmt in columns.FORMATS:
+        return columns.read(fmt, path, text)
+    if fmt in ("rr_text", "elite_hrv"):
+        values, text_lines, meta = rr.read_rr_text(path, text)
+        if fmt == "elite_hrv":
+            meta["app"] = "Elite HRV"
+        return Parsed(values, text_lines, meta, "ms" if fmt == "elite_hrv" else None)
+    raise InputError(f"{path}: unknown format {fmt!r} (known: {', '.join(FORMATS)})")
+
+
+def _started(path: Path, meta: dict[str, Any]) -> None:
+    """``started_wall_s`` checked; from ``started_local`` (this computer's zone) if absent."""
+    if "started_wall_s" not in meta and meta.get("started_local"):
+        try:
+            local = dt.datetime.fromisoformat(str(meta["started_local"]))
+        except ValueError:
+            local = None
+        if local is not None:
+            meta["started_wall_s"] = local.timestamp()
+            meta["started_zone"] = "this computer's (the file names none)"
     if "started_wall_s" in meta:
         meta["started_wall_s"] = lim.check_wall_s(meta["started_wall_s"], f"{path}: time")
-    return RRRecording(rr_ms=rr_ms, t_s=t_s, source_format=fmt, meta=meta)
 
 
 def _read_npy(path: Path, data: bytes) -> NDArray[np.float64]:
@@ -174,22 +231,21 @@ def _read_npy(path: Path, data: bytes) -> NDArray[np.float64]:
 
 
 def _drop_trailing_zero(
-    values: NDArray[np.float64],
-    lines: rr.Lines | None,
-    t_s: NDArray[np.float64] | None,
-    meta: dict[str, Any],
-) -> tuple[NDArray[np.float64], rr.Lines | None, NDArray[np.float64] | None]:
+    parsed: Parsed, meta: dict[str, Any]
+) -> tuple[NDArray[np.float64], Lines | None, NDArray[np.float64] | None, NDArray[np.int64] | None]:
+    values, lines, t_s, segment = parsed.values, parsed.lines, parsed.t_s, parsed.segment
     if values.size > 1 and values[-1] == 0:
         meta["dropped_trailing_zero"] = True
         return (
             values[:-1],
             lines[:-1] if lines is not None else None,
             t_s[:-1] if t_s is not None else None,
+            segment[:-1] if segment is not None else None,
         )
-    return values, lines, t_s
+    return values, lines, t_s, segment
 
 
-def _check(path: Path, rr_ms: NDArray[np.float64], lines: rr.Lines | None) -> None:
+def _check(path: Path, rr_ms: NDArray[np.float64], lines: Lines | None) -> None:
     if rr_ms.size == 0:
         raise InputError(f"{path}: no RR values")
     bad = ~np.isfinite(rr_ms) | (rr_ms <= 0) | (rr_ms > RR_MAX_MS)
@@ -209,7 +265,7 @@ def _check(path: Path, rr_ms: NDArray[np.float64], lines: rr.Lines | None) -> No
         raise InputError(f"{path}: {where}: {reason} ({value:g} ms)")
 
 
-def _check_times(path: Path, t_s: NDArray[np.float64], lines: rr.Lines | None) -> None:
+def _check_times(path: Path, t_s: NDArray[np.float64], lines: Lines | None) -> None:
     bad = ~(np.abs(t_s) <= lim.MAX_ABS_T_S)
     if bad.any():
         i = int(np.argmax(bad))
@@ -247,7 +303,12 @@ def recording_to_bundle(recording: RRRecording, name: str = "") -> SessionBundle
         session["started_wall_s"] = float(recording.meta["started_wall_s"])
     return SessionBundle(
         session=session,
-        device={"name": "", "address": "", "kind": "import", "format": recording.source_format},
+        device={
+            "name": str(recording.meta.get("device") or recording.meta.get("app") or ""),
+            "address": "",
+            "kind": "import",
+            "format": recording.source_format,
+        },
         beats={  # tolist(): Python floats and ints, as fast as numpy gives them
             "t_s": np.asarray(t_s, dtype=np.float64).tolist(),
             "rr_ms": np.asarray(rr_ms, dtype=np.float64).tolist(),

@@ -24,6 +24,7 @@ def is_hrm(text: str) -> bool:
 def read_hrm(path: Path, text: str) -> tuple[NDArray[np.float64], list[int], dict[str, Any]]:
     """RR in ms from ``[HRData]`` (first column), with the line of each and the start time."""
     params: dict[str, str] = {}
+    interval_line = 1
     section = ""
     values: list[float] = []
     lines: list[int] = []
@@ -34,6 +35,8 @@ def read_hrm(path: Path, text: str) -> tuple[NDArray[np.float64], list[int], dic
         elif section == "Params" and "=" in line:
             key, _, value = line.partition("=")
             params[key.strip()] = value.strip()
+            if key.strip() == "Interval":
+                interval_line = number
         elif section == "HRData" and line:
             first = line.split()[0]
             try:
@@ -45,8 +48,10 @@ def read_hrm(path: Path, text: str) -> tuple[NDArray[np.float64], list[int], dic
             lines.append(number)
     interval = params.get("Interval")
     if interval != RR_INTERVAL_CODE:
+        every = f"heart rate every {interval} s" if (interval or "").isdigit() else "heart rate"
         raise InputError(
-            f"{path}: not an R-R recording (Interval={interval}; RR files have Interval=238)"
+            f"{path}: line {interval_line}: not an R-R recording (Interval={interval}; RR files "
+            f"have Interval=238): {every}, no RR intervals: HRV needs beat-to-beat data"
         )
     meta: dict[str, Any] = {"hrm_version": params.get("Version")}
     date, start = params.get("Date", ""), params.get("StartTime", "")

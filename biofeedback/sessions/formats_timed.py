@@ -1,0 +1,115 @@
+"""Beat times and gaps from what a file gives: beat times, arrival times, or beat lists.
+
+Three cases, each one rule (README, "Import formats"):
+
+- **Beat times beside the RR** (Empatica E4 ``IBI.csv``, Polar Flow ``time RR``, HRVAS ``.ibi``,
+  VU-AMS, HRV Logger ``since_start``): successive beat times differ by the RR, except across a
+  gap, where beats were dropped. A gap is a difference that misses the RR by more than
+  :data:`GAP_MIN_S` or :data:`GAP_REL` of the RR (a dropped beat adds a whole RR, rounding
+  adds milliseconds). The beat after a gap starts a new continuity segment; its own RR is
+  real (the device measured it) and is kept. Whether a row's time is the beat that *ends* its
+  interval (E4, Polar) or the one that *starts* it (HRVAS) is decided by which fits better.
+- **Arrival times** (Polar Sensor Logger's phone stamps, Garmin's companion CSV): stamps of
+  when the phone received each RR, not beat times. Beats are the cumulative RR, re-anchored to
+  the arrival clock only after a gap: the arrivals jump by more than :data:`ARRIVAL_GAP_S`
+  beyond the RR (BLE delivers RRs up to 3-4 s late, so less is jitter, not a gap).
+- **Beat lists** (Lifecard Holter: a time and a label per beat): RR is the difference of
+  successive beat times; non-beats (noise marks) are dropped, and an interval that spans one
+  and is too long to be a single beat (over :data:`SPAN_MAX_RATIO` × the median) is a gap.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from biofeedback.sessions.formats_types import FloatArray, IntArray
+
+GAP_MIN_S: Final = 0.15
+GAP_REL: Final = 0.5
+ARRIVAL_GAP_S: Final = 3.0
+SPAN_MAX_RATIO: Final = 1.5
+
+BoolArray = NDArray[np.bool_]
+
+
+def segments_from_breaks(breaks: BoolArray) -> IntArray:
+    """Segment numbers from a mask of "a gap before this beat" (the first is ignored)."""
+    mask = np.asarray(breaks, dtype=bool).copy()
+    if mask.size:
+        mask[0] = False
+    return np.cumsum(mask, dtype=np.int64)
+
+
+def _misses(dt_s: FloatArray, rr_s: FloatArray) -> BoolArray:
+    tol = np.maximum(GAP_MIN_S, GAP_REL * rr_s)
+    return np.asarray(np.abs(dt_s - rr_s) > tol, dtype=np.bool_)
+
+
+def alignment(t_s: FloatArray, rr_s: FloatArray) -> Literal["end", "start"]:
+    """``end`` when a row's time is the beat ending its RR (``t[i] - t[i-1] == rr[i]``),
+    ``start`` when it begins it (``t[i+1] - t[i] == rr[i]``): whichever fits more rows."""
+    if t_s.size < 3:
+        return "end"
+    dt = np.diff(t_s)
+    end = int(_misses(dt, rr_s[1:]).sum())
+    start = int(_misses(dt, rr_s[:-1]).sum())
+    return "start" if start < end else "end"
+
+
+def beat_time_segments(t_s: FloatArray, rr_s: FloatArray) -> tuple[FloatArray, IntArray, str]:
+    """Beat times (each the end of its RR), segments, and the alignment found."""
+    align = alignment(t_s, rr_s)
+    t_end = t_s + rr_s if align == "start" else t_s
+    breaks = np.zeros(t_end.size, dtype=bool)
+    if t_end.size > 1:
+        breaks[1:] = _misses(np.diff(t_end), rr_s[1:])
+    return t_end, segments_from_breaks(breaks), align
+
+
+def arrival_segments(wall_s: FloatArray, rr_s: FloatArray) -> IntArray:
+    """Segments where successive arrivals differ from the RR by more than :data:`ARRIVAL_GAP_S`."""
+    breaks = np.zeros(wall_s.size, dtype=bool)
+    if wall_s.size > 1:
+        breaks[1:] = np.abs(np.diff(wall_s) - rr_s[1:]) > ARRIVAL_GAP_S
+    return segments_from_breaks(breaks)
+
+
+def arrival_times(
+    wall_s: FloatArray, rr_s: FloatArray, segment: IntArray, *, start: float
+) -> FloatArray:
+    """Beat times (s from the wall time ``start``): cumulative RR within each segment, its
+    first beat placed at its arrival."""
+    cum = np.cumsum(rr_s)
+    firsts = np.flatnonzero(np.r_[True, np.diff(segment) != 0])
+    offset = (wall_s[firsts] - start) - cum[firsts]
+    counts = np.diff(np.r_[firsts, segment.size])
+    return np.asarray(cum + np.repeat(offset, counts), dtype=np.float64)
+
+
+def beats_from_list(
+    t_s: FloatArray, is_beat: BoolArray
+) -> tuple[FloatArray, FloatArray, IntArray, BoolArray]:
+    """From beat times with a beat/non-beat mask: (rr_s, t_s, segment, kept) where ``kept``
+    marks the rows whose beat ends an RR (the first beat, and a beat after a gap whose interval
+    is not one beat long, only anchor the next)."""
+    beats = np.flatnonzero(is_beat)
+    bt = t_s[beats]
+    if bt.size < 2:
+        empty = np.zeros(0)
+        return empty, empty, np.zeros(0, dtype=np.int64), np.zeros(t_s.size, dtype=bool)
+    rr = np.diff(bt)
+    spans_non_beat = np.diff(beats) > 1
+    median = float(np.median(rr))
+    bad = (spans_non_beat & (rr > SPAN_MAX_RATIO * median)) | (rr <= 0)
+    # an interval that is not one beat long is dropped; the beat after it starts a segment
+    keep = ~bad
+    breaks = np.zeros(rr.size, dtype=bool)
+    breaks[1:] = bad[:-1]
+    segment = segments_from_breaks(breaks)[keep]
+    segment = np.unique(segment, return_inverse=True)[1].astype(np.int64)
+    kept_rows = np.zeros(t_s.size, dtype=bool)
+    kept_rows[beats[1:][keep]] = True
+    return rr[keep], bt[1:][keep], segment, kept_rows
