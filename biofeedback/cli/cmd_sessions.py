@@ -16,6 +16,7 @@ from pathlib import Path
 
 from biofeedback.errors import InputError
 from biofeedback.safe_io import write_private
+from biofeedback.sessions.bundle import SessionBundle
 from biofeedback.sessions.export import export_session
 from biofeedback.sessions.formats import read_as_bundle
 from biofeedback.sessions.store import SessionStore, SessionSummary
@@ -88,6 +89,7 @@ def run_show(args: argparse.Namespace) -> int:
         "segments": bundle.segments,
         "markers": dict(Counter(m["kind"] for m in bundle.markers)),
         "flagged_beats": sum(1 for f in bundle.beats["flags"] if f),
+        "blocks": _blocks(bundle, getattr(args, "metric", None) or "ln_rmssd"),
     }
     if getattr(args, "json", False):
         print(json.dumps(doc))
@@ -106,6 +108,22 @@ def run_show(args: argparse.Namespace) -> int:
     if bundle.session.get("notes"):
         print(f"notes: {terminal_safe(bundle.session['notes'])}")
     return 0
+
+
+def _blocks(bundle: SessionBundle, metric: str) -> list[dict[str, object]]:
+    """Each block's change from the baseline, recomputed as the live summary made it."""
+    from biofeedback.hrv.block_estimate import block_record
+    from biofeedback.hrv.block_replay import replay_blocks
+    from biofeedback.hrv.settings import HrvSettings
+
+    beats = bundle.beats
+    metric = {"lnrmssd": "ln_rmssd", "hr": "hr_bpm"}.get(metric, metric)
+    robust = bundle.settings.get("artifact_method") == "robust"
+    settings = HrvSettings(artifact_method="robust" if robust else "published")
+    estimates = replay_blocks(
+        beats["t_s"], beats["rr_ms"], beats["segment"], bundle.segments, settings
+    )
+    return [block_record(e, metric) for e in estimates]
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -17,8 +17,14 @@ Gaps: a difference is never taken across segments. On a segment change the detec
 and restarted and the ring is emptied (spectrum and DFA α1 restart on the new chain); if the hole
 in beat time is longer than ``settings.gap_restart_s`` the time-domain window restarts too.
 
-Baseline: ``begin_baseline()`` … ``end_baseline()`` collects the 60-s lnRMSSD every
-``settings.baseline_sample_s`` of beat time; afterwards each snapshot carries the relaxation score.
+Baseline: ``begin_baseline(start_s)`` … ``end_baseline(end_s)`` collects the 60-s lnRMSSD every
+``settings.baseline_sample_s`` of beat time from windows that lie wholly inside the baseline
+(never the settling before it); afterwards each snapshot carries the relaxation score.
+
+Segments: ``begin_segment(kind, label, start_s)`` / ``end_segment(end_s)`` (the pipeline calls
+them for every protocol segment; a baseline segment also begins and ends the baseline) feed the
+block-so-far estimate of :mod:`biofeedback.hrv.block_estimate`, carried by every snapshot as
+``block`` (the running segment) and ``blocks_done`` (finished segments after the baseline).
 """
 
 from __future__ import annotations
@@ -29,6 +35,13 @@ from dataclasses import dataclass
 from typing import Final, Protocol
 
 from biofeedback.hrv.artifacts import BeatLabel, LabelledBeat, OnlineArtifactDetector
+from biofeedback.hrv.block_estimate import (
+    BASELINE,
+    BaselineBatches,
+    BlockEstimate,
+    BlockEstimator,
+    EstimateSettings,
+)
 from biofeedback.hrv.estimates import (
     Baseline,
     Value,
@@ -89,13 +102,22 @@ class Snapshot:
     baseline_active: bool
     baseline: Baseline | None
     settings: HrvSettings
+    block: BlockEstimate | None = None
+    """The running segment's change from the baseline so far (``None`` outside a segment)."""
+    blocks_done: tuple[BlockEstimate, ...] = ()
+    """The final estimate of every finished segment after the baseline, in order."""
+    baseline_batches: BaselineBatches | str | None = None
+    """The block estimate's baseline, or why there is none (``None``: none recorded)."""
 
 
 class HrvProcessor:
     """Beat-by-beat HRV with artifact correction, gap handling and a session baseline."""
 
-    def __init__(self, settings: HrvSettings | None = None) -> None:
+    def __init__(
+        self, settings: HrvSettings | None = None, estimate: EstimateSettings | None = None
+    ) -> None:
         self.settings = settings or HrvSettings()
+        self.estimate_settings = estimate or EstimateSettings()
         self._detector = OnlineArtifactDetector(robust=self.settings.artifact_method == "robust")
         self.reset()
 
@@ -118,12 +140,20 @@ class HrvProcessor:
         self._dfa_alpha1 = Value.absent("no beats yet", s.dfa_window_s, 0, 0.0)
         self._baseline_values: list[float] | None = None
         self._baseline_next_s = -math.inf
+        self._baseline_start_s = -math.inf
+        self._latest_t_s = 0.0
         self.baseline: Baseline | None = None
+        self._block = BlockEstimator(self.estimate_settings)
+        self._blocks_done: tuple[BlockEstimate, ...] = ()
 
-    def begin_baseline(self) -> None:
-        """Start collecting baseline lnRMSSD windows (replaces any previous baseline)."""
+    def begin_baseline(self, start_s: float | None = None) -> None:
+        """Start collecting baseline lnRMSSD windows (replaces any previous baseline).
+
+        Only windows that start at or after ``start_s`` (default: the newest beat's time) count.
+        """
         self._baseline_values = []
         self._baseline_next_s = -math.inf
+        self._baseline_start_s = self._latest_t_s if start_s is None else start_s
         self.baseline = None
 
     def end_baseline(self) -> Baseline | None:
@@ -132,6 +162,27 @@ class HrvProcessor:
         self._baseline_values = None
         self.baseline = Baseline.from_values(values) if values else None
         return self.baseline
+
+    def begin_segment(self, kind: str, label: str, start_s: float) -> None:
+        """A protocol segment starts at ``start_s`` (source clock); a baseline also begins the
+        relaxation score's baseline."""
+        self._block.begin_segment(kind, label, start_s)
+        if kind == BASELINE:
+            self.begin_baseline(start_s)
+        elif self._baseline_values is not None:
+            self.end_baseline()
+
+    def end_segment(self, end_s: float) -> None:
+        """The running protocol segment ends at ``end_s``."""
+        self._block.end_segment(end_s)
+        if self._baseline_values is not None:
+            self.end_baseline()
+
+    def finish(self) -> tuple[BlockEstimate, ...]:
+        """Apply segment ends still waiting for a beat; every finished segment's estimate."""
+        self._block.flush()
+        self._blocks_done = tuple(self._block.finished)
+        return self._blocks_done
 
     def set_baseline(self, baseline: Baseline | None) -> None:
         """Use a baseline recorded earlier (e.g. restored from the session store)."""
@@ -146,6 +197,7 @@ class HrvProcessor:
             labelled += self._add_all(self._detector.flush())
             self._chain_break(beat)
         self._segment = beat.segment
+        self._latest_t_s = beat.t_s
         self._pending.append(beat.t_s)
         labelled += self._add_all(self._detector.push(beat.rr_ms))
         if not labelled:
@@ -180,6 +232,7 @@ class HrvProcessor:
             diff = math.nan if self._last_nn is None else nn - self._last_nn
             self._time.add(end_s, nn, diff)
             self._chain_beats.append(end_s, nn)
+            self._block.add(end_s, nn, diff, flagged)
             self._last_nn = nn
         self._last_t_s = t_s
         self._time.evict(t_s)
@@ -192,6 +245,8 @@ class HrvProcessor:
             self._spectral = spectral_values(ring, t_s, self._spectral_flags.share, s)
             share = self._dfa_flags.share
             self._dfa_alpha1 = dfa_alpha1_value(ring, t_s, share, s, self._dfa)
+            rate = self._spectral.respiration_rate_per_min.value
+            self._block.add_breathing(rate, t_s - s.spectral_window_s)
 
     def _snapshot(self, last: LabelledBeat, t_s: float) -> Snapshot:
         s = self.settings
@@ -248,10 +303,20 @@ class HrvProcessor:
             baseline_active=self._baseline_values is not None,
             baseline=self.baseline,
             settings=s,
+            block=self._block.estimate(),
+            blocks_done=self._finished_blocks(),
+            baseline_batches=self._block.baseline,
         )
+
+    def _finished_blocks(self) -> tuple[BlockEstimate, ...]:
+        if len(self._blocks_done) != len(self._block.finished):
+            self._blocks_done = tuple(self._block.finished)
+        return self._blocks_done
 
     def _collect_baseline(self, ln: Value, t_s: float) -> None:
         if self._baseline_values is None or ln.value is None or t_s < self._baseline_next_s:
             return
+        if t_s - self.settings.window_s < self._baseline_start_s:
+            return  # the window still holds beats from before the baseline (settling)
         self._baseline_values.append(ln.value)
         self._baseline_next_s = t_s + self.settings.baseline_sample_s

@@ -30,7 +30,6 @@ from biofeedback.live.messages import (
     RatingRequested,
     RecordingChanged,
     SegmentEnded,
-    SegmentKind,
     SegmentStarted,
     SessionFinished,
     SnapshotComputed,
@@ -131,6 +130,7 @@ class LivePipeline:
         now = self.clock.now()
         truth = self._truth() if self._truth is not None else None
         self.tally.close_open(now)
+        self.tally.add_blocks(self.processor.finish())
         self._recording = False
         sid = self.recorder.stop(now, status, truth)
         summary = self.tally.summary()
@@ -309,16 +309,13 @@ class LivePipeline:
     def _segment_event(self, event: PipelineEvent) -> None:
         if isinstance(event, SegmentStarted):
             self._current = event
-            if event.kind is SegmentKind.BASELINE:
-                self.processor.begin_baseline()
+            self.processor.begin_segment(event.kind.value, event.label, event.t_s)
             if self.recorder is not None:
                 self.recorder.segment_started(event)
         elif isinstance(event, SegmentEnded):
             self._current = None
             self._last_end_s = event.t_s
-            seg = self.runner.plan[event.index] if self.runner is not None else None
-            if seg is not None and seg.kind == SegmentKind.BASELINE.value:
-                self.processor.end_baseline()
+            self.processor.end_segment(event.t_s)
             if self.recorder is not None:
                 self.recorder.segment_ended(event)
         self.tally.add(event)

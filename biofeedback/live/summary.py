@@ -1,14 +1,18 @@
 """The session summary: per segment, what the beats and the processor's snapshots said.
 
 Only numbers the pipeline already has are summarised (mean HR from RR; means of the
-processor's 60-s lnRMSSD and relaxation-score values), each named with its unit and window.
+processor's 60-s lnRMSSD and relaxation-score values), each named with its unit and window,
+and ``blocks``: each block's change from the baseline with its 95 % interval, as the
+processor's block-so-far estimate gave it when the block ended
+(:mod:`biofeedback.hrv.block_estimate`; the same records as ``show ID --json``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
+from biofeedback.hrv.block_estimate import BlockEstimate, block_record
 from biofeedback.live.messages import MarkerRecorded, SegmentEnded, SegmentStarted
 from devices.events import Beat, Disconnected, MalformedPacket
 
@@ -59,6 +63,8 @@ class SessionTally:
     malformed: int = 0
     segments: list[_SegmentTally] = field(default_factory=list)
     _open: _SegmentTally | None = None
+    _estimates: dict[float, BlockEstimate] = field(default_factory=dict)
+    _running: BlockEstimate | None = None
 
     def add(self, event: object) -> None:
         if isinstance(event, Beat):
@@ -90,7 +96,16 @@ class SessionTally:
             self._open.complete = False
             self._open = None
 
+    def add_blocks(self, estimates: tuple[BlockEstimate, ...]) -> None:
+        """The processor's final estimates of finished segments (keyed by their start)."""
+        for estimate in estimates:
+            self._estimates[estimate.start_s] = estimate
+
     def add_snapshot(self, snapshot: Snapshot) -> None:
+        self.add_blocks(snapshot.blocks_done)
+        if snapshot.block is not None and snapshot.block.start_s not in self._estimates:
+            # a running segment's newest estimate; its final one replaces it
+            self._running = snapshot.block
         if self._open is None:
             return
         if snapshot.ln_rmssd.value is not None:
@@ -113,7 +128,44 @@ class SessionTally:
             "disconnects": self.disconnects,
             "malformed_packets": self.malformed,
             "segments": [s.to_json() for s in self.segments],
+            "blocks": self.blocks(),
         }
+
+    def blocks(self) -> list[dict[str, Any]]:
+        """One record per trigger block and washout of this session, in order."""
+        out: list[dict[str, Any]] = []
+        running = self._running
+        for seg in self.segments:
+            if seg.kind not in ("trigger", "washout"):
+                continue
+            estimate = self._estimates.get(seg.start_s)
+            if estimate is None and running is not None and running.start_s == seg.start_s:
+                estimate = running
+            if estimate is None:
+                record: dict[str, Any] = {
+                    "label": seg.label,
+                    "kind": seg.kind,
+                    "start_s": seg.start_s,
+                    "end_s": seg.end_s,
+                    "metric": "ln_rmssd",
+                    "change": None,
+                    "low": None,
+                    "high": None,
+                    "n_beats": seg.beats,
+                    "artifact_share": None,
+                    "breathing_per_min": None,
+                    "reason": "no beats analysed in this block",
+                }
+            else:
+                record = block_record(estimate)
+                record["end_s"] = seg.end_s
+                record["hr_change_bpm"] = block_record(estimate, "hr_bpm")["change"]
+                hr = block_record(estimate, "hr_bpm")
+                record["hr_low_bpm"], record["hr_high_bpm"] = hr["low"], hr["high"]
+            record["tingles"] = seg.tingles
+            record["complete"] = seg.complete
+            out.append(record)
+        return out
 
 
 def summary_lines(summary: dict[str, Any]) -> list[str]:
@@ -138,7 +190,60 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
             f"{_fmt(seg['mean_relaxation_score_60s'], 2):>12} {seg['tingles']:>7}"
             + ("" if seg["complete"] in (True, None) else "  (incomplete)")
         )
+    lines += block_lines(summary.get("blocks", []))
     lines.append("Not a medical device. lnRMSSD: ln(ms); relax z: lnRMSSD z-score vs baseline.")
+    return lines
+
+
+ONE_SESSION_CAN: Final = (
+    "One session can say: how far each block's lnRMSSD and HR moved from this session's "
+    "baseline, with a 95 % interval for that change (measurement error and serial correlation)."
+)
+ONE_SESSION_CANNOT: Final = (
+    "It cannot say why: one session cannot tell a trigger from time in session (settling, "
+    "drift, carry-over). Record more sessions to compare triggers: `biofeedback compare` "
+    "(key c in the dashboard)."
+)
+
+
+def block_cells(block: dict[str, Any]) -> tuple[str, str, str, str]:
+    """``(lnRMSSD change [interval], HR change, breathing, artifacts)`` of one block record.
+
+    >>> block_cells({"change": 0.21, "low": 0.1, "high": 0.32, "hr_change_bpm": -3.14,
+    ...              "breathing_per_min": 12.4, "artifact_share": 0.004})
+    ('+0.21 [+0.10, +0.32]', '-3.1', '12.4', '0.4 %')
+    """
+    if block.get("change") is None:
+        ln = f"— ({block.get('reason') or 'n/a'})"
+    else:
+        ln = f"{block['change']:+.2f} [{block['low']:+.2f}, {block['high']:+.2f}]"
+    hr = block.get("hr_change_bpm")
+    breathing = block.get("breathing_per_min")
+    share = block.get("artifact_share")
+    return (
+        ln,
+        "—" if hr is None else f"{hr:+.1f}",
+        "—" if breathing is None else f"{breathing:.1f}",
+        "—" if share is None else f"{100 * share:.1f} %",
+    )
+
+
+def block_lines(blocks: list[dict[str, Any]]) -> list[str]:
+    """The blocks' changes from baseline as text, with what one session can and cannot say."""
+    if not blocks:
+        return ["  no block after a baseline: nothing to compare"]
+    lines = [
+        "  change vs baseline (block after its first 45 s; 95 % interval):",
+        f"  {'block':<20} {'kind':<8} {'ΔlnRMSSD ln(ms) [95 %]':<24} {'ΔHR bpm':>8} "
+        f"{'breaths/min':>11} {'corrected':>9} {'tingles':>7}",
+    ]
+    for block in blocks:
+        ln, hr, breathing, share = block_cells(block)
+        lines.append(
+            f"  {block['label']:<20.20} {block['kind']:<8} {ln:<24} {hr:>8} {breathing:>11} "
+            f"{share:>9} {block.get('tingles', 0):>7}"
+        )
+    lines += [ONE_SESSION_CAN, ONE_SESSION_CANNOT]
     return lines
 
 
