@@ -23,13 +23,16 @@ from tests.conftest import REPO
 
 BEATS_BEFORE_ACTING = 40
 WAIT_S = 60.0
+SPEED = 40  # the quick protocol's 240 s in 6 s: 40 beats are stored about 1 s after the start
+
+pytestmark = pytest.mark.slow  # real processes, real signals, in real time
 
 
 def _record(
     db: Path, *extra: str, stdout: int | None = subprocess.DEVNULL
 ) -> subprocess.Popen[str]:
     cmd = [sys.executable, "-m", "biofeedback", "record", "--simulate", "--protocol", "quick"]
-    cmd += ["--headless", "--speed", "10", "--player", "none", "--db", str(db), *extra]
+    cmd += ["--headless", "--speed", str(SPEED), "--player", "none", "--db", str(db), *extra]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("BIOFEEDBACK_DB", None)
     return subprocess.Popen(

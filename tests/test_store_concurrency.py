@@ -4,6 +4,10 @@ A recording must reach disk whole while other processes read (sessions, show, co
 and write (import, delete other sessions) the same file, and SIGKILLs of recorders while readers
 run must leave every committed beat, closed segments, an ``interrupted`` status and a store
 whose integrity check passes.
+
+Only the processes a test is about are real; setting a store up, and reading it afterwards, runs
+the CLI in-process (``tests.cli_support.run_cli``). A recording made alone is made once per
+session (``recorded_store``) and copied.
 """
 
 from __future__ import annotations
@@ -23,12 +27,14 @@ from pathlib import Path
 import pytest
 
 from biofeedback.sessions.store import SessionStore
+from tests.cli_support import Ran, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 RECORD = ["record", "--simulate", "--protocol", "quick", "--headless", "--seed", "3"]
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="needs Linux procfs and signals")
+slow = pytest.mark.slow  # real processes in real time: recorders at --speed 40, SIGKILLs
 
 
 def cli(*args: str, db: Path, check: bool = False) -> subprocess.CompletedProcess[str]:
@@ -42,6 +48,35 @@ def cli(*args: str, db: Path, check: bool = False) -> subprocess.CompletedProces
     if check:
         assert done.returncode == 0, done.stderr
     return done
+
+
+def here(*args: str, db: Path, check: bool = False) -> Ran:
+    """``cli`` in this process: for setting a store up and reading it, not for concurrency."""
+    done = run_cli(*args, "--db", str(db))
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture(scope="session")
+def recorded_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding one complete ``RECORD`` session, recorded alone by a real process.
+
+    At --speed 1000: the simulated beats do not depend on the speed (the tests that compare it
+    with a recording at --speed 40 check that too). Copy it with ``copy_store`` to write to it.
+    """
+    db = tmp_path_factory.mktemp("recorded") / "alone.db"
+    cli(*RECORD, "--speed", "1000", db=db, check=True)
+    return db
+
+
+def copy_store(src: Path, dst: Path) -> Path:
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+    a.close()
+    b.close()
+    os.chmod(dst, 0o600)
+    return dst
 
 
 def rr_file(path: Path, seed: int, n: int = 400) -> Path:
@@ -104,15 +139,16 @@ def reader(db: Path) -> Callable[[int], None]:
     return step
 
 
-def test_recording_reaches_disk_whole_while_others_read_import_and_delete(tmp_path: Path):
-    reference = tmp_path / "alone.db"
-    cli(*RECORD, "--speed", "40", db=reference, check=True)
-    expected = beats_of(reference, 1)
+@slow
+def test_recording_reaches_disk_whole_while_others_read_import_and_delete(
+    tmp_path: Path, recorded_store: Path
+):
+    expected = beats_of(recorded_store, 1)
     assert len(expected) > 200
 
     db = tmp_path / "shared.db"
     for k in range(4):
-        cli("import", str(rr_file(tmp_path / f"old{k}.txt", k)), db=db, check=True)
+        here("import", str(rr_file(tmp_path / f"old{k}.txt", k)), db=db, check=True)
     recorder = subprocess.Popen(
         [sys.executable, "-m", "biofeedback", *RECORD, "--speed", "40", "--db", str(db), "--json"],
         stdout=subprocess.PIPE,
@@ -154,11 +190,11 @@ def test_recording_reaches_disk_whole_while_others_read_import_and_delete(tmp_pa
 def test_ids_are_never_reused_after_a_delete(tmp_path: Path):
     db = tmp_path / "s.db"
     for k in range(3):
-        cli("import", str(rr_file(tmp_path / f"a{k}.txt", k)), db=db, check=True)
-    cli("delete", "3", "--yes", db=db, check=True)
-    done = cli("import", str(rr_file(tmp_path / "b.txt", 9)), db=db, check=True)
+        here("import", str(rr_file(tmp_path / f"a{k}.txt", k)), db=db, check=True)
+    here("delete", "3", "--yes", db=db, check=True)
+    done = here("import", str(rr_file(tmp_path / "b.txt", 9)), db=db, check=True)
     assert "imported as session 4" in done.stdout
-    assert cli("show", "3", db=db).returncode == 2
+    assert here("show", "3", db=db).returncode == 2
 
 
 KILLED_RECORDER = """
@@ -185,10 +221,11 @@ while True:
 """
 
 
+@slow
 def test_twenty_sigkills_among_recorders_and_readers_lose_only_the_last_second(tmp_path: Path):
     """Four recorders at once, killed at random moments, five times over, while readers run."""
     db = tmp_path / "s.db"
-    cli("import", str(rr_file(tmp_path / "first.txt", 1)), db=db, check=True)
+    here("import", str(rr_file(tmp_path / "first.txt", 1)), db=db, check=True)
     rng = random.Random(12)
     with Loop(reader(db)) as r1, Loop(reader(db)) as r2:
         for _ in range(5):
@@ -231,10 +268,9 @@ def test_twenty_sigkills_among_recorders_and_readers_lose_only_the_last_second(t
     assert r1.runs + r2.runs >= 5
 
 
-def test_two_recorders_on_one_store_both_keep_every_beat(tmp_path: Path):
-    reference = tmp_path / "alone.db"
-    cli(*RECORD, "--speed", "40", db=reference, check=True)
-    expected = beats_of(reference, 1)
+@slow
+def test_two_recorders_on_one_store_both_keep_every_beat(tmp_path: Path, recorded_store: Path):
+    expected = beats_of(recorded_store, 1)
     db = tmp_path / "s.db"
     runs = [
         subprocess.Popen(
@@ -256,14 +292,14 @@ def test_two_recorders_on_one_store_both_keep_every_beat(tmp_path: Path):
     assert integrity(db) == "ok"
 
 
+@slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
 def test_a_killed_cli_recording_leaves_a_store_that_compare_and_report_read(
-    tmp_path: Path, sig: signal.Signals
+    tmp_path: Path, sig: signal.Signals, recorded_store: Path
 ):
-    db = tmp_path / "s.db"
-    cli(*RECORD, "--speed", "40", db=db, check=True)
+    db = copy_store(recorded_store, tmp_path / "s.db")
     child = subprocess.Popen(
-        [sys.executable, "-m", "biofeedback", *RECORD, "--speed", "20", "--db", str(db)],
+        [sys.executable, "-m", "biofeedback", *RECORD, "--speed", "40", "--db", str(db)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=ENV,
@@ -284,10 +320,10 @@ def test_a_killed_cli_recording_leaves_a_store_that_compare_and_report_read(
     child.send_signal(sig)
     child.wait(timeout=30)
 
-    compared = cli("compare", "--json", db=db)
+    compared = here("compare", "--json", db=db)
     assert compared.returncode == 0, compared.stderr
     report = tmp_path / "r.html"
-    done = cli("report", "2", "--out", str(report), db=db)
+    done = here("report", "2", "--out", str(report), db=db)
     assert done.returncode == 0, done.stderr
     with SessionStore(db) as store:
         assert store.summary(2).status == "interrupted"
@@ -306,21 +342,25 @@ def test_delete_refuses_the_session_being_recorded(tmp_path: Path):
         assert child.stdout is not None
         sid = int(child.stdout.readline())
         before = len(beats_of(db, sid))
-        done = cli("delete", str(sid), "--yes", db=db)
+        done = here("delete", str(sid), "--yes", db=db)
         assert done.returncode == 2
         assert done.stderr.strip().splitlines() == [
             f"biofeedback delete: session {sid} is being recorded by pid {child.pid}"
         ]
-        time.sleep(0.7)
-        assert len(beats_of(db, sid)) > before  # the recording went on, untouched
+        # The recording goes on, untouched: it writes a beat every 20 ms.
+        deadline = time.monotonic() + 30
+        while len(beats_of(db, sid)) <= before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(beats_of(db, sid)) > before
     finally:
         child.kill()
         child.communicate()
 
 
+@slow  # the importing process waits out its busy timeout
 def test_a_store_locked_by_another_process_is_one_line_not_a_traceback(tmp_path: Path):
     db = tmp_path / "s.db"
-    cli("import", str(rr_file(tmp_path / "a.txt", 1)), db=db, check=True)
+    here("import", str(rr_file(tmp_path / "a.txt", 1)), db=db, check=True)
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
@@ -336,7 +376,7 @@ def test_a_store_locked_by_another_process_is_one_line_not_a_traceback(tmp_path:
 
 def test_a_damaged_store_is_reported_before_anything_is_read(tmp_path: Path):
     db = tmp_path / "s.db"
-    cli("import", str(rr_file(tmp_path / "a.txt", 1, n=3000)), db=db, check=True)
+    here("import", str(rr_file(tmp_path / "a.txt", 1, n=3000)), db=db, check=True)
     with sqlite3.connect(db) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
@@ -350,7 +390,7 @@ def test_a_damaged_store_is_reported_before_anything_is_read(tmp_path: Path):
         f.seek((root - 1) * page_size)
         f.write(b"\xff" * page_size)
     for command in (["sessions"], ["show", "1"], ["compare"], ["export", "1", "--format", "rr"]):
-        done = cli(*command, db=db)
+        done = here(*command, db=db)
         assert done.returncode == 1, (command, done.stderr)
         assert done.stdout == ""
         (line,) = done.stderr.strip().splitlines()
@@ -381,7 +421,7 @@ def test_db_paths_that_are_not_our_stores_are_left_alone(tmp_path: Path, make: s
         path.symlink_to(victim)
     if path.exists() and make != "device":
         before = (os.stat(path).st_mode, os.stat(path).st_size)
-    done = cli("sessions", db=path)
+    done = here("sessions", db=path)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
     if make == "missing":
@@ -404,11 +444,11 @@ def test_db_paths_that_are_not_our_stores_are_left_alone(tmp_path: Path, make: s
 
 def test_a_symlink_to_a_store_is_followed_and_a_new_store_is_private(tmp_path: Path):
     real = tmp_path / "real.db"
-    cli("import", str(rr_file(tmp_path / "a.txt", 1)), db=real, check=True)
+    here("import", str(rr_file(tmp_path / "a.txt", 1)), db=real, check=True)
     assert os.stat(real).st_mode & 0o777 == 0o600
     link = tmp_path / "link.db"
     link.symlink_to(real)
-    done = cli("sessions", "--json", db=link)
+    done = here("sessions", "--json", db=link)
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)) == 1
 
@@ -422,7 +462,7 @@ def test_a_full_disk_is_one_line_and_the_store_keeps_what_it_had(
     from biofeedback.sessions import store_schema
 
     db = tmp_path / "s.db"
-    cli("import", str(rr_file(tmp_path / "a.txt", 1)), db=db, check=True)
+    here("import", str(rr_file(tmp_path / "a.txt", 1)), db=db, check=True)
     before = beats_of(db, 1)
     real_connect = store_schema.connect
 
