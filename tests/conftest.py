@@ -7,10 +7,16 @@ licence) are read from ``../shared/reference/`` only, through ``shared_reference
 uses it is marked ``shared`` (``@pytest.mark.shared("elitehrv", why="GPL-3.0")`` names what it
 reads, for the skip line) and skips with one line when ``../shared`` is not beside the checkout.
 List them with ``pytest -m shared --co -q``.
+
+The suite runs on pytest-xdist workers (``-n auto --dist loadgroup`` in pyproject.toml). Real time
+that must stay real (mpv, dbus-daemon, signals, killed processes) is marked ``slow``; it runs
+first, so that the workers fill the waiting with the quick tests. The tests that share a module-
+scoped fixture run on one worker, so the fixture is computed once.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -28,8 +34,38 @@ def _missing_reason(what: str = "", why: str = "") -> str | None:
     return f"needs {label} ({why + ', ' if why else ''}not in a clone)"
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: two workers per core (at least two, at most eight).
+
+    Much of the suite waits (real mpv, real processes at a fixed simulated speed, dbus round
+    trips) rather than computes, so a second worker per core fills the waiting.
+    """
+    return max(2, min(8, 2 * (os.cpu_count() or 1)))
+
+
+def _module_fixture(item: pytest.Item) -> str | None:
+    """The first module-scoped fixture ``item`` uses, if any."""
+    info = getattr(item, "_fixtureinfo", None)
+    for name in getattr(item, "fixturenames", ()):
+        defs = info.name2fixturedefs.get(name, ()) if info is not None else ()
+        if defs and defs[-1].scope == "module":
+            return name
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark users of ``shared_reference_dir``; skip marked tests when ../shared is absent."""
+    """Mark users of ``shared_reference_dir``; skip marked tests when ../shared is absent.
+
+    Under xdist: group the users of a module-scoped fixture onto one worker, and run the
+    ``slow`` tests first.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        for item in items:
+            fixture = _module_fixture(item)
+            if fixture is not None and item.get_closest_marker("xdist_group") is None:
+                item.add_marker(pytest.mark.xdist_group(f"{item.module.__name__}.{fixture}"))
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     for item in items:
         uses_shared = "shared_reference_dir" in getattr(item, "fixturenames", ())
         if uses_shared and item.get_closest_marker("shared") is None:

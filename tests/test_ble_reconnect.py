@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import random
 
+import pytest
+
 from devices.events import (
     Beat,
     Connected,
@@ -41,6 +43,7 @@ def _with_durations(starts: list[tuple[float, float]], seed: int) -> list[tuple[
     return [(start_s, start_s + rng.uniform(3, 20)) for start_s, _ in starts]
 
 
+@pytest.mark.slow  # 30 simulated minutes over a real dbus-daemon at 300x: 6 s
 async def test_twenty_drops_reconnect_within_bounds_one_gap_each_no_loss_outside() -> None:
     packets, _ = simulated(SESSION_S, seed=3)
     outages = _with_durations(_outages(11), 12)

@@ -6,6 +6,8 @@ import asyncio
 import os
 from contextlib import aclosing
 
+import pytest
+
 from devices.ble import BleStrapSource
 from devices.events import (
     BatteryRead,
@@ -30,6 +32,7 @@ from tests.ble_fixtures import (
 ORIGINAL_BUS = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
 
 
+@pytest.mark.slow  # ten simulated minutes over a real dbus-daemon at 300x
 async def test_ten_minutes_every_beat_exactly_once_in_order() -> None:
     packets, truth_rr = simulated(600, seed=1)
     async with running(packets, speed=300) as fake:

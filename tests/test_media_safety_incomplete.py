@@ -141,6 +141,7 @@ def test_with_mpv_missing_media_blocks_are_stored_incomplete(
 
 
 @pytest.mark.skipif(shutil.which("mpv") is None, reason="mpv not installed")
+@pytest.mark.slow  # a simulated session at --speed 1 with real mpv
 def test_after_mpv_crashes_the_next_media_block_is_stored_incomplete(tmp_path: Path) -> None:
     write_sine(tmp_path / "long.wav", 30.0)
     write_sine(tmp_path / "short.wav", 0.5)

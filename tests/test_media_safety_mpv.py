@@ -211,6 +211,7 @@ def test_every_safety_option_is_known_to_the_installed_mpv() -> None:
         assert name in names, option
 
 
+@pytest.mark.slow  # real mpv plays the media through, watched in real time
 def test_allowed_media_play_without_writing_files_or_listening(
     sandbox: Path, http_url: str
 ) -> None:

@@ -40,7 +40,10 @@ from biofeedback.playback import (
 )
 
 # The whole file needs the player; CI installs the Debian package mpv.
-pytestmark = pytest.mark.skipif(shutil.which("mpv") is None, reason="mpv is not installed")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("mpv") is None, reason="mpv is not installed"),
+    pytest.mark.slow,  # real mpv playing media in real time
+]
 
 RATE_HZ = 8000
 TOLERANCE_S = 0.1

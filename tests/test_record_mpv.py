@@ -21,7 +21,10 @@ from biofeedback.live.session_builder import SessionOptions, build_session
 from biofeedback.live.sources import SourceOptions
 from biofeedback.sessions.store import SessionStore
 
-pytestmark = pytest.mark.skipif(shutil.which("mpv") is None, reason="mpv not installed")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("mpv") is None, reason="mpv not installed"),
+    pytest.mark.slow,  # a 27-s protocol with real mpv in real time
+]
 
 MEDIA_S = 3.0
 SPEED = 1.0
