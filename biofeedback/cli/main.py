@@ -199,15 +199,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--simulate", nargs="?", const="ble", choices=["ble"], help="scan the fake")
     p.set_defaults(handler="biofeedback.cli.cmd_scan:run")
 
-    p = sub.add_parser("analyze", help="HRV of an RR file: whole record or sliding windows")
-    p.add_argument("file", help="RR text (ms or s), CSV, Polar HRM, Elite HRV, session bundle")
+    p = sub.add_parser(
+        "analyze", help="HRV of RR files: whole record or sliding windows; a folder to one table"
+    )
+    p.add_argument(
+        "file",
+        nargs="+",
+        metavar="FILE|DIR",
+        help="an RR recording (README: import formats); several, or folders, with --out",
+    )
+    p.add_argument("--out", metavar="TABLE", help="one table for all files (.csv or .parquet)")
+    p.add_argument(
+        "--jobs",
+        type=lambda t: _int_in(t, 1, 256, "a process count"),
+        metavar="N",
+        help="processes for --out (default: one per core)",
+    )
     p.add_argument("--json", action="store_true", help="JSON (JSON lines for windows)")
     p.add_argument("--window", type=_positive_float, metavar="S", help="sliding window length")
     p.add_argument("--step", type=_positive_float, metavar="S", help="window step")
     p.add_argument("--method", choices=["welch", "lomb"], default="welch")
     _add_artifact_method(p)
     p.add_argument("--unit", choices=["ms", "s"], help="RR unit of a text file (default: detect)")
-    p.set_defaults(handler="biofeedback.cli.cmd_analyze:run")
+    p.set_defaults(handler="biofeedback.cli.cmd_table:run")
 
     p = sub.add_parser("sessions", help="list recorded sessions")
     p.add_argument("--json", action="store_true")
