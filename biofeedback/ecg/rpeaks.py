@@ -21,7 +21,6 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.ndimage import maximum_filter1d
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
 F64 = NDArray[np.float64]
@@ -62,49 +61,89 @@ def _parabolic(y: F64, i: NDArray[np.intp]) -> F64:
     return out
 
 
-def _accept(cand: NDArray[np.intp], env: F64, slope: F64, fs_hz: float) -> list[int]:
-    """Pan-Tompkins decisions over the envelope's candidate peaks."""
+def _accept(cand: NDArray[np.intp], env: F64, slope: F64, fs_hz: float) -> NDArray[np.intp]:
+    """Pan-Tompkins decisions over the envelope's candidate peaks (indices of the accepted ones).
+
+    ``env`` and ``slope`` are the envelope height and the steepest nearby slope *at each
+    candidate*. The adaptive levels make each decision depend on the previous ones, so this stays
+    one pass; it runs on plain Python floats (no numpy scalar per candidate), with the same
+    arithmetic in the same order as the published rule, so the decisions are unchanged.
+    """
     if len(cand) == 0:
-        return []
-    heights = env[cand]
-    spk = float(np.percentile(heights, 90)) * 0.5
-    npk = float(np.percentile(heights, 10)) * 0.5
+        return np.empty(0, np.intp)
+    spk = float(np.percentile(env, 90)) * 0.5
+    npk = float(np.percentile(env, 10)) * 0.5
+    position: list[int] = cand.tolist()
+    height: list[float] = env.tolist()
+    steep: list[float] = slope.tolist()
     beats: list[int] = []
-    rr: list[float] = []
+    """Indices into ``cand`` of the accepted beats."""
+    rr: list[int] = []
     last_slope = 0.0
+    last = -1
+    """Sample position of the last beat (-1: none yet)."""
     t_wave_n = int(T_WAVE_WINDOW_S * fs_hz)
+    refractory = REFRACTORY_S * fs_hz
     pending: list[int] = []
     """Candidates since the last beat that were below threshold (search-back pool)."""
-    for c in cand:
-        c = int(c)
-        h = float(env[c])
+    for k in range(len(position)):
+        c = position[k]
+        h = height[k]
         thr = npk + 0.25 * (spk - npk)
-        if beats:
+        if last >= 0 and pending:
             recent = rr[-8:]
             mean_rr = sum(recent) / len(recent) if recent else fs_hz
-            if c - beats[-1] > SEARCHBACK_FACTOR * mean_rr and pending:
-                best = max(pending, key=lambda k: env[k])
-                if env[best] > 0.5 * thr and best - beats[-1] > REFRACTORY_S * fs_hz:
-                    rr.append(best - beats[-1])
+            if c - last > SEARCHBACK_FACTOR * mean_rr:
+                best = max(pending, key=height.__getitem__)
+                if height[best] > 0.5 * thr and position[best] - last > refractory:
+                    rr.append(position[best] - last)
                     beats.append(best)
-                    spk = 0.25 * float(env[best]) + 0.75 * spk
-                    last_slope = float(slope[best])
-                pending = [p for p in pending if p > beats[-1]]
+                    last = position[best]
+                    spk = 0.25 * height[best] + 0.75 * spk
+                    last_slope = steep[best]
+                pending = [p for p in pending if position[p] > last]
         if h > thr:
-            if beats and c - beats[-1] < t_wave_n and float(slope[c]) < 0.5 * last_slope:
+            if last >= 0 and c - last < t_wave_n and steep[k] < 0.5 * last_slope:
                 npk = 0.125 * h + 0.875 * npk
-                pending.append(c)
+                pending.append(k)
                 continue
-            if beats:
-                rr.append(c - beats[-1])
-            beats.append(c)
+            if last >= 0:
+                rr.append(c - last)
+            beats.append(k)
+            last = c
             spk = 0.125 * h + 0.875 * spk
-            last_slope = float(slope[c])
+            last_slope = steep[k]
             pending = []
         else:
             npk = 0.125 * h + 0.875 * npk
-            pending.append(c)
-    return beats
+            pending.append(k)
+    return cand[np.asarray(beats, dtype=np.intp)]
+
+
+def _peaks(x: F64, fs_hz: float) -> tuple[NDArray[np.intp], F64]:
+    """Integer R-peak samples and the 0.5-40 Hz signal they were located on."""
+    n = len(x)
+    band = sosfiltfilt(_sos(fs_hz, 5.0, 20.0), x)
+    wide: F64 = sosfiltfilt(_sos(fs_hz, 0.5, 40.0), x)
+    deriv = np.gradient(band)
+    width = max(1, round(INTEGRATION_S * fs_hz))
+    env = np.convolve(deriv * deriv, np.ones(width) / width, mode="same")
+    slope = np.abs(deriv)
+    cand, _ = find_peaks(env, distance=max(1, round(0.2 * fs_hz)))
+    # The steepest slope within ±40 ms of each candidate, for the T-wave test.
+    slope_w = max(1, round(0.04 * fs_hz))
+    near = np.clip(cand[:, None] + np.arange(-slope_w, slope_w + 1), 0, n - 1)
+    beats = _accept(cand, env[cand], slope[near].max(axis=1, initial=0.0), fs_hz)
+    if len(beats) == 0:
+        return beats, wide
+    half = max(1, round(LOCATE_WINDOW_S * fs_hz))
+    offsets = np.arange(-half, half + 1)
+    idx = np.clip(beats[:, None] + offsets, 0, n - 1)
+    mag = np.abs(wide[idx])
+    peak = idx[np.arange(len(beats)), np.argmax(mag, axis=1)]
+    peak = np.unique(peak)
+    peak = peak[np.concatenate([[True], np.diff(peak) > REFRACTORY_S * fs_hz * 0.8])]
+    return peak, wide
 
 
 def detect_r_peaks(ecg_uv: NDArray[np.floating] | NDArray[np.integer], fs_hz: float) -> RPeaks:
@@ -115,37 +154,23 @@ def detect_r_peaks(ecg_uv: NDArray[np.floating] | NDArray[np.integer], fs_hz: fl
     >>> np.round(detect_r_peaks(ecg, 130).t_s[:3], 3).tolist()
     [0.5, 1.5, 2.5]
     """
-    x = np.asarray(ecg_uv, dtype=np.float64)
+    return _detect(np.asarray(ecg_uv, dtype=np.float64), fs_hz)[0]
+
+
+def _detect(x: F64, fs_hz: float) -> tuple[RPeaks, F64]:
+    """:func:`detect_r_peaks` and the 0.5-40 Hz signal the peaks were located on."""
     if fs_hz <= 0:
         raise ValueError(f"fs_hz must be positive, got {fs_hz}")
-    n = len(x)
     empty = np.empty(0)
-    if n < int(2 * fs_hz):
-        return RPeaks(empty, empty, empty)
-    band = sosfiltfilt(_sos(fs_hz, 5.0, 20.0), x)
-    wide = sosfiltfilt(_sos(fs_hz, 0.5, 40.0), x)
-    deriv = np.gradient(band)
-    width = max(1, round(INTEGRATION_S * fs_hz))
-    env = np.convolve(deriv * deriv, np.ones(width) / width, mode="same")
-    slope = np.abs(deriv)
-    # The steepest slope near each sample, for the T-wave test.
-    slope_w = max(1, round(0.04 * fs_hz))
-    slope_max = maximum_filter1d(slope, 2 * slope_w + 1)
-    cand, _ = find_peaks(env, distance=max(1, round(0.2 * fs_hz)))
-    beats = np.asarray(_accept(cand, env, slope_max, fs_hz), dtype=np.intp)
-    if len(beats) == 0:
-        return RPeaks(empty, empty, empty)
-    half = max(1, round(LOCATE_WINDOW_S * fs_hz))
-    offsets = np.arange(-half, half + 1)
-    idx = np.clip(beats[:, None] + offsets, 0, n - 1)
-    mag = np.abs(wide[idx])
-    peak = idx[np.arange(len(beats)), np.argmax(mag, axis=1)]
-    peak = np.unique(peak)
-    peak = peak[np.concatenate([[True], np.diff(peak) > REFRACTORY_S * fs_hz * 0.8])]
+    if len(x) < int(2 * fs_hz):
+        return RPeaks(empty, empty, empty), x
+    peak, wide = _peaks(x, fs_hz)
+    if len(peak) == 0:
+        return RPeaks(empty, empty, empty), wide
     amplitude = wide[peak]
     frac = _parabolic(np.abs(wide), peak)
     position = peak + frac
-    return RPeaks(position, position / fs_hz, amplitude)
+    return RPeaks(position, position / fs_hz, amplitude), wide
 
 
 class OnlineRPeakDetector:
