@@ -1,0 +1,103 @@
+"""Beat labels from shape and timing, and the RR intervals with artifact labels they feed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.signal import sosfiltfilt
+
+from biofeedback.ecg import (
+    BeatClass,
+    OnlineBeatLabeller,
+    detect_and_label,
+    ecg_intervals,
+    match_beats,
+)
+from biofeedback.ecg.labels import _label_at
+from biofeedback.ecg.rpeaks import _sos
+from biofeedback.hrv.artifacts import BeatLabel
+from devices.simulator import ArtifactRates, SimConfig, SimulatedStrap
+from devices.simulator.ecg import EcgConfig, simulate_ecg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from mitdb import MITDB, load
+
+FS = 130
+
+
+def simulated(duration_s: float, seed: int):  # type: ignore[no-untyped-def]
+    strap = SimulatedStrap(
+        SimConfig(duration_s=duration_s, seed=seed, artifacts=ArtifactRates(ectopic=0.04))
+    )
+    list(strap.events())
+    return simulate_ecg(strap.truth, duration_s, EcgConfig(seed=seed))
+
+
+def _truth_at(ecg, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    m = match_beats(ecg.r_peak_t_s, t_s)
+    ventricular = np.zeros(len(t_s), dtype=bool)
+    ventricular[m.matched_detection] = ecg.ventricular[m.matched_reference]
+    return ventricular, m.matched_detection
+
+
+def test_simulated_ventricular_ectopics_are_labelled_and_sinus_beats_are_not() -> None:
+    ecg = simulated(600, seed=5)
+    peaks, labels = detect_and_label(ecg.samples_uv, FS)
+    truth, matched = _truth_at(ecg, peaks.t_s)
+    judged = matched & (labels.label != BeatClass.UNKNOWN)
+    said_v = labels.label == BeatClass.VENTRICULAR
+    assert truth[judged].sum() >= 10
+    assert said_v[judged & truth].all()
+    assert not said_v[judged & ~truth].any()
+    assert (labels.label == BeatClass.UNKNOWN).sum() <= 8
+
+
+def test_online_labeller_gives_the_batch_labels() -> None:
+    ecg = simulated(180, seed=6)
+    peaks, labels = detect_and_label(ecg.samples_uv, FS)
+    wide = sosfiltfilt(_sos(FS, 0.5, 40.0), ecg.samples_uv.astype(np.float64))
+    online = OnlineBeatLabeller(FS)
+    got = [online.push(wide, 0, round(p)) for p in peaks.position]
+    assert got == labels.label.tolist()
+
+
+def test_intervals_take_shape_where_known_and_rr_rule_elsewhere() -> None:
+    t = np.arange(10) * 0.8
+    t[5] -= 0.3
+    cls = np.array([3, 3, 0, 0, 0, 2, 0, 0, 0, 0])
+    rr_only = np.array([0, 4, 0, 0, 1, 1, 0, 2, 0], dtype=np.int8)
+    got = ecg_intervals(t, cls, rr_only)
+    assert np.allclose(got.rr_ms[3:6], [800.0, 500.0, 1100.0])
+    assert got.labels.tolist() == [0, 4, 0, 0, 1, 1, 0, 2, 0]
+    assert got.from_shape.tolist() == [False, False] + [True] * 7
+    # A ventricular beat the RR rule missed is ectopic on both sides.
+    got = ecg_intervals(t, cls, np.zeros(9, np.int8))
+    assert got.labels[4] == got.labels[5] == BeatLabel.ECTOPIC
+    assert (np.delete(got.labels, [4, 5]) == BeatLabel.NORMAL).all()
+
+
+def test_empty_and_mismatched_inputs() -> None:
+    assert ecg_intervals(np.array([1.0]), np.array([0])).rr_ms.size == 0
+    with pytest.raises(ValueError, match="same length"):
+        ecg_intervals(np.array([1.0, 2.0]), np.array([0]))
+    assert _label_at(np.zeros(100), np.empty(0, np.intp), FS).label.size == 0
+
+
+@pytest.mark.shared("physionet/mitdb_ecg", "MIT-BIH WFDB records are read from ../shared")
+def test_mitdb_119_bigeminy_ventricular_beats() -> None:
+    pytest.importorskip("wfdb")
+    if not (MITDB / "119.hea").exists():
+        pytest.skip(f"{MITDB} not available")
+    rec = load(119, seconds=600)
+    peaks, labels = detect_and_label(rec.ecg_uv, FS)
+    m = match_beats(rec.beat_t_s, peaks.t_s)
+    sym = np.full(len(peaks.t_s), "X")
+    sym[m.matched_detection] = rec.beat_symbol[m.matched_reference]
+    is_v = sym == "V"
+    said_v = labels.label == BeatClass.VENTRICULAR
+    assert is_v.sum() > 100
+    assert (is_v & said_v).sum() / is_v.sum() > 0.95
+    assert (is_v & said_v).sum() / said_v.sum() > 0.95
