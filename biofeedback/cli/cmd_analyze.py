@@ -48,16 +48,36 @@ def csv_field(value: Any) -> Any:
     return value
 
 
+def analyze_settings(args: argparse.Namespace, base: Any) -> Any:
+    """``base`` (HrvSettings) with ``--method``, ``--artifact-method``, ``--correction`` and
+    ``--detrend`` applied; ``--correction`` wins over ``--artifact-method``."""
+    artifact_method = getattr(args, "artifact_method", "published")
+    correction = getattr(args, "correction", None) or (
+        "robust" if artifact_method == "robust" else "automatic"
+    )
+    changes: dict[str, Any] = {
+        "method": args.method,
+        "artifact_method": "robust" if correction == "robust" else "published",
+        "correction": correction,
+    }
+    detrend = getattr(args, "detrend", None)
+    if detrend is not None:
+        method, lambda_ = detrend
+        changes |= {"detrend": method, "time_detrend": method}
+        changes |= {"detrend_lambda": lambda_, "time_detrend_lambda": lambda_}
+    try:
+        return replace(base, **changes)
+    except ValueError as exc:
+        raise InputError(f"analyze settings: {exc}") from exc
+
+
 def run(args: argparse.Namespace) -> int:
     from biofeedback.hrv.settings import HrvSettings
     from biofeedback.sessions.formats import read_recording
 
     path = Path(args.file)
     recording = read_recording(path, unit=args.unit)
-    try:
-        settings = replace(HrvSettings(), method=args.method, artifact_method=args.artifact_method)
-    except ValueError as exc:
-        raise InputError(f"--method: {exc}") from exc
+    settings = analyze_settings(args, HrvSettings())
     try:
         if args.window is None:
             return _whole(recording, settings, as_json=args.json, origin=str(path))

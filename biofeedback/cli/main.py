@@ -220,6 +220,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--step", type=_positive_float, metavar="S", help="window step")
     p.add_argument("--method", choices=["welch", "lomb"], default="welch")
     _add_artifact_method(p)
+    p.add_argument(
+        "--correction",
+        choices=CORRECTION_CHOICES,
+        help="artifact correction as in Kubios: none, very-low .. very-strong thresholds (0.45 .. "
+        "0.05 s at 60 bpm), automatic (Lipponen & Tarvainen; default), or robust",
+    )
+    p.add_argument(
+        "--detrend",
+        type=_detrend,
+        metavar="none|smoothness-priors[:LAMBDA]",
+        help="detrending before time-domain, Poincare and spectral analysis, as Kubios "
+        "(default: none before time domain, smoothness priors lambda 500 before spectra)",
+    )
     p.add_argument("--unit", choices=["ms", "s"], help="RR unit of a text file (default: detect)")
     p.set_defaults(handler="biofeedback.cli.cmd_table:run")
 
@@ -307,6 +320,35 @@ def build_parser() -> argparse.ArgumentParser:
     _add_artifact_method(p)
     p.set_defaults(handler="biofeedback.cli.cmd_demo:run", simulate="sim")
     return parser
+
+
+CORRECTION_CHOICES: Final = (
+    "none",
+    "very-low",
+    "low",
+    "medium",
+    "strong",
+    "very-strong",
+    "automatic",
+    "robust",
+)
+"""``hrv.artifacts_rule.CORRECTION_LEVELS``, spelt out so that parsing does not import numpy."""
+
+
+def _detrend(text: str) -> tuple[str, float]:
+    """``none`` or ``smoothness-priors[:LAMBDA]`` -> (method, lambda)."""
+    name, _, value = text.partition(":")
+    if name == "none" and not value:
+        return ("none", 500.0)
+    if name != "smoothness-priors":
+        raise argparse.ArgumentTypeError("expected none or smoothness-priors[:LAMBDA]")
+    try:
+        lambda_ = float(value) if value else 500.0
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"LAMBDA must be a number, got {value!r}") from None
+    if not lambda_ > 0 or lambda_ == float("inf"):
+        raise argparse.ArgumentTypeError(f"LAMBDA must be positive and finite, got {value!r}")
+    return ("smoothness_priors", lambda_)
 
 
 def _add_artifact_method(p: argparse.ArgumentParser) -> None:

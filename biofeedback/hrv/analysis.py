@@ -16,18 +16,21 @@ numerical floors that decide when a ratio's denominator is zero are in :mod:`flo
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from biofeedback.hrv import time_domain as td
-from biofeedback.hrv.artifacts import BeatLabel, correct_artifacts
+from biofeedback.hrv.artifacts import BeatLabel, CorrectionLevel, correct_artifacts
+from biofeedback.hrv.chains import chain_bounds, chain_starts
+from biofeedback.hrv.detrend import smoothness_priors_detrend
 from biofeedback.hrv.estimates import Value, ln_rmssd_value, pns_index, window_reason
 from biofeedback.hrv.floors import NO_HF_POWER, NO_VARIABILITY, is_constant
 from biofeedback.hrv.frequency import FrequencyResult, frequency_domain
 from biofeedback.hrv.nonlinear import NonlinearResult, NonlinearSettings, nonlinear_metrics_chains
 from biofeedback.hrv.respiration import Respiration, respiration_from_spectrum
+from biofeedback.hrv.rhythm import MESSAGE, withheld_mask
 from biofeedback.hrv.settings import ArtifactMethod, HrvSettings
 
 FloatArray = NDArray[np.float64]
@@ -36,17 +39,26 @@ IntArray = NDArray[np.int64]
 
 @dataclass(frozen=True, slots=True)
 class NnSeries:
-    """Raw beats with their labels, and the corrected NN series with its own times and chains."""
+    """Raw beats with their labels, and the corrected NN series with its own times and chains.
+
+    ``withheld`` marks raw intervals inside sustained irregular rhythm (:mod:`.rhythm`): they
+    are not in the NN series, are labelled normal (not artifacts) and split their chain.
+    """
 
     t_raw_s: FloatArray
     labels: NDArray[np.int8]
     t_s: FloatArray
     nn_ms: FloatArray
     segment: IntArray
+    withheld: NDArray[np.bool_] | None = None
 
     @property
     def n_corrected(self) -> int:
         return int(np.count_nonzero(self.labels))
+
+    @property
+    def n_withheld(self) -> int:
+        return 0 if self.withheld is None else int(np.count_nonzero(self.withheld))
 
 
 def prepare_nn(
@@ -56,11 +68,15 @@ def prepare_nn(
     *,
     correct: bool = True,
     artifact_method: ArtifactMethod = "published",
+    correction: CorrectionLevel | None = None,
+    withhold_irregular: bool = False,
 ) -> NnSeries:
     """Correct each chain and place its NN intervals in time, anchored at the chain's last beat.
 
     Anchoring at the end keeps NN times on the source clock even when the correction drops
-    leading out-of-range intervals or merges extra beats.
+    leading out-of-range intervals or merges extra beats. ``correction`` (a Kubios level, see
+    :func:`.correct_artifacts`) overrides ``artifact_method``; ``withhold_irregular`` removes
+    sustained irregular rhythm first (:func:`.rhythm.withheld_mask`), splitting chains there.
     """
     rr = np.asarray(rr_ms, dtype=np.float64)
     seg = np.zeros(rr.size, np.int64) if segment is None else np.asarray(segment, np.int64)
@@ -69,14 +85,23 @@ def prepare_nn(
         raise ValueError("rr_ms, t_s and segment must be one-dimensional and of equal length")
     if rr.size == 0:
         raise ValueError("rr_ms is empty")
+    level = correction or ("robust" if artifact_method == "robust" else "automatic")
+    withheld = withheld_mask(rr, seg) if withhold_irregular else None
+    # Chains split where the rhythm is withheld; their ids stay increasing and distinct.
+    parts_id = (
+        seg
+        if withheld is None
+        else np.cumsum(np.r_[True, (seg[1:] != seg[:-1]) | (withheld[1:] != withheld[:-1])])
+    )
     labels = np.zeros(rr.size, np.int8)
     parts_t: list[FloatArray] = []
     parts_nn: list[FloatArray] = []
     parts_seg: list[IntArray] = []
-    starts = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])
-    for a, b in zip(starts, np.r_[starts[1:], rr.size], strict=True):
+    for a, b in chain_bounds(parts_id):
+        if withheld is not None and withheld[a]:
+            continue
         if correct:
-            result = correct_artifacts(rr[a:b], robust=artifact_method == "robust")
+            result = correct_artifacts(rr[a:b], correction=level)
             labels[a:b] = result.labels
             nn = result.nn_ms
         else:
@@ -84,12 +109,33 @@ def prepare_nn(
         if nn.size:
             parts_t.append(t_raw[b - 1] - (nn.sum() - np.cumsum(nn)) / 1000.0)
             parts_nn.append(nn)
-            parts_seg.append(np.full(nn.size, seg[a], np.int64))
+            parts_seg.append(np.full(nn.size, parts_id[a], np.int64))
     if not parts_nn:
+        if withheld is not None and withheld.any():
+            raise ValueError(MESSAGE)
         raise ValueError("no interval within the physiological range")
     return NnSeries(
-        t_raw, labels, np.concatenate(parts_t), np.concatenate(parts_nn), np.concatenate(parts_seg)
+        t_raw,
+        labels,
+        np.concatenate(parts_t),
+        np.concatenate(parts_nn),
+        np.concatenate(parts_seg),
+        withheld,
     )
+
+
+def detrend_nn(nn_ms: FloatArray, segment: IntArray, lambda_: float) -> FloatArray:
+    """NN minus its smoothness-priors trend over beat index, per chain, mean kept (ms).
+
+    Kubios detrends the RR series before its time-domain statistics when detrending is on
+    (FACTS §2.6); the mean is added back so mean RR and mean HR are unchanged.
+    """
+    out = nn_ms.astype(np.float64, copy=True)
+    for a, b in chain_bounds(segment):
+        if b - a >= 3:
+            x = nn_ms[a:b]
+            out[a:b] = smoothness_priors_detrend(x, lambda_) + x.mean()
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +158,8 @@ class TimeDomain:
 
     @classmethod
     def compute(cls, nn_ms: FloatArray, segment: IntArray, settings: HrvSettings) -> TimeDomain:
+        if settings.time_detrend == "smoothness_priors":
+            nn_ms = detrend_nn(nn_ms, segment, settings.time_detrend_lambda)
         si = td.stress_index(nn_ms, settings.stress_bin_ms)
         return cls(
             mean_rr_ms=td.mean_rr_ms(nn_ms),
@@ -159,10 +207,12 @@ class HrvReport:
     pns_index: Value
     nonlinear: NonlinearResult
     reasons: dict[str, str] = field(default_factory=dict)
+    n_withheld: int = 0
 
     @property
     def corrected_share(self) -> float:
-        return self.n_corrected / self.n_beats
+        """Corrected share of the intervals judged (those not withheld as irregular rhythm)."""
+        return self.n_corrected / max(self.n_beats - self.n_withheld, 1)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict; non-finite numbers become ``None``."""
@@ -181,7 +231,7 @@ class HrvReport:
             "reason": self.reason,
             "time": {
                 "mean_rr_ms": t.mean_rr_ms,
-                "mean_hr_bpm": t.mean_hr_bpm,
+                "mean_hr_bpm": t.mean_hr_bpm,  # 60000 / mean RR, as Kubios
                 "sdnn_ms": t.sdnn_ms,
                 "rmssd_ms": t.rmssd_ms,
                 "ln_rmssd_ln_ms": t.ln_rmssd,
@@ -210,6 +260,14 @@ class HrvReport:
                 "duration_s": freq.duration_s,
             },
             "frequency_reason": self.frequency_reason,
+            "rhythm": {
+                "method": "Dash et al. 2009 (doi:10.1007/s10439-009-9740-z) + ectopy guard"
+                if self.settings.rhythm_check
+                else "off",
+                "withheld_intervals": self.n_withheld,
+                "withheld_share": self.n_withheld / self.n_beats,
+                "message": MESSAGE if self.n_withheld else None,
+            },
             "respiration": None
             if resp is None
             else {
@@ -244,25 +302,53 @@ def analyze_record(
     The estimates use the whole record as their window (``window_s`` = its duration).
     """
     settings = settings or HrvSettings()
-    series = prepare_nn(rr_ms, t_s, segment, artifact_method=settings.artifact_method)
+    try:
+        series = prepare_nn(
+            rr_ms,
+            t_s,
+            segment,
+            correction=settings.correction,
+            withhold_irregular=settings.rhythm_check,
+        )
+        all_withheld = False
+    except ValueError as exc:
+        if str(exc) != MESSAGE:
+            raise
+        series = prepare_nn(rr_ms, t_s, segment, correction=settings.correction)
+        all_withheld = True
+        size = series.labels.size
+        series = replace(series, labels=np.zeros(size, np.int8), withheld=np.ones(size, dtype=bool))
     nn, seg = series.nn_ms, series.segment
     n_beats = series.labels.size
-    share = series.n_corrected / n_beats
+    n_judged = max(n_beats - series.n_withheld, 1)
+    share = series.n_corrected / n_judged
     duration_s = float(nn.sum() / 1000.0)
     time = TimeDomain.compute(nn, seg, settings)
+    if all_withheld:
+        time = TimeDomain(*([math.nan] * len(_TIME_KEYS)))
     chain_spans = [float(np.ptp(series.t_s[seg == s])) for s in np.unique(seg)]
     freq: FrequencyResult | None = None
     resp: Respiration | None = None
     freq_reason: str | None = None
-    if max(chain_spans) < settings.spectral_window_s:
+    if all_withheld:
+        freq_reason = MESSAGE
+    elif max(chain_spans) < settings.spectral_window_s:
         freq_reason = f"no continuous stretch of {settings.spectral_window_s:.0f} s"
     else:
         freq = frequency_domain(nn, t_s=series.t_s, segment=seg, settings=settings)
         resp = respiration_from_spectrum(freq.spectrum, settings)
-    reason = window_reason(n_beats, duration_s, duration_s, share, settings)
+    withheld_share = series.n_withheld / n_beats
+    reason = window_reason(n_judged, duration_s, duration_s, share, settings)
+    if withheld_share > 0.5:
+        reason = MESSAGE
     nonlinear = nonlinear_metrics_chains(nn, seg, settings.nonlinear)
     reasons = {
-        **{f"time.{k}": v for k, v in time_reasons(nn, seg).items()},
+        **{
+            f"time.{k}": v
+            for k, v in (
+                dict.fromkeys(_TIME_KEYS, MESSAGE) if all_withheld else time_reasons(nn, seg)
+            ).items()
+        },
         **{f"frequency.{k}": v for k, v in _frequency_reasons(freq).items()},
         **{f"respiration.{k}": v for k, v in _respiration_reasons(resp).items()},
         **{
@@ -284,20 +370,42 @@ def analyze_record(
         frequency=freq,
         frequency_reason=freq_reason,
         respiration=resp,
-        ln_rmssd=ln_rmssd_value(time.rmssd_ms, duration_s, n_beats, duration_s, share, settings),
-        pns_index=pns_index(
+        ln_rmssd=Value.absent(MESSAGE, duration_s, n_judged, share)
+        if reason == MESSAGE
+        else ln_rmssd_value(time.rmssd_ms, duration_s, n_judged, duration_s, share, settings),
+        pns_index=Value.absent(MESSAGE, duration_s, n_judged, share)
+        if reason == MESSAGE
+        else pns_index(
             time.mean_rr_ms,
             time.rmssd_ms,
             time.sd1_ms,
             duration_s,
-            n_beats,
+            n_judged,
             duration_s,
             share,
             settings,
         ),
+        n_withheld=series.n_withheld,
         nonlinear=nonlinear,
         reasons=reasons,
     )
+
+
+_TIME_KEYS = (
+    "mean_rr_ms",
+    "mean_hr_bpm",
+    "sdnn_ms",
+    "rmssd_ms",
+    "ln_rmssd_ln_ms",
+    "sdsd_ms",
+    "pnn50_pct",
+    "pnn20_pct",
+    "sd1_ms",
+    "sd2_ms",
+    "sd1_sd2_ratio",
+    "stress_index",
+    "sqrt_stress_index",
+)
 
 
 def time_reasons(nn_ms: FloatArray, segment: IntArray) -> dict[str, str]:
@@ -376,7 +484,7 @@ def nonlinear_reasons(
             out[key] = f"no two templates of {m} beats match within r"
         else:
             out[key] = f"no continuity chain of {m + 1} beats or more"
-    starts = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]])
+    starts = chain_starts(segment)
     longest = int(np.max(np.diff(np.r_[starts, segment.size]))) if segment.size else 0
     for key, value, (_, top) in (
         ("dfa_alpha1", result.dfa_alpha1, settings.alpha1_scales_beats),

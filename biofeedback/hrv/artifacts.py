@@ -7,14 +7,25 @@ doi:10.1080/03091902.2019.1640306. Constants as published: α = 5.2, c1 = 0.13, 
 
 Steps: a range gate (250-2500 ms; values outside are labelled ``OUT_OF_RANGE`` and interpolated),
 then ``dRR`` normalised by ``Th1 = α·QD(dRR)``, ``mRR = RR − median11`` with negative values
-doubled and normalised by ``Th2 = α·QD(mRR)``, and the subspace rule of the paper's Fig. 1 (shared
-with the online detector in :mod:`biofeedback.hrv.artifacts_online`, re-exported here).
+doubled and normalised by ``Th2 = α·QD(|mRR|)``, and the subspace rule of the paper's Fig. 1
+(shared with the online detector in :mod:`biofeedback.hrv.artifacts_online`, re-exported here).
 
-QD of the series itself, not of its absolute values: NeuroKit2 and systole take QD(|dRR|), which
-for Gaussian dRR is 0.416σ, so α = 5.2 puts the threshold at 2.2σ and flags ~3 % of clean beats;
-QD(dRR) = 0.674σ gives the 3.5σ (99.95 %) coverage that motivates α = 5.2. Measured on LTDB 14046
-(V/F truth): |dRR| one pass 33.7 % sensitivity / 98.0 % specificity (as NeuroKit2), this module
-46.6 % / 99.3 %; on simulated sinus rhythm |dRR| flags 0.1-0.8 % of clean beats, this none.
+One documented deviation, in ``Th1`` only: QD of the signed ``dRR``, not of ``|dRR|``. NeuroKit2
+and systole take QD(|dRR|), which for Gaussian dRR is 0.416σ, so α = 5.2 puts the threshold at
+2.2σ; QD(dRR) = 0.674σ gives the 3.5σ (99.95 %) coverage that motivates α = 5.2. Measured (bench
+``bench_artifact_accuracy.py``): on the clean 21-h rr_healthy_000 |dRR| labels 2.25 % of beats,
+signed 0.40 %; on LTDB 14046 (V/F truth) 33.7 % / 98.0 % against 46.3 % / 99.3 %. ``Th2`` feeds
+the missed/extra tests (``|RR/2 − med| < Th2``), where a larger threshold splits more normal
+beats: the published ``|mRR|`` form is used (the signed form split pyHRV's artifact-free
+SampleNNISeriesLong beats 1506-1507 into four).
+
+Both quartile deviations are floored at the RR resolution of the input (:func:`resolution_ms`):
+on 128-Hz records (7.8-ms steps) a 91-beat window often has equal quartiles, a zero threshold
+made every one-tick difference an infinite deviation, and the iterative mode labelled thousands
+of normal beats (LTDB 14157 specificity 82.4 %; floored 98.5 %, one pass 99.1 %).
+
+Other corrections (Kubios' threshold levels, none) are in :mod:`.artifacts_threshold`;
+:func:`correct_artifacts` chooses by ``correction``.
 
 Choices where the paper is silent, identical in the online form:
 
@@ -46,12 +57,14 @@ from biofeedback.hrv.artifacts_rule import (
     ALPHA,
     C1,
     C2,
+    CORRECTION_LEVELS,
     INTERPOLATED_LABELS,
     RR_GATE_MAX_MS,
     RR_GATE_MIN_MS,
     WINDOW_MEDIAN_BEATS,
     WINDOW_QD_BEATS,
     BeatLabel,
+    CorrectionLevel,
     FloatArray,
     LabelArray,
     LabelledBeat,
@@ -60,6 +73,7 @@ from biofeedback.hrv.artifacts_rule import (
     in_range,
     normalise,
 )
+from biofeedback.hrv.artifacts_threshold import interpolate_flagged, threshold_labels
 
 IndexArray = NDArray[np.intp]
 
@@ -73,6 +87,7 @@ __all__ = [
     "WINDOW_QD_BEATS",
     "ArtifactResult",
     "BeatLabel",
+    "CorrectionLevel",
     "LabelledBeat",
     "OnlineArtifactDetector",
     "correct_artifacts",
@@ -168,16 +183,37 @@ def _shift(x: FloatArray, k: int, fill: float) -> FloatArray:
     return out
 
 
-def _detect_gated(rr: FloatArray) -> LabelArray:
-    """Labels for an all-in-range series (one pass, centred windows)."""
+def resolution_ms(rr_ms: FloatArray) -> float:
+    """The RR sampling step (ms): the smallest gap between distinct values, 0 if fewer than two.
+
+    128-Hz PhysioNet records give 7.8125 ms, integer-ms files 1 ms, unquantised floats a tiny step.
+
+    >>> resolution_ms(np.array([800.0, 812.5, 804.6875, 800.0]))
+    4.6875
+    """
+    values = np.unique(rr_ms[np.isfinite(rr_ms)])
+    return float(np.diff(values).min()) if values.size > 1 else 0.0
+
+
+def _detect_gated(
+    rr: FloatArray, floor_ms: float, *, abs_drr: bool = False, abs_mrr: bool = True
+) -> LabelArray:
+    """Labels for an all-in-range series (one pass, centred windows).
+
+    Both quartile deviations are floored at ``floor_ms``, the resolution of the *input*
+    (:func:`resolution_ms`; corrected series are no longer quantised): on records quantised to a
+    clock tick (128 Hz: 7.8 ms) whole 91-beat windows have equal quartiles, and a zero threshold
+    turns every difference of one tick into an infinite deviation.
+    """
     if rr.size == 0:
         return np.zeros(0, dtype=np.int8)
+    floor = floor_ms
     med = _centred_quantile(rr, WINDOW_MEDIAN_BEATS, 0.5)
     drr = np.diff(rr, prepend=rr[0])
-    d = normalise(drr, ALPHA * _qd(drr))
+    d = normalise(drr, ALPHA * np.maximum(_qd(np.abs(drr) if abs_drr else drr), floor))
     m = rr - med
     m[m < 0] *= 2.0
-    th2 = ALPHA * _qd(m)
+    th2 = ALPHA * np.maximum(_qd(np.abs(m) if abs_mrr else m), floor)
     d_prev, d_next, d_next2 = _shift(d, -1, 0.0), _shift(d, 1, 0.0), _shift(d, 2, 0.0)
     ectopic, candidate = ectopic_and_candidates(d_prev, d, d_next)
     after_candidate = np.zeros(rr.size, dtype=bool)
@@ -216,27 +252,54 @@ def _robust_labels(rr: FloatArray) -> LabelArray:
     return np.array([beat.label for beat in beats], dtype=np.int8)
 
 
-def detect_artifacts(rr_ms: ArrayLike, *, robust: bool = False) -> LabelArray:
+def _level(robust: bool, correction: CorrectionLevel | None) -> CorrectionLevel:
+    if correction is None:
+        return "robust" if robust else "automatic"
+    if correction not in CORRECTION_LEVELS:
+        raise ValueError(f"correction must be one of {', '.join(CORRECTION_LEVELS)}")
+    return correction
+
+
+def detect_artifacts(
+    rr_ms: ArrayLike, *, robust: bool = False, correction: CorrectionLevel | None = None
+) -> LabelArray:
     """One batch pass of Lipponen & Tarvainen (2019) over RR intervals in ms; one label each.
 
     Centred windows, doi:10.1080/03091902.2019.1640306. Values outside 250-2500 ms are
     ``OUT_OF_RANGE``; NaN raises ``ValueError``. The input is not modified. ``robust`` runs this
     project's extension for sustained ectopy instead (see :class:`OnlineArtifactDetector`); its
-    decisions are sequential, so batch and online give the same labels there.
+    decisions are sequential, so batch and online give the same labels there. ``correction``
+    (overrides ``robust``) chooses a Kubios level: ``none`` labels only out-of-range values, a
+    threshold level labels with :func:`.threshold_labels`.
 
     >>> detect_artifacts([800, 810, 790, 805, 1600, 800, 795, 810, 800, 790]).tolist()
     [0, 0, 0, 0, 2, 0, 0, 0, 0, 0]
     """
     rr = _as_rr(rr_ms)
+    level = _level(robust, correction)
     labels = np.full(rr.size, BeatLabel.OUT_OF_RANGE, dtype=np.int8)
     if not in_range(rr).any():
         return labels
-    if robust:
+    if level == "robust":
         return _robust_labels(rr)
     x, gate_labels, idx = _gate(rr)
-    found = _detect_gated(x)
-    labels[idx] = np.where(gate_labels == BeatLabel.OUT_OF_RANGE, gate_labels, found)
+    labels[idx] = np.where(
+        gate_labels == BeatLabel.OUT_OF_RANGE, gate_labels, _found(x, level, _floor(rr))
+    )
     return labels
+
+
+def _floor(rr: FloatArray) -> float:
+    """Resolution of the in-range input values: the quartile-deviation floor of every pass."""
+    return resolution_ms(rr[in_range(rr)])
+
+
+def _found(x: FloatArray, level: CorrectionLevel, floor_ms: float) -> LabelArray:
+    if level == "none":
+        return np.zeros(x.size, dtype=np.int8)
+    if level == "automatic":
+        return _detect_gated(x, floor_ms)
+    return threshold_labels(x, level)
 
 
 def _apply(x: FloatArray, labels: LabelArray, origin: IndexArray) -> tuple[FloatArray, IndexArray]:
@@ -258,30 +321,44 @@ def _apply(x: FloatArray, labels: LabelArray, origin: IndexArray) -> tuple[Float
 
 
 def correct_artifacts(
-    rr_ms: ArrayLike, *, iterative: bool = True, robust: bool = False
+    rr_ms: ArrayLike,
+    *,
+    iterative: bool = True,
+    robust: bool = False,
+    correction: CorrectionLevel | None = None,
 ) -> ArtifactResult:
     """Detect (centred windows) and correct artifacts; labels refer to the input intervals (ms).
 
     Lipponen & Tarvainen (2019), doi:10.1080/03091902.2019.1640306; with ``iterative`` the
     detection is repeated on the corrected series while the artifact count decreases. ``robust``
     labels with the sequential extension for sustained ectopy (one pass, ``iterative`` ignored)
-    and corrects those labels as here.
+    and corrects those labels as here. ``correction`` (overrides ``robust``) is the Kubios
+    choice: ``none`` corrects only out-of-range values (in-range input comes back unchanged),
+    ``very-low`` ... ``very-strong`` replace intervals beyond the level's threshold by a cubic
+    spline in one pass (:mod:`.artifacts_threshold`), ``automatic`` is the default above.
 
     >>> res = correct_artifacts([800, 810, 790, 805, 1600, 800, 795, 810, 800, 790])
     >>> res.nn_ms.tolist()
     [800.0, 810.0, 790.0, 805.0, 800.0, 800.0, 800.0, 795.0, 810.0, 800.0, 790.0]
     """
     rr = _as_rr(rr_ms)
+    level = _level(robust, correction)
     result_labels = np.full(rr.size, BeatLabel.OUT_OF_RANGE, dtype=np.int8)
     if not in_range(rr).any():
         return ArtifactResult(result_labels, np.zeros(0), rr.size)
     x, gate_labels, origin = _gate(rr)
     result_labels[origin] = BeatLabel.NORMAL
-    if robust:
+    if level == "robust":
         labels = _robust_labels(rr)
         nn, _ = _apply(x, labels[origin], origin)
         return ArtifactResult(labels, nn, int(np.count_nonzero(labels)))
-    found = np.where(gate_labels == BeatLabel.OUT_OF_RANGE, gate_labels, _detect_gated(x))
+    floor = _floor(rr)
+    if level != "automatic":
+        labels = np.where(gate_labels == BeatLabel.OUT_OF_RANGE, gate_labels, _found(x, level, 0))
+        result_labels[origin] = labels
+        nn = x if level == "none" else interpolate_flagged(x, labels != BeatLabel.NORMAL)
+        return ArtifactResult(result_labels, nn, int(np.count_nonzero(result_labels)))
+    found = np.where(gate_labels == BeatLabel.OUT_OF_RANGE, gate_labels, _detect_gated(x, floor))
     count = int(np.count_nonzero(found))
     while count:
         fresh = (found != BeatLabel.NORMAL) & (result_labels[origin] == BeatLabel.NORMAL)
@@ -289,7 +366,7 @@ def correct_artifacts(
         x, origin = _apply(x, found, origin)
         if not iterative:
             break
-        found = _detect_gated(x)
+        found = _detect_gated(x, floor)
         previous, count = count, int(np.count_nonzero(found))
         if count >= previous:
             break

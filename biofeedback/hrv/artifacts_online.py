@@ -7,7 +7,8 @@ doi:10.1080/03091902.2019.1640306.
 The detector labels each pushed RR interval two beats later (the rule's S22 subspace needs
 ``dRR[i+1]`` and ``dRR[i+2]``). Its windows are *trailing*: the 91-beat quartile deviation of
 ``dRR`` and the 11-beat median end at the newest (lookahead) beat, the 91-beat quartile deviation
-of ``mRR`` ends at the labelled beat (QD of the signed series, see :mod:`.artifacts`). Each window
+of ``|mRR|`` ends at the labelled beat (``dRR`` signed, ``|mRR|`` as published, both floored at
+the smallest non-zero ``|dRR|`` seen, i.e. the RR resolution; see :mod:`.artifacts`). Each window
 is a bounded sorted list, so a push costs O(window) memory moves, never a pass over history. The
 batch form with centred windows is :mod:`biofeedback.hrv.artifacts`; the rule itself is in
 :mod:`biofeedback.hrv.artifacts_rule`.
@@ -163,6 +164,7 @@ class OnlineArtifactDetector:
         self._held: _Held | None = None
         self._last_med_ms = 0.0
         self._last_drr_ms = 0.0
+        self._floor_ms = 0.0
 
     def push(self, rr_ms: float) -> list[LabelledBeat]:
         """Add one RR interval (ms); returns the beats whose label became final (usually one)."""
@@ -177,6 +179,8 @@ class OnlineArtifactDetector:
         previous = self._last_gated_ms
         gated = value if valid or previous is None else previous
         drr_ms = 0.0 if previous is None else gated - previous
+        if valid and drr_ms != 0.0 and (self._floor_ms == 0.0 or abs(drr_ms) < self._floor_ms):
+            self._floor_ms = abs(drr_ms)
         fed = not self._robust or self._drr_win.count < ROBUST_WARMUP_BEATS
         if fed:
             self._drr_win.add(drr_ms)
@@ -223,11 +227,11 @@ class OnlineArtifactDetector:
             if not self._prev_normal and self._prev_nn_ms is not None:
                 beat.drr_ms = beat.gated_ms - self._prev_nn_ms
             if self._m_win.count == 0:
-                self._m_win.add(m)
-            th1 = min(ALPHA * self._drr_win.qd(), ROBUST_TH1_CAP * med)
+                self._m_win.add(abs(m))
+            th1 = min(ALPHA * max(self._drr_win.qd(), self._floor_ms), ROBUST_TH1_CAP * med)
         else:
-            self._m_win.add(m)
-            th1 = ALPHA * self._drr_win.qd()
+            self._m_win.add(abs(m))
+            th1 = ALPHA * max(self._drr_win.qd(), self._floor_ms)
         # The rule only looks further at a beat past the |dRR| > 1 gate or right after a
         # candidate; skipping numpy for the rest keeps a push at a few microseconds.
         if abs(beat.drr_ms) <= th1 and not self._after_candidate:
@@ -245,7 +249,7 @@ class OnlineArtifactDetector:
             if clean and self._prev_clean and not beat.fed:
                 self._drr_win.add(beat.drr_ms)
             if clean:
-                self._m_win.add(m)
+                self._m_win.add(abs(m))
             self._prev_clean = clean
             self._prev_normal = label == BeatLabel.NORMAL
             self._prev_nn_ms = nn[-1] if nn else self._prev_nn_ms
@@ -256,7 +260,7 @@ class OnlineArtifactDetector:
         ahead = [p.drr_ms for p in list(self._pending)[:2]]
         raw = np.array([self._prev_drr_ms, beat.drr_ms, *ahead, 0.0, 0.0][:4])
         d = normalise(raw, np.full(4, th1))
-        th2 = np.array([ALPHA * self._m_win.qd()])
+        th2 = np.array([ALPHA * max(self._m_win.qd(), self._floor_ms)])
         ectopic, candidate = ectopic_and_candidates(d[0:1], d[1:2], d[2:3])
         rr_next = self._pending[0].gated_ms if self._pending else math.nan
         label = classify(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,12 +22,26 @@ WINDOW_QD_BEATS: Final = 91
 WINDOW_MEDIAN_BEATS: Final = 11
 RR_GATE_MIN_MS: Final = 250.0
 RR_GATE_MAX_MS: Final = 2500.0
+CorrectionLevel = Literal[
+    "none", "very-low", "low", "medium", "strong", "very-strong", "automatic", "robust"
+]
+"""Artifact correction as a Kubios user chooses it: none, a threshold level, automatic (Lipponen &
+Tarvainen 2019), or this project's extension for sustained ectopy (README, "HRV methods")."""
+CORRECTION_LEVELS: Final[tuple[str, ...]] = (
+    "none",
+    "very-low",
+    "low",
+    "medium",
+    "strong",
+    "very-strong",
+    "automatic",
+    "robust",
+)
 ROBUST_TH1_CAP: Final = 0.2
 """Robust mode: the dRR threshold never exceeds this fraction of the local median RR (Malik's
 20 % rule: Malik M et al. 1993, Eur Heart J 14:1473, doi:10.1093/eurheartj/14.11.1473)."""
 ROBUST_WARMUP_BEATS: Final = 20
 """Robust mode: differences taken into the dRR window as they come, before any is judged."""
-"""Robust mode: differences accepted into the threshold windows before any beat is judged."""
 
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]

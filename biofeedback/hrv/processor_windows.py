@@ -29,7 +29,7 @@ class TimeWindow:
         self._zero()
 
     def _zero(self) -> None:
-        self.n = self.s1 = self.s2 = self.hr = 0.0
+        self.n = self.s1 = self.s2 = 0.0
         self.m = self.d1 = self.d2 = self.n50 = 0.0
         self.n_raw = self.n_flagged = 0
 
@@ -50,7 +50,11 @@ class TimeWindow:
         self.n += sign
         self.s1 += sign * x
         self.s2 += sign * x * x
-        self.hr += sign * 60_000.0 / nn
+
+    @property
+    def hr(self) -> float:
+        """``n`` x the window's mean HR, 60000 / mean NN as Kubios (so ``hr / n`` is the HR)."""
+        return 60_000.0 * self.n / (self.centre + self.s1 / self.n) if self.n else 0.0
 
     def add_raw(self, t_s: float, flagged: bool) -> None:
         self.flags.append((t_s, flagged))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from biofeedback.hrv.artifacts_rule import CORRECTION_LEVELS, CorrectionLevel
 from biofeedback.hrv.nonlinear import NonlinearSettings
 
 SpectralMethod = Literal["welch", "lomb"]
@@ -48,6 +49,18 @@ class HrvSettings:
     artifact_method: ArtifactMethod = "published"
     """Lipponen & Tarvainen (2019) as published, or this project's extension for sustained
     ectopy (``robust``; README, "HRV methods", sustained ectopy)."""
+    correction: CorrectionLevel = "automatic"
+    """Artifact correction as Kubios names it: ``none``, a threshold level (``very-low`` 0.45 s
+    ... ``very-strong`` 0.05 s at 60 beats/min, scaled with mean HR), ``automatic`` (Lipponen &
+    Tarvainen) or ``robust``. ``correction="robust"`` sets ``artifact_method="robust"``, an
+    ``artifact_method="robust"`` with ``automatic`` becomes ``robust``, and every other level sets
+    ``artifact_method`` to ``published`` (it then plays no part)."""
+    time_detrend: DetrendMethod = "none"
+    """Detrending of the NN series before time-domain and Poincaré statistics, as Kubios does
+    when its detrending is on: smoothness priors over beat index, mean RR kept."""
+    time_detrend_lambda: float = 500.0
+    rhythm_check: bool = True
+    """Withhold HRV over sustained irregular rhythm (:mod:`biofeedback.hrv.rhythm`)."""
     window_s: float = 60.0
     """Time-domain and estimate window (30-300 s); 60 s is the validated minimum for lnRMSSD."""
     spectral_window_s: float = 120.0
@@ -78,6 +91,28 @@ class HrvSettings:
     """Fewest NN beats for a DFA α1 value: four windows of the largest α1 scale (16 beats)."""
 
     def __post_init__(self) -> None:
+        if self.correction not in CORRECTION_LEVELS:
+            raise ValueError(
+                f"correction must be one of {', '.join(CORRECTION_LEVELS)}, got {self.correction!r}"
+            )
+        if self.artifact_method not in ("published", "robust"):
+            raise ValueError(
+                f"artifact_method must be 'published' or 'robust', got {self.artifact_method!r}"
+            )
+        # ``correction`` is the primary choice; ``artifact_method`` (read by the live processor)
+        # follows it, and an old ``artifact_method="robust"`` promotes "automatic" to "robust".
+        if self.correction == "robust":
+            object.__setattr__(self, "artifact_method", "robust")
+        elif self.correction == "automatic" and self.artifact_method == "robust":
+            object.__setattr__(self, "correction", "robust")
+        elif self.correction != "automatic":
+            object.__setattr__(self, "artifact_method", "published")
+        if self.time_detrend not in ("smoothness_priors", "none"):
+            raise ValueError(
+                f"time_detrend must be 'smoothness_priors' or 'none', got {self.time_detrend!r}"
+            )
+        if self.time_detrend_lambda <= 0:
+            raise ValueError("time_detrend_lambda must be positive")
         if not TIME_WINDOW_MIN_S <= self.window_s <= TIME_WINDOW_MAX_S:
             raise ValueError(f"window_s must be in [30, 300] s, got {self.window_s}")
         if self.spectral_window_s < SPECTRAL_WINDOW_MIN_S:

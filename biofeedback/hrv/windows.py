@@ -135,7 +135,6 @@ def _time_domain(
     x = nn - centre
     s1 = _between(_prefix(x), lo, hi)
     s2 = _between(_prefix(x * x), lo, hi)
-    hr = _between(_prefix(60_000.0 / nn), lo, hi)
     diff = np.diff(nn, prepend=nn[0])
     ok = np.r_[False, seg[1:] == seg[:-1]]
     diff = np.where(ok, diff, 0.0)
@@ -160,7 +159,7 @@ def _time_domain(
         sd2 = np.where(np.isnan(sd1) | np.isnan(sdnn) | (sd2 > sd_floor_ms(sdnn)), sd2, 0.0)
         return {
             "mean_rr_ms": centre + s1 / n,
-            "mean_hr_bpm": hr / n,
+            "mean_hr_bpm": 60_000.0 / (centre + s1 / n),
             "sdnn_ms": sdnn,
             "rmssd_ms": rmssd,
             "ln_rmssd": np.where(rmssd > 0, np.log(np.where(rmssd > 0, rmssd, 1.0)), np.nan),
