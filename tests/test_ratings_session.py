@@ -118,7 +118,11 @@ async def test_the_dashboard_keeps_the_session_open_for_the_last_rating(tmp_path
         # The fast simulation runs the whole protocol at once: both dialogs open, the last on
         # top, and the protocol is over.
         await _until(
-            lambda: isinstance(app.screen, RatingScreen) and len(pipeline.pending_ratings) == 2,
+            lambda: (
+                isinstance(app.screen, RatingScreen)
+                and getattr(app.screen, "label", None) == "whispering"
+                and len(pipeline.pending_ratings) == 2
+            ),
             pilot,
         )
         await _until(lambda: pipeline.runner is not None and pipeline.runner.finished, pilot)

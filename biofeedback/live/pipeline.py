@@ -7,6 +7,24 @@ synchronously with each source event (so segment boundaries land between the rig
 any speed) and by a ticker in real time; player events reach it through their own task. A dead
 player or a lost strap is a :class:`Notice`, never the end of the recording.
 
+The run is one :class:`asyncio.TaskGroup`: the source pump, the real-time ticker, the player's
+event pump and the player's command worker are its children. A child that fails ends the run:
+its siblings are cancelled, the session is stored ``interrupted`` with everything recorded
+until then, and the error reaches the consumer (the dashboard shows it; the CLI prints it on
+one line). A dead player (:class:`PlaybackError`, or its events stopping) is not a failure: it
+is a notice and the protocol goes on without playback.
+
+Queues are bounded. Player commands go through one worker, in order; at
+:data:`COMMAND_QUEUE_MAX` pending the oldest is dropped (the newest command says where the
+player should end up). The consumer's queue holds :data:`EVENT_QUEUE_MAX` display events: when
+it is full a real-time source never waits (that would stall the strap and the recording); the
+oldest snapshot is dropped first (a newer one supersedes it), then the oldest beat or packet,
+with one notice that the screen fell behind. Nothing dropped is lost: every event was written
+to the store, and the session summary is counted, before the queue. An as-fast-as-possible
+source (replay, simulation) waits for room instead, so its consumer sees every event. Segment
+events, markers, notices and rating requests are never dropped. Store writes never block the
+loop (see :mod:`biofeedback.live.recorder`).
+
 A session's final status says how it ended: ``complete`` when its protocol ran to the end (with
 no protocol: when the user or the source ended it), ``stopped`` when the user ended it before
 the protocol's end (the record key, quitting, the consumer closing the stream), ``interrupted``
@@ -18,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -35,10 +54,18 @@ from biofeedback.live.messages import (
     SnapshotComputed,
 )
 from biofeedback.live.protocol_runner import Output, PlayerCommand, ProtocolRunner
-from biofeedback.live.recorder import Recorder, SessionMeta
+from biofeedback.live.recorder import Recorder, SessionMeta, WriterFactory
 from biofeedback.live.summary import SessionTally
 from biofeedback.playback.errors import PlaybackError
-from devices.events import Beat, Disconnected, DisconnectReason, StreamEvent
+from biofeedback.playback.events import Crashed
+from devices.events import (
+    Beat,
+    Disconnected,
+    DisconnectReason,
+    MalformedPacket,
+    MeasurementReceived,
+    StreamEvent,
+)
 from devices.source import HeartRateSource, with_beats
 
 if TYPE_CHECKING:
@@ -49,6 +76,98 @@ if TYPE_CHECKING:
 _END = object()
 TICK_S = 0.1
 END_STATUSES = ("complete", "stopped", "interrupted")
+EVENT_QUEUE_MAX = 4096
+"""Display events (beats, packets, snapshots) the consumer may lag behind by: over an hour of a
+strap's beats and packets, so a drop means the consumer is stuck, not slow."""
+COMMAND_QUEUE_MAX = 8
+"""Player commands waiting for the player (a load takes a moment; keys can skip blocks fast)."""
+
+
+class EventQueue:
+    """The consumer's queue: bounded for display events, never blocking a real-time producer.
+
+    ``paced`` (a real-time source): :meth:`put` never waits; when :data:`EVENT_QUEUE_MAX`
+    display events are waiting, the oldest snapshot is dropped, else the oldest beat or
+    packet. Unpaced producers ``await`` :meth:`room` before producing. Other items (segment
+    events, markers, notices, errors, the end) are always queued."""
+
+    def __init__(self, maxsize: int = EVENT_QUEUE_MAX, *, paced: bool = True) -> None:
+        if maxsize < 1:
+            raise ValueError(f"maxsize must be >= 1, got {maxsize}")
+        self.maxsize = maxsize
+        self.paced = paced
+        self.dropped_snapshots = 0
+        self.dropped_events = 0
+        self._items: deque[object] = deque()
+        self._display = 0
+        self._ready = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def full(self) -> bool:
+        return self._display >= self.maxsize
+
+    def put(self, item: object) -> bool:
+        """Queue ``item``; True if something older was dropped to make room for it."""
+        dropped = False
+        if _is_display(item):
+            if self.full:
+                dropped = self._drop_oldest()
+            self._display += 1
+            if self.full:
+                self._room.clear()
+        self._items.append(item)
+        self._ready.set()
+        return dropped
+
+    def _drop_oldest(self) -> bool:
+        for kinds in ((SnapshotComputed,), _DISPLAY):
+            for i, old in enumerate(self._items):
+                if isinstance(old, kinds):
+                    del self._items[i]
+                    self._display -= 1
+                    if isinstance(old, SnapshotComputed):
+                        self.dropped_snapshots += 1
+                    else:
+                        self.dropped_events += 1
+                    return True
+        return False
+
+    async def room(self) -> None:
+        """Wait until the consumer has room for display events (unpaced producers)."""
+        await self._room.wait()
+
+    async def get(self) -> object:
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        item = self._items.popleft()
+        if _is_display(item):
+            self._display -= 1
+            if not self.full:
+                self._room.set()
+        return item
+
+
+_DISPLAY = (SnapshotComputed, Beat, MeasurementReceived, MalformedPacket)
+
+
+def _is_display(item: object) -> bool:
+    return isinstance(item, _DISPLAY)
+
+
+def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error that ended a task group (its first leaf that is not a cancellation)."""
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            return _first_error(exc)
+        if not isinstance(exc, asyncio.CancelledError):
+            return exc
+    return group
 
 
 class LivePipeline:
@@ -66,6 +185,8 @@ class LivePipeline:
         player: Player | None = None,
         record: bool = True,
         truth: Callable[[], dict[str, Any]] | None = None,
+        writer: WriterFactory | None = None,
+        queue_max: int = EVENT_QUEUE_MAX,
     ) -> None:
         self.source = source
         self.clock = clock
@@ -89,13 +210,17 @@ class LivePipeline:
         self._want_record = record
         self._truth = truth
         self.recorder = (
-            Recorder(store, meta, self.processor.settings.to_dict()) if store is not None else None
+            Recorder(store, meta, self.processor.settings.to_dict(), writer=writer)
+            if store is not None
+            else None
         )
         self._recording = False
         self._current: SegmentStarted | None = None
         self._shut_down = False
-        self._queue: asyncio.Queue[object] = asyncio.Queue()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._queue = EventQueue(queue_max, paced=clock.speed is not None)
+        self._commands: asyncio.Queue[PlayerCommand] = asyncio.Queue(COMMAND_QUEUE_MAX)
+        self._run_task: asyncio.Task[None] | None = None
+        self._behind_noted = False
         self._paused = False
 
     # -- recording -------------------------------------------------------------------------
@@ -111,7 +236,7 @@ class LivePipeline:
         if self._recording or self.recorder is None:
             return
         now = self.clock.now()
-        sid = self.recorder.start(now, self._current)
+        sid = await self.recorder.start(now, self._current)
         self._recording = True
         # The summary of this session covers this session only (not an earlier one's blocks).
         self.tally = SessionTally()
@@ -132,7 +257,7 @@ class LivePipeline:
         self.tally.close_open(now)
         self.tally.add_blocks(self.processor.finish())
         self._recording = False
-        sid = self.recorder.stop(now, status, truth)
+        sid = await self.recorder.stop(now, status, truth)
         summary = self.tally.summary()
         summary["session_id"] = sid
         summary["status"] = status
@@ -233,9 +358,7 @@ class LivePipeline:
         try:
             if self.player is not None:
                 await self._start_player()
-            self._tasks.append(asyncio.create_task(self._pump_source()))
-            if self.runner is not None and self.clock.speed is not None:
-                self._tasks.append(asyncio.create_task(self._tick()))
+            self._run_task = asyncio.create_task(self._run(), name="live pipeline")
             while True:
                 item = await self._queue.get()
                 if item is _END:
@@ -261,12 +384,10 @@ class LivePipeline:
         if self._shut_down:
             return
         self._shut_down = True
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks.clear()
+        if self._run_task is not None:
+            self._run_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._run_task  # _run reports its children's errors, never raises them
         if self.runner is not None and not self.runner.finished:
             # Stopped before the protocol's end: the open segment is closed as incomplete.
             self._handle(self.runner.skip(self.clock.now(), len(self.runner.plan)))
@@ -281,8 +402,31 @@ class LivePipeline:
             summary["status"] = status
         self.last_summary = summary
 
+    async def _run(self) -> None:
+        """The task group; ends the consumer's stream when the source ends or a child fails."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                source = group.create_task(self._pump_source(), name="source")
+                others: list[asyncio.Task[None]] = []
+                if self.runner is not None and self.clock.speed is not None:
+                    others.append(group.create_task(self._tick(), name="ticker"))
+                if self.player is not None:
+                    others.append(group.create_task(self._pump_player(), name="player events"))
+                    others.append(group.create_task(self._run_commands(), name="player commands"))
+                await source
+                for task in others:
+                    task.cancel()
+        except BaseExceptionGroup as group_error:
+            self._put(_first_error(group_error))
+            return
+        self._put(_END)
+
     def _put(self, item: object) -> None:
-        self._queue.put_nowait(item)
+        if self._queue.put(item) and not self._behind_noted:
+            self._behind_noted = True
+            self._queue.put(
+                Notice(self.clock.now(), "the screen fell behind: older beats not shown (recorded)")
+            )
 
     def _marker(self, marker: MarkerRecorded) -> None:
         if self.recorder is not None:
@@ -297,7 +441,7 @@ class LivePipeline:
     def _handle(self, outputs: list[Output]) -> None:
         for out in outputs:
             if isinstance(out, PlayerCommand):
-                self._tasks.append(asyncio.create_task(self._command(out)))
+                self._queue_command(out)
             elif isinstance(out, MarkerRecorded):
                 self._marker(out)
             else:
@@ -319,6 +463,18 @@ class LivePipeline:
             if self.recorder is not None:
                 self.recorder.segment_ended(event)
         self.tally.add(event)
+
+    def _queue_command(self, command: PlayerCommand) -> None:
+        if self.player is None:
+            return
+        if self._commands.full():
+            self._commands.get_nowait()  # the oldest: the newest says where the player ends up
+        self._commands.put_nowait(command)
+
+    async def _run_commands(self) -> None:
+        while True:
+            command = await self._commands.get()
+            await self._command(command)
 
     async def _command(self, command: PlayerCommand) -> None:
         if self.player is None:
@@ -342,13 +498,20 @@ class LivePipeline:
             if self.runner is not None:
                 self.runner.player_available = False
             return
-        self._tasks.append(asyncio.create_task(self._pump_player()))
 
     async def _pump_player(self) -> None:
+        """Player events into the protocol. A player that fails or falls silent mid-run is a
+        crash (a notice; the protocol goes on without it); any other error ends the run."""
         assert self.player is not None
-        async for event in self.player.events():
-            if self.runner is not None:
-                self._handle(self.runner.on_player(event))
+        detail = "the player stopped sending events"
+        try:
+            async for event in self.player.events():
+                if self.runner is not None:
+                    self._handle(self.runner.on_player(event))
+        except PlaybackError as exc:
+            detail = str(exc)
+        if self.runner is not None and self.runner.player_available:
+            self._handle(self.runner.on_player(Crashed(self.clock.now(), detail)))
 
     async def _tick(self) -> None:
         assert self.runner is not None
@@ -357,28 +520,27 @@ class LivePipeline:
             self._handle(self.runner.advance_to(self.clock.now()))
 
     async def _pump_source(self) -> None:
+        """Source events, each recorded before anything else; a source failure (raised here)
+        ends the run through the task group, keeping what was recorded."""
         first = True
-        try:
-            async for event in with_beats(self.source):
-                if first and self._want_record:
-                    # The session is created once the source delivers: a strap that was never
-                    # found leaves no empty session behind.
-                    await self.start_recording()
-                t_s = getattr(event, "t_s", None)
-                if isinstance(t_s, float):
-                    self.clock.advance(t_s)
-                    if self.runner is not None:
-                        if first:
-                            self._handle(self.runner.start(t_s))
-                        self._handle(self.runner.advance_to(t_s))
-                    first = False
-                self._on_stream_event(event)
-                if self._past_the_end(t_s):
-                    break
-        except Exception as exc:  # a source failure ends the run but keeps what was recorded
-            self._put(exc)
-            return
-        self._put(_END)
+        async for event in with_beats(self.source):
+            if not self._queue.paced:
+                await self._queue.room()
+            if first and self._want_record:
+                # The session is created once the source delivers: a strap that was never
+                # found leaves no empty session behind.
+                await self.start_recording()
+            t_s = getattr(event, "t_s", None)
+            if isinstance(t_s, float):
+                self.clock.advance(t_s)
+                if self.runner is not None:
+                    if first:
+                        self._handle(self.runner.start(t_s))
+                    self._handle(self.runner.advance_to(t_s))
+                first = False
+            self._on_stream_event(event)
+            if self._past_the_end(t_s):
+                break
 
     def _past_the_end(self, t_s: object) -> bool:
         """Whether the protocol is over *at the source's time* ``t_s``.

@@ -3,10 +3,17 @@
 Recording can start and stop in the middle of a protocol (the dashboard's record key): the
 segment running at the start is opened at that moment, and segments still open at the stop
 are closed there as incomplete, so a stored session never has a segment without an end.
+
+Nothing here blocks the event loop on disk: the writer's ``add_*`` only buffer (its own
+thread commits), and creating and closing the session (:meth:`Recorder.start`,
+:meth:`Recorder.stop`) run in a worker thread. Events that arrive while the session is being
+created are held and written once it exists.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +21,11 @@ from biofeedback.live.messages import MarkerRecorded, SegmentEnded, SegmentStart
 
 if TYPE_CHECKING:
     from biofeedback.sessions.store import SessionStore
+    from biofeedback.sessions.store_writer import SessionWriter
     from devices.events import StreamEvent
+
+WriterFactory = Callable[["SessionStore"], "SessionWriter"]
+"""Makes the writer of one session (tests inject a slow or failing one)."""
 
 
 @dataclass(slots=True)
@@ -32,14 +43,24 @@ class SessionMeta:
 class Recorder:
     """Write one session at a time; events reach the store before anything else sees them."""
 
-    def __init__(self, store: SessionStore, meta: SessionMeta, settings: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        store: SessionStore,
+        meta: SessionMeta,
+        settings: dict[str, Any],
+        *,
+        writer: WriterFactory | None = None,
+    ) -> None:
         from biofeedback.sessions.store_writer import SessionWriter
 
         self._store = store
         self._meta = meta
         self._settings = settings
-        self._writer_type = SessionWriter
+        self._writer_type: WriterFactory = writer or SessionWriter
         self._writer: SessionWriter | None = None
+        self._starting: list[Callable[[SessionWriter], None]] | None = None
+        """While the session is being created: what arrived meanwhile, in order."""
+        self._lock = asyncio.Lock()
         self._open: dict[int, tuple[int, SegmentStarted]] = {}
         self.last_session_id: int | None = None
 
@@ -47,55 +68,81 @@ class Recorder:
     def session_id(self) -> int | None:
         return self._writer.session_id if self._writer is not None else None
 
-    def start(self, t_s: float, current: SegmentStarted | None) -> int:
-        writer = self._writer_type(self._store)
-        m = self._meta
-        writer.begin(
-            device=m.device,
-            source=m.source,
-            profile=m.profile,
-            protocol=m.protocol,
-            order_used=m.order_used,
-            settings=self._settings,
-            extra=m.extra,
-        )
-        self._writer = writer
-        if current is not None:
-            self.segment_started(SegmentStarted(**{**_fields(current), "t_s": t_s}))
-        return writer.session_id
+    async def start(self, t_s: float, current: SegmentStarted | None) -> int:
+        async with self._lock:
+            writer = self._writer_type(self._store)
+            m = self._meta
+            self._starting = []
+            if current is not None:
+                self.segment_started(SegmentStarted(**{**_fields(current), "t_s": t_s}))
+            try:
+                await asyncio.to_thread(
+                    writer.begin,
+                    device=m.device,
+                    source=m.source,
+                    profile=m.profile,
+                    protocol=m.protocol,
+                    order_used=m.order_used,
+                    settings=self._settings,
+                    extra=m.extra,
+                )
+            except BaseException:
+                self._starting = None
+                self._open.clear()
+                raise
+            held, self._starting = self._starting, None
+            self._writer = writer
+            for write in held:
+                write(writer)
+            return writer.session_id
 
-    def stop(self, t_s: float, status: str, truth: dict[str, Any] | None) -> int | None:
-        writer, self._writer = self._writer, None
-        if writer is None:
-            return None
-        for handle, _ in self._open.values():
-            writer.end_segment(handle, t_s, complete=False)
-        self._open.clear()
-        if truth is not None:
-            writer.set_truth(truth)
-        writer.finish(status)
-        self.last_session_id = writer.session_id
-        return writer.session_id
+    async def stop(self, t_s: float, status: str, truth: dict[str, Any] | None) -> int | None:
+        async with self._lock:
+            writer, self._writer = self._writer, None
+            if writer is None:
+                return None
+            ends = [handle for handle, _ in self._open.values()]
+            self._open.clear()
+
+            def close() -> None:
+                for handle in ends:
+                    writer.end_segment(handle, t_s, complete=False)
+                if truth is not None:
+                    writer.set_truth(truth)
+                writer.finish(status)
+
+            await asyncio.to_thread(close)
+            self.last_session_id = writer.session_id
+            return writer.session_id
+
+    def _write(self, write: Callable[[SessionWriter], None]) -> None:
+        if self._writer is not None:
+            write(self._writer)
+        elif self._starting is not None:
+            self._starting.append(write)
 
     def stream_event(self, event: StreamEvent) -> None:
-        if self._writer is not None:
-            self._writer.add_event(event)
+        self._write(lambda w: w.add_event(event))
 
     def marker(self, marker: MarkerRecorded) -> None:
-        if self._writer is not None:
-            self._writer.add_marker(marker.t_s, marker.kind, marker.label, marker.value)
+        self._write(lambda w: w.add_marker(marker.t_s, marker.kind, marker.label, marker.value))
 
     def segment_started(self, event: SegmentStarted) -> None:
-        if self._writer is not None:
-            handle = self._writer.start_segment(
+        def start(w: SessionWriter) -> None:
+            handle = w.start_segment(
                 event.label, event.kind.value, event.t_s, category=event.category
             )
             self._open[event.index] = (handle, event)
 
+        self._write(start)
+
     def segment_ended(self, event: SegmentEnded) -> None:
-        opened = self._open.pop(event.index, None)
-        if self._writer is not None and opened is not None:
-            self._writer.end_segment(opened[0], event.t_s, complete=event.complete)
+        def end(w: SessionWriter) -> None:
+            opened = self._open.pop(event.index, None)
+            if opened is not None:
+                w.end_segment(opened[0], event.t_s, complete=event.complete)
+
+        self._write(end)
 
 
 def _fields(event: SegmentStarted) -> dict[str, Any]:

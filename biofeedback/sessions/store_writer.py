@@ -12,6 +12,14 @@ recorder). A commit that finds the write lock taken waits at most ``LOCK_WAIT_MS
 leaves its rows buffered for the next attempt, so the recording neither fails nor stalls the
 event loop while another writer works; :meth:`SessionWriter.finish` waits up to
 ``FINISH_WAIT_S`` for the last commit.
+
+With the background thread (the default), the ``add_*`` calls never touch the disk: they
+append to in-memory buffers under a short lock, and the thread takes the buffers and does all
+the SQLite work without holding that lock. A commit that takes seconds (a slow disk, a busy
+store) therefore never blocks the caller, the event loop of a live session. :meth:`begin`,
+:meth:`set_truth` and :meth:`finish` do SQLite work on the caller's thread; the live recorder
+runs them with ``asyncio.to_thread``. Without the thread (``background=False``), ``add_*``
+commits on the caller when the last commit is ``commit_interval_s`` old.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final
 
@@ -70,6 +79,9 @@ class SessionWriter:
         self._clock = clock
         self._background = background
         self._lock = threading.Lock()
+        """Guards the buffers only; never held while SQLite works."""
+        self._db_lock = threading.Lock()
+        """Guards the connection: one commit (or begin, truth, finish) at a time."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
@@ -81,6 +93,9 @@ class SessionWriter:
         self._new_segments: dict[int, dict[str, Any]] = {}
         self._segment_rowids: dict[int, int] = {}
         self._segment_ends: list[tuple[float, bool, int]] = []
+        """(end_s, complete, handle): a segment already handed to a commit, ended later."""
+        self._next_handle = 0
+        self._in_flight = 0
 
     @property
     def session_id(self) -> int:
@@ -125,7 +140,7 @@ class SessionWriter:
                 raise
             return True
 
-        with self._lock:
+        with self._db_lock:
             self._patiently(insert)
             self._last_commit_s = self._clock()
         if self._background:
@@ -136,7 +151,7 @@ class SessionWriter:
     def add_packet(self, t_s: float, wall_s: float, raw: bytes) -> None:
         with self._lock:
             self._packets.append((self.session_id, float(t_s), float(wall_s), bytes(raw)))
-        self.maybe_commit()
+        self._added()
 
     def add_beats(self, beats: Iterable[Beat]) -> None:
         sid = self.session_id
@@ -145,7 +160,7 @@ class SessionWriter:
                 (sid, float(b.t_s), float(b.rr_ms), b.rr_raw, b.segment, int(b.flags))
                 for b in beats
             )
-        self.maybe_commit()
+        self._added()
 
     def add_marker(
         self, t_s: float, kind: str, label: str | None = None, value: object = None
@@ -159,7 +174,7 @@ class SessionWriter:
         rows.dumps(marker)  # reject NaN or unserialisable values here, not at commit time
         with self._lock:
             self._markers.append(marker)
-        self.maybe_commit()
+        self._added()
 
     def add_event(self, event: StreamEvent) -> None:
         """Record a stream event: raw packets, beats, and connection changes as markers."""
@@ -182,9 +197,10 @@ class SessionWriter:
         if category is not None:
             segment["category"] = category
         with self._lock:
-            handle = len(self._segment_rowids) + len(self._new_segments)
+            handle = self._next_handle
+            self._next_handle += 1
             self._new_segments[handle] = segment
-        self.maybe_commit()
+        self._added()
         return handle
 
     def end_segment(self, handle: int, end_s: float, *, complete: bool = True) -> None:
@@ -192,11 +208,11 @@ class SessionWriter:
             pending = self._new_segments.get(handle)
             if pending is not None:
                 pending.update(end_s=float(end_s), complete=complete)
-            elif handle in self._segment_rowids:
-                self._segment_ends.append((float(end_s), complete, self._segment_rowids[handle]))
+            elif 0 <= handle < self._next_handle:  # committed, or being committed now
+                self._segment_ends.append((float(end_s), complete, handle))
             else:
                 raise BiofeedbackError(f"no open segment with handle {handle}")
-        self.maybe_commit()
+        self._added()
 
     def add_segment(
         self,
@@ -220,8 +236,15 @@ class SessionWriter:
             self._conn.execute("UPDATE sessions SET truth = ? WHERE id = ?", (text, sid))
             return True
 
-        with self._lock:
+        with self._db_lock:
             self._patiently(update)
+
+    def _added(self) -> None:
+        """After an append: surface a failure of the thread; commit here only without one."""
+        if self._failure is not None:
+            raise BiofeedbackError(f"the session store failed: {self._failure}") from self._failure
+        if self._thread is None:
+            self.maybe_commit()
 
     def maybe_commit(self, now_s: float | None = None) -> bool:
         """Commit if the last commit is ``commit_interval_s`` old; True if it committed."""
@@ -234,69 +257,89 @@ class SessionWriter:
         return True
 
     def commit(self) -> None:
-        with self._lock:
+        """Commit the buffers now, on the caller's thread (rows stay buffered if locked)."""
+        with self._db_lock:
             self._commit_locked()
 
     @property
     def pending_rows(self) -> int:
-        """Rows buffered but not yet committed (waiting for another writer, or the clock)."""
+        """Rows not yet committed: buffered (waiting for the clock or another writer) or in a
+        commit that has not finished."""
         with self._lock:
-            return len(self._beats) + len(self._packets) + len(self._markers)
+            return len(self._beats) + len(self._packets) + len(self._markers) + self._in_flight
 
     def _commit_locked(self) -> bool:
-        """Commit the buffers; False (rows kept) if another process holds the write lock."""
+        """Commit the buffers (the caller holds ``_db_lock``); False, with every row kept
+        for the next attempt, if another process holds the write lock."""
+        self._last_commit_s = self._clock()
+        batch = self._take()
+        if batch is None:
+            return True
         try:
-            self._commit_buffers()
-        except sqlite3.OperationalError as exc:
+            self._write_batch(batch)
+        except BaseException as exc:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
-            if is_busy(exc):
+            self._give_back(batch)
+            if isinstance(exc, sqlite3.OperationalError) and is_busy(exc):
                 return False
             raise
+        with self._lock:
+            self._in_flight = 0
         return True
 
-    def _commit_buffers(self) -> None:
-        self._last_commit_s = self._clock()
-        pending = (
-            self._beats,
-            self._packets,
-            self._markers,
-            self._new_segments,
-            self._segment_ends,
-        )
-        if not any(pending):
-            return
+    def _take(self) -> _Batch | None:
+        """Swap the buffers for empty ones under the short lock; None if nothing is pending."""
+        with self._lock:
+            batch = _Batch(
+                self._beats,
+                self._packets,
+                self._markers,
+                self._new_segments,
+                self._segment_ends,
+            )
+            if not batch.any():
+                return None
+            self._beats, self._packets, self._markers = [], [], []
+            self._new_segments, self._segment_ends = {}, []
+            self._in_flight = len(batch.beats) + len(batch.packets) + len(batch.markers)
+        return batch
+
+    def _give_back(self, batch: _Batch) -> None:
+        """A failed commit's rows go back in front of whatever arrived meanwhile."""
+        with self._lock:
+            self._beats[:0] = batch.beats
+            self._packets[:0] = batch.packets
+            self._markers[:0] = batch.markers
+            self._new_segments = {**batch.segments, **self._new_segments}
+            self._segment_ends[:0] = batch.segment_ends
+            self._in_flight = 0
+
+    def _write_batch(self, batch: _Batch) -> None:
+        """One transaction with every row of ``batch`` (runs without the buffer lock)."""
         c, sid = self._conn, self.session_id
         c.execute("BEGIN IMMEDIATE")
-        try:
-            c.executemany("INSERT INTO beats VALUES (?, ?, ?, ?, ?, ?)", self._beats)
-            c.executemany("INSERT INTO packets VALUES (?, ?, ?, ?)", self._packets)
-            for marker in self._markers:
-                insert_record(c, "markers", sid, marker, rows.MARKER_COLUMNS)
-            rowids = {
-                h: insert_record(c, "segments", sid, s, rows.SEGMENT_COLUMNS)
-                for h, s in self._new_segments.items()
-            }
-            c.executemany(
-                "UPDATE segments SET end_s = ?, complete = ? WHERE rowid = ?", self._segment_ends
-            )
-            update_beat_stats(c, sid, [b[1] for b in self._beats], [b[2] for b in self._beats])
-            c.execute("COMMIT")
-        except BaseException:
-            if c.in_transaction:
-                c.execute("ROLLBACK")
-            raise
+        c.executemany("INSERT INTO beats VALUES (?, ?, ?, ?, ?, ?)", batch.beats)
+        c.executemany("INSERT INTO packets VALUES (?, ?, ?, ?)", batch.packets)
+        for marker in batch.markers:
+            insert_record(c, "markers", sid, marker, rows.MARKER_COLUMNS)
+        rowids = {
+            h: insert_record(c, "segments", sid, seg, rows.SEGMENT_COLUMNS)
+            for h, seg in batch.segments.items()
+        }
+        known = {**self._segment_rowids, **rowids}
+        c.executemany(
+            "UPDATE segments SET end_s = ?, complete = ? WHERE rowid = ?",
+            [(end_s, complete, known[h]) for end_s, complete, h in batch.segment_ends],
+        )
+        update_beat_stats(c, sid, [b[1] for b in batch.beats], [b[2] for b in batch.beats])
+        c.execute("COMMIT")
         self._segment_rowids.update(rowids)
-        self._beats.clear()
-        self._packets.clear()
-        self._markers.clear()
-        self._new_segments.clear()
-        self._segment_ends.clear()
 
     def _flush_loop(self) -> None:
         while not self._stop.wait(self._interval_s / 2):
             try:
-                with self._lock:
+                with self._db_lock:
                     if self._clock() - self._last_commit_s >= self._interval_s:
                         self._commit_locked()
             except Exception as exc:  # surfaced by the next add_* or finish()
@@ -327,7 +370,7 @@ class SessionWriter:
             )
             return True
 
-        with self._lock:
+        with self._db_lock:
             try:
                 self._patiently(close_session)
             finally:
@@ -355,3 +398,19 @@ class SessionWriter:
     ) -> None:
         if self._session_id is not None and not self._stop.is_set():
             self.finish("complete" if et is None else "interrupted")
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The rows one commit takes from the buffers."""
+
+    beats: list[tuple[Any, ...]]
+    packets: list[tuple[Any, ...]]
+    markers: list[dict[str, Any]]
+    segments: dict[int, dict[str, Any]]
+    segment_ends: list[tuple[float, bool, int]]
+
+    def any(self) -> bool:
+        return bool(
+            self.beats or self.packets or self.markers or self.segments or self.segment_ends
+        )
