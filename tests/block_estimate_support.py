@@ -165,6 +165,11 @@ def _measure(truth: GroundTruth, bounds: list[tuple[float, float, str, str]]) ->
                 tr = _truth_mean(truth, est.analysed_from_s, est.analysed_to_s)
                 trace.truth.append(tr - base_truth)
             next_sample += 1.0
+    for at, starts, kind, label in events[k:]:
+        if starts:
+            processor.begin_segment(kind, label, at)
+        else:
+            processor.end_segment(at)
     for done in processor.finish():
         for tr_ in traces:
             if tr_.start_s == done.start_s:

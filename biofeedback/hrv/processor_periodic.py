@@ -23,7 +23,7 @@ from biofeedback.hrv.estimates import Value, window_reason
 from biofeedback.hrv.floors import NO_HF_POWER, is_constant
 from biofeedback.hrv.frequency import cubic_spline_at, result_from_spectrum, welch_columns
 from biofeedback.hrv.processor_windows import BeatRing
-from biofeedback.hrv.respiration import respiration_from_spectrum
+from biofeedback.hrv.respiration import AMBIGUOUS_PREFIX, respiration_from_spectrum
 from biofeedback.hrv.settings import HrvSettings
 
 FloatArray = NDArray[np.float64]
@@ -134,10 +134,13 @@ def spectral_values(
     def value(v: float) -> Value:
         return Value(v, None, None, window_s, n, share)
 
+    ambiguous = [f for f in resp.flags if f.startswith(AMBIGUOUS_PREFIX)]
     rate = (
         value(resp.rate_per_min)
         if resp.valid
-        else Value.absent("no clear respiratory peak", window_s, n, share)
+        else Value.absent(
+            ambiguous[0] if ambiguous else "no clear respiratory peak", window_s, n, share
+        )
     )
     return SpectralValues(
         value(freq.hf_ms2),

@@ -12,6 +12,15 @@ underestimates vagal activity (Task Force 1996; Hindawi ECAM 2014:819871 table 1
 module reports a *respiration-aware vagal power*: the power within ±``vagal_halfwidth_hz``
 (0.03 Hz) of the measured breathing peak, wherever it lies; with regular breathing nearly all RSA
 power sits inside that ±0.03 Hz (±1.8 breaths/min) line.
+
+The 0.1-Hz baroreflex (Mayer) wave is not breathing: blood-pressure oscillations near 0.1 Hz
+modulate RR through the baroreflex at any breathing rate (Julien 2006, Cardiovasc Res
+70:12-21, doi:10.1016/j.cardiores.2005.11.008). So a dominant peak below the HF band (slower
+than 9/min) while a second, non-harmonic peak stands in the HF band (at least
+``MAYER_RIVAL_SHARE`` of its height, itself prominent) is **ambiguous**: the rate is not valid,
+the flag names both candidates, and no vagal power is attributed to the slow peak. Without an
+HF rival (resonance breathing at 6/min puts RSA itself at 0.1 Hz; its harmonics at 0.2 and
+0.3 Hz are not rivals) the slow peak is taken as breathing.
 """
 
 from __future__ import annotations
@@ -27,6 +36,10 @@ from biofeedback.hrv.settings import HrvSettings
 
 HF_UNDERESTIMATES_VAGAL = "HF underestimates vagal activity (breathing < 9/min)"
 NO_CLEAR_PEAK = "no clear respiratory peak"
+AMBIGUOUS_PREFIX = "ambiguous"
+MAYER_RIVAL_SHARE = 0.05
+"""An HF peak at least this share of the slow peak's height makes a slow peak ambiguous."""
+_HARMONIC_TOLERANCE_HZ = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +97,45 @@ def respiration_from_spectrum(spectrum: Spectrum, settings: HrvSettings) -> Resp
     vagal_ms2 = band_power_ms2(spectrum, (max(peak_hz - half, 0.0), peak_hz + half))
     valid = ratio >= settings.respiration_min_prominence
     flags: list[str] = []
+    rival = _hf_rival_hz(freq, psd, peak_hz, height, settings) if valid else None
+    if rival is not None:
+        flags.append(
+            f"{AMBIGUOUS_PREFIX}: the {60 * peak_hz:.1f}/min peak may be the 0.1-Hz Mayer wave, "
+            f"not breathing; HF peak at {60 * rival:.1f}/min"
+        )
+        return Respiration(60.0 * peak_hz, peak_hz, ratio, False, float("nan"), tuple(flags))
     if not valid:
         flags.append(NO_CLEAR_PEAK)
     elif 60.0 * peak_hz < settings.slow_breathing_per_min:
         flags.append(HF_UNDERESTIMATES_VAGAL)
     return Respiration(60.0 * peak_hz, peak_hz, ratio, valid, vagal_ms2, tuple(flags))
+
+
+def _hf_rival_hz(
+    freq: np.ndarray, psd: np.ndarray, peak_hz: float, height: float, settings: HrvSettings
+) -> float | None:
+    """A prominent, non-harmonic HF-band peak rivalling a slow (< HF band) dominant peak."""
+    hf_low, hf_high = settings.hf_band_hz
+    if peak_hz >= hf_low:
+        return None
+    inside = np.flatnonzero((freq >= hf_low) & (freq < hf_high))
+    inside = inside[(inside > 0) & (inside < psd.size - 1)]
+    if inside.size == 0:
+        return None
+    is_max = (psd[inside] > psd[inside - 1]) & (psd[inside] >= psd[inside + 1])
+    candidates = inside[is_max & (psd[inside] >= MAYER_RIVAL_SHARE * height)]
+    if candidates.size == 0:
+        return None
+    prominence = signal.peak_prominences(psd, candidates)[0] / psd[candidates]
+    best: float | None = None
+    best_height = 0.0
+    for index, ratio in zip(candidates.tolist(), prominence.tolist(), strict=True):
+        hz = parabolic_peak_hz(freq, psd, index)
+        harmonic = any(abs(hz - k * peak_hz) <= _HARMONIC_TOLERANCE_HZ for k in (2, 3, 4))
+        if (
+            ratio >= settings.respiration_min_prominence
+            and not harmonic
+            and psd[index] > best_height
+        ):
+            best, best_height = hz, float(psd[index])
+    return best
