@@ -27,7 +27,7 @@ same labels beat for beat (the online one keeps the last :data:`HISTORY_BEATS` b
    :data:`MIN_TEMPLATE_BEATS` beats form the template (the RR-only rule decides those).
 
 Thresholds were set on the MIT-BIH DS1 half plus the paced records (the bench's data); the DS2
-half was not used. The numbers are in ``bench/results/ecg_rpeaks.json``.
+half was not used. The numbers are in ``bench/results/ecg_labels.json`` (bench_ecg_labels.py).
 """
 
 from __future__ import annotations
