@@ -280,9 +280,7 @@ def sliding_windows(
     settings = settings or HrvSettings()
     if window_s <= 0 or step_s <= 0:
         raise ValueError("window_s and step_s must be positive")
-    series = prepare_nn(
-        rr_ms, t_s, segment, correct=correct, artifact_method=settings.artifact_method
-    )
+    series = prepare_nn(rr_ms, t_s, segment, correct=correct, correction=settings.correction)
     t, nn = series.t_s, series.nn_ms
     origin_s = float(t[0] - nn[0] / 1000.0)
     n_windows = max(0, int(np.floor((t[-1] - origin_s - window_s) / step_s)) + 1)

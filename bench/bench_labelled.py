@@ -1,0 +1,164 @@
+"""Correction modes and the irregular-rhythm detector on every labelled PhysioNet record at hand.
+
+Run: ``.venv/bin/python bench/bench_labelled.py``. Reads ``../shared/reference/physionet/labelled``
+(MIT-BIH Arrhythmia DS1 + paced records, LTDB 14134 and 14157) plus LTDB 14046 from tests/data;
+prints per-record and pooled tables and writes bench/results/labelled.json. No assertions.
+
+Truth (reference MANIFEST): an interval that ends or starts on a V or F beat is ectopic.
+Sensitivity and specificity are counted outside the intervals the program withholds as irregular
+rhythm (:func:`biofeedback.hrv.rhythm.withheld_mask`), whose share is reported, as the rhythm
+detector's own scores against the annotated AF/flutter episodes (``+`` ``(AFIB``/``(AFL``).
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from biofeedback.hrv.artifacts import OnlineArtifactDetector, correct_artifacts
+from biofeedback.hrv.rhythm import withheld_mask
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELLED = ROOT.parent / "shared" / "reference" / "physionet" / "labelled"
+EXTRA = {"ltdb_14046": ROOT / "tests" / "data" / "physionet" / "ltdb_14046_labelled.csv"}
+RESULTS = ROOT / "bench" / "results" / "labelled.json"
+AF_NOTES = ("(AFIB", "(AFL")
+BoolArray = NDArray[np.bool_]
+
+
+def load(path: Path) -> tuple[NDArray[np.float64], BoolArray, BoolArray]:
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    rr = np.array([float(r["rr_ms"]) for r in rows])
+    t = np.array([float(r["beat_time_s"]) for r in rows])
+    truth = np.array([r["beat_symbol"] in "VF" or r["prev_symbol"] in "VF" for r in rows])
+    af = np.zeros(rr.size, dtype=bool)
+    nonbeat = path.with_name(path.stem + "_nonbeat.csv")
+    if nonbeat.exists():
+        with nonbeat.open(newline="") as fh:
+            changes = [
+                (float(r["time_s"]), r["aux_note"])
+                for r in csv.DictReader(fh)
+                if r["symbol"] == "+"
+            ]
+        for i, (start, note) in enumerate(changes):
+            stop = changes[i + 1][0] if i + 1 < len(changes) else np.inf
+            if note.startswith(AF_NOTES):
+                af |= (t >= start) & (t < stop)
+    return rr, truth, af
+
+
+def online(rr: NDArray[np.float64], robust: bool) -> BoolArray:
+    det = OnlineArtifactDetector(robust=robust)
+    beats = [b for v in rr.tolist() for b in det.push(v)] + det.flush()
+    return np.array([b.label != 0 for b in beats])
+
+
+def neurokit(rr: NDArray[np.float64]) -> BoolArray | None:
+    try:
+        module = importlib.import_module("neurokit2.signal.signal_fixpeaks")
+    except ImportError:
+        return None
+    found, _ = module._find_artifacts(np.r_[0.0, np.cumsum(rr)], sampling_rate=1000)
+    flags = np.zeros(rr.size, dtype=bool)
+    for indices in found.values():
+        idx = np.asarray(indices, dtype=np.intp) - 1
+        flags[idx[(idx >= 0) & (idx < rr.size)]] = True
+    return flags
+
+
+MODES: dict[str, Any] = {
+    "automatic, one pass": lambda rr: correct_artifacts(rr, iterative=False).labels != 0,
+    "automatic (iterative)": lambda rr: correct_artifacts(rr).labels != 0,
+    "live (trailing)": lambda rr: online(rr, robust=False),
+    "robust": lambda rr: correct_artifacts(rr, correction="robust").labels != 0,
+    "medium threshold": lambda rr: correct_artifacts(rr, correction="medium").labels != 0,
+    "strong threshold": lambda rr: correct_artifacts(rr, correction="strong").labels != 0,
+}
+
+
+def _cell(scores: list[float | None]) -> str:
+    sens, spec = scores
+    return f"{'  -  ' if sens is None else f'{100 * sens:5.1f}'}/{100 * (spec or 0):6.2f}"
+
+
+def main() -> int:
+    if not LABELLED.is_dir():
+        print(f"needs {LABELLED} (not in a clone)")
+        return 0
+    paths = {p.stem: p for p in sorted(LABELLED.glob("*.csv")) if not p.stem.endswith("_nonbeat")}
+    paths |= {k: v for k, v in EXTRA.items() if v.exists()}
+    pooled: dict[str, np.ndarray] = {}
+    rows: list[dict[str, Any]] = []
+    rhythm_tot = np.zeros(4)  # AF intervals, withheld of them, other intervals, withheld of them
+    for name, path in paths.items():
+        rr, truth, af = load(path)
+        held = withheld_mask(rr)
+        rhythm_tot += [af.sum(), (held & af).sum(), (~af).sum(), (held & ~af).sum()]
+        row: dict[str, Any] = {
+            "record": name,
+            "intervals": int(rr.size),
+            "ectopic": int(truth.sum()),
+            "af_share": float(af.mean()),
+            "withheld_share": float(held.mean()),
+            "af_withheld": float(held[af].mean()) if af.any() else None,
+        }
+        modes = dict(MODES)
+        nk = neurokit(rr)
+        if nk is not None:
+            modes["NeuroKit2 _find_artifacts"] = lambda _rr, nk=nk: nk
+        judged = ~held
+        for mode, fn in modes.items():
+            flags = fn(rr)
+            counts = np.array(
+                [
+                    (flags & truth & judged).sum(),
+                    (truth & judged).sum(),
+                    (~flags & ~truth & judged).sum(),
+                    (~truth & judged).sum(),
+                ],
+                dtype=np.float64,
+            )
+            pooled[mode] = pooled.get(mode, np.zeros(4)) + counts
+            row[mode] = [
+                counts[0] / counts[1] if counts[1] else None,
+                counts[2] / counts[3] if counts[3] else None,
+            ]
+        rows.append(row)
+        cells = "  ".join(_cell(row[m]) for m in modes)
+        print(f"{name:11s} n={rr.size:6d} held={100 * held.mean():5.1f}% {cells}", flush=True)
+    total = {
+        mode: {
+            "sensitivity": c[0] / c[1],
+            "specificity": c[2] / c[3],
+            "intervals": int(c[1] + c[3]),
+        }
+        for mode, c in pooled.items()
+    }
+    rhythm = {
+        "af_intervals_withheld": rhythm_tot[1] / rhythm_tot[0],
+        "other_intervals_withheld": rhythm_tot[3] / rhythm_tot[2],
+    }
+    print(f"\nmodes (columns): {', '.join(pooled)}")
+    print(f"pooled over {len(rows)} records, outside withheld intervals:")
+    for mode, v in total.items():
+        sens, spec = 100 * v["sensitivity"], 100 * v["specificity"]
+        print(f"  {mode:28s} sensitivity {sens:5.1f} %  specificity {spec:6.2f} %")
+    print(
+        f"irregular rhythm: {100 * rhythm['af_intervals_withheld']:.1f} % of AF/flutter intervals "
+        f"withheld, {100 * rhythm['other_intervals_withheld']:.2f} % of the others"
+    )
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"records": rows, "pooled": total, "rhythm": rhythm}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
