@@ -116,10 +116,15 @@ def snapshot(root: Path) -> dict[str, tuple[int, int]]:
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def sandbox(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A home with a planted mpv configuration and script that would leave traces if read,
-    a working directory and a temporary directory, all under ``tmp_path``."""
+    a working directory and a temporary directory, all under one directory.
+
+    A short one: mpv's IPC socket goes in its temporary directory, and an AF_UNIX path has at
+    most 107 bytes (``tmp_path`` under an xdist worker, with a long test name, is longer).
+    """
     needs_mpv()
+    tmp_path = tmp_path_factory.mktemp("sandbox")
     home = tmp_path / "home"
     config = home / ".config" / "mpv"
     (config / "scripts").mkdir(parents=True)
@@ -145,9 +150,9 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def http_url(tmp_path: Path) -> Iterator[str]:
-    """A local HTTP server for ``tmp_path/web`` (mpv connects out; it must not listen)."""
-    web = tmp_path / "web"
+def http_url(sandbox: Path) -> Iterator[str]:
+    """A local HTTP server for ``sandbox/web`` (mpv connects out; it must not listen)."""
+    web = sandbox / "web"
     web.mkdir()
     write_sine(web / "web.wav", 1.0)
 

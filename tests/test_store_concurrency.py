@@ -12,6 +12,7 @@ session (``recorded_store``) and copied.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import random
@@ -62,11 +63,22 @@ def here(*args: str, db: Path, check: bool = False) -> Ran:
 def recorded_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store holding one complete ``RECORD`` session, recorded alone by a real process.
 
-    At --speed 1000: the simulated beats do not depend on the speed (the tests that compare it
-    with a recording at --speed 40 check that too). Copy it with ``copy_store`` to write to it.
+    Recorded once for the whole run: under xdist the first worker to ask records it (the others
+    wait on a lock) in the directory the workers share. At --speed 1000: the simulated beats do
+    not depend on the speed (the tests that compare it with a recording at --speed 40 check that
+    too). Copy it with ``copy_store`` to write to it.
     """
-    db = tmp_path_factory.mktemp("recorded") / "alone.db"
-    cli(*RECORD, "--speed", "1000", db=db, check=True)
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    db = base / "recorded-alone.db"
+    with open(base / "recorded-alone.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not db.exists():
+            partial = base / "recorded-alone.partial.db"
+            partial.unlink(missing_ok=True)
+            cli(*RECORD, "--speed", "1000", db=partial, check=True)
+            copy_store(partial, db)
     return db
 
 
