@@ -142,10 +142,15 @@ def _seeded_model(until_s: float = 300.0) -> DashboardModel:
 def test_panels_show_every_number_with_unit_and_window() -> None:
     model = _seeded_model()
     estimates = estimate_lines(model)
-    assert estimates[1].startswith("lnRMSSD ")
-    assert estimates[1].endswith(" ln(ms), 60 s")
-    assert " ±" in estimates[1]
-    assert estimates[5].endswith("breaths/min, 120 s")
+    assert estimates[0].startswith("Block so far: lnRMSSD ")
+    assert len(estimates[0]) <= 66  # the panel's width at 120 columns
+    assert estimates[1].startswith("  HR ")
+    assert estimates[1].endswith("bpm · vs baseline, 95 %")
+    assert estimates[2].startswith("now: lnRMSSD ")
+    assert estimates[2].endswith(" ln(ms), 60 s")
+    assert " ±" in estimates[2]
+    assert "approx." in estimates[3]
+    assert estimates[5].endswith("/min (RSA), 120 s")
     assert segment_lines(model) == [
         "● REC session 7",
         "▶ 1:30 left · whispering (trigger)",

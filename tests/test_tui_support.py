@@ -133,8 +133,7 @@ def seeded_session(until_s: float = 600.0, seed: int = 7) -> list[PipelineEvent]
         events.append(
             SegmentStarted(start_s, number, block.label, block.kind, block.duration_s, block.media)
         )
-        if block.kind is SegmentKind.BASELINE:
-            processor.begin_baseline()
+        processor.begin_segment(block.kind.value, block.label, start_s)
         end_s = start_s + block.duration_s
         while t_s < min(end_s, until_s):
             rr_ms = (
@@ -158,8 +157,7 @@ def seeded_session(until_s: float = 600.0, seed: int = 7) -> list[PipelineEvent]
                 events.append(MarkerRecorded(t_s, "tingle", "key"))
         if t_s >= end_s:
             events.append(SegmentEnded(end_s, number, block.label, True, block.duration_s))
-            if block.kind is SegmentKind.BASELINE:
-                processor.end_baseline()
+            processor.end_segment(end_s)
         start_s = end_s
     return events
 

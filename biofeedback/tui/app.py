@@ -50,6 +50,7 @@ from biofeedback.tui.screens.help import HelpScreen, help_rows
 from biofeedback.tui.screens.monitor import MonitorScreen
 from biofeedback.tui.screens.rating import Ratings, RatingScreen
 from biofeedback.tui.screens.sessions import SessionsScreen
+from biofeedback.tui.screens.summary import SummaryScreen
 from devices.events import Beat
 
 MAX_REDRAWS_PER_S: Final = 4
@@ -153,6 +154,8 @@ class BiofeedbackApp(App[StrapFound | None]):
                     self.post_message(alert)
                 if isinstance(event, RatingRequested):
                     self.post_message(RatingAsked(event.label))
+                if isinstance(event, SessionFinished) and event.summary.get("beats"):
+                    self.push_screen(SummaryScreen(event.summary))
                 burst += 1
                 if burst >= _YIELD_EVERY:
                     burst = 0

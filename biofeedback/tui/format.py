@@ -95,18 +95,57 @@ def segment_lines(model: DashboardModel) -> list[str]:
     return [rec, f"▶ {left} · {segment.label} ({segment.kind.value})", media]
 
 
+def block_line(model: DashboardModel) -> list[str]:
+    """The lead: the running block's change from the baseline so far with its 95 % interval
+    (lnRMSSD, then HR), or what it is waiting for (the baseline's progress, the onset).
+
+    >>> block_line(DashboardModel())
+    ['Block vs baseline: no baseline recorded', '']
+    """
+    snap = model.snapshot
+    block = None if snap is None else snap.block
+    segment = model.current_segment
+    if segment is not None and segment.kind.value == "baseline" and model.now_s is not None:
+        planned = "" if segment.planned_s is None else f" of {format_clock(segment.planned_s)}"
+        done = format_clock(max(0.0, model.now_s - segment.start_s))
+        return [f"Block vs baseline: baseline {done}{planned} being recorded", ""]
+    if block is None or block.kind == "baseline":
+        base = None if snap is None else snap.baseline_batches
+        if isinstance(base, str):
+            reason = base
+        else:
+            reason = "no baseline recorded" if base is None else "waiting for a block"
+        return [f"Block vs baseline: {reason}", ""]
+    ln, hr = block.ln_rmssd, block.hr_bpm
+    if ln.change is None or ln.low is None or ln.high is None:
+        reason = ln.reason or "not available"
+        if reason.startswith("waiting for the first batch") and model.now_s is not None:
+            left = block.analysed_from_s + block.settings.batch_s - model.now_s
+            reason = f"first value in {format_clock(max(left, 0.0))} (after the onset)"
+        return [f"Block vs baseline: {reason}", ""]
+    pct = f"RMSSD {100 * math.expm1(ln.change):+.0f} %"
+    lead = (
+        f"Block so far: lnRMSSD {ln.change:+.2f} [{ln.low:+.2f}, {ln.high:+.2f}] "
+        f"({pct}), {format_clock(block.analysed_s)}"
+    )
+    if hr.change is None or hr.low is None or hr.high is None:
+        second = f"  HR: {hr.reason or 'not available'}"
+    else:
+        second = f"  HR {hr.change:+.1f} [{hr.low:+.1f}, {hr.high:+.1f}] bpm · vs baseline, 95 %"
+    return [lead, second]
+
+
 def estimate_lines(model: DashboardModel) -> list[str]:
-    """The parasympathetic estimates, HR and respiration of the newest snapshot."""
+    """The block-so-far change (the lead), then the newest 60-s values, PNS and respiration."""
     snap = model.snapshot
     if snap is None:
         return ["waiting for the first HRV window…"]
     return [
-        format_value("Relaxation", snap.relaxation_score, "SD vs baseline", signed=True),
-        format_value("lnRMSSD", snap.ln_rmssd, "ln(ms)"),
-        format_value("RMSSD", snap.rmssd_ms, "ms", 1),
-        format_value("PNS index", snap.pns_index, "SD (≈Kubios)", signed=True),
+        *block_line(model),
+        format_value("now: lnRMSSD", snap.ln_rmssd, "ln(ms)"),
+        format_value("PNS index", snap.pns_index, "SD vs population (approx.)", signed=True),
         format_value("HR", snap.hr_bpm, "bpm mean", 1),
-        format_value("Respiration", snap.respiration_rate_per_min, "breaths/min", 1),
+        format_value("Breathing", snap.respiration_rate_per_min, "/min (RSA)", 1),
     ]
 
 
