@@ -44,6 +44,7 @@ def _with_durations(starts: list[tuple[float, float]], seed: int) -> list[tuple[
 
 
 @pytest.mark.slow  # 30 simulated minutes over a real dbus-daemon at 300x: 6 s
+@pytest.mark.xdist_group("realtime-dbus")  # one at a time: each paces a fake strap on a real bus
 async def test_twenty_drops_reconnect_within_bounds_one_gap_each_no_loss_outside() -> None:
     packets, _ = simulated(SESSION_S, seed=3)
     outages = _with_durations(_outages(11), 12)

@@ -33,6 +33,7 @@ ORIGINAL_BUS = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
 
 
 @pytest.mark.slow  # ten simulated minutes over a real dbus-daemon at 300x
+@pytest.mark.xdist_group("realtime-dbus")  # one at a time: each paces a fake strap on a real bus
 async def test_ten_minutes_every_beat_exactly_once_in_order() -> None:
     packets, truth_rr = simulated(600, seed=1)
     async with running(packets, speed=300) as fake:

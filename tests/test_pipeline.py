@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from biofeedback.live.replay import ReplaySource
 from biofeedback.live.session_builder import SessionOptions, build_session
@@ -77,6 +78,7 @@ def test_replaying_a_recorded_session_gives_back_its_beats(tmp_path: Path) -> No
     np.testing.assert_allclose(shifted, original, atol=1e-9)
 
 
+@pytest.mark.slow  # the quick protocol in real time at 100x: 2.4 s
 def test_recording_started_and_stopped_mid_block_keeps_segments_closed(tmp_path: Path) -> None:
     from contextlib import aclosing
 
@@ -126,6 +128,7 @@ def test_recording_started_and_stopped_mid_block_keeps_segments_closed(tmp_path:
     assert 15 <= row.beat_count <= 25
 
 
+@pytest.mark.slow  # the quick protocol in real time at 100x: 2.4 s
 def test_manual_marks_are_stored_as_the_same_playback_markers_as_mpv(tmp_path: Path) -> None:
     from contextlib import aclosing
 

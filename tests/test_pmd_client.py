@@ -50,6 +50,7 @@ def source(address: str, **kw: object) -> BlePmdSource:
 
 
 @pytest.mark.slow  # 75 s of ECG and ACC over a real dbus-daemon at 10x, timed on a scaled clock
+@pytest.mark.xdist_group("realtime-dbus")  # one at a time: each paces a fake strap on a real bus
 async def test_ecg_and_acc_arrive_whole_and_timed() -> None:
     packets, wave = make(90.0, drift_ppm=1000.0)
     events: list[object] = []

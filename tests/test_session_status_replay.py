@@ -53,6 +53,7 @@ def _options(db: Path, protocol: str, *, fast: bool = True, **source: object) ->
     )
 
 
+@pytest.mark.slow  # the quick protocol in real time at 100x: 2.4 s
 def test_the_record_key_gives_each_session_its_own_summary(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     # In real time (sped up): as fast as possible, the source would run ahead of the keys.
