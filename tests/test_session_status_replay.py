@@ -82,7 +82,7 @@ def test_the_record_key_gives_each_session_its_own_summary(tmp_path: Path) -> No
     assert pipeline.last_summary == second
     lines = summary_lines(pipeline.last_summary)
     assert lines[0].startswith("session 2: complete")
-    segment_rows = [line.split()[0] for line in lines[2:-1]]
+    segment_rows = [line.split()[0] for line in lines[2 : 2 + len(second["segments"])]]
     assert segment_rows == ["tapping", "washout", "whispering"]
     # What each summary says matches what each session stored.
     with SessionStore(db) as store:

@@ -38,8 +38,6 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Final
 
-from scipy import stats
-
 BASELINE: Final = "baseline"
 METRICS: Final = ("ln_rmssd", "hr_bpm")
 """Metrics estimated per batch: lnRMSSD (ln ms) and mean HR (bpm)."""
@@ -263,6 +261,8 @@ def change_from(
             else "waiting for the first batch after the onset"
         )
         return Change(metric, None, None, None, None, None, n, nb, reason)
+    from scipy import stats  # here, so the dashboard starts without scipy (tests/test_tui_compare)
+
     delta = math.fsum(values) / n - baseline.mean[metric]
     se = baseline.sigma[metric] * math.sqrt(1.0 / n + 1.0 / nb)
     df = baseline.df[metric]
