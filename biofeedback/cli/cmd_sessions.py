@@ -18,7 +18,6 @@ from biofeedback.errors import InputError
 from biofeedback.safe_io import write_private
 from biofeedback.sessions.bundle import SessionBundle
 from biofeedback.sessions.export import export_session
-from biofeedback.sessions.formats import read_as_bundle
 from biofeedback.sessions.store import SessionStore, SessionSummary
 from biofeedback.sessions.store_schema import ENV_DB, default_db_path
 from biofeedback.text import terminal_safe
@@ -138,23 +137,13 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    """Import every file, atomically each; any failure makes the exit status 2."""
-    failures = 0
-    offset = getattr(args, "first_is_offset", None)
+    """Import every file (folders and globs expanded), atomically each; any file not
+    imported (refused, or a duplicate) makes the exit status 2 (:mod:`.cmd_import`)."""
+    from biofeedback.cli.cmd_import import import_all
+
     with _store(args, create=True) as store:
-        for name in args.files:
-            try:
-                bundle = read_as_bundle(
-                    Path(name), unit=getattr(args, "unit", None), first_is_offset=offset
-                )
-                sid = store.import_bundle(bundle, origin=name)
-            except InputError as exc:
-                print(f"biofeedback import: {terminal_safe(exc)}", file=sys.stderr)
-                failures += 1
-                continue
-            beats = store.summary(sid).beat_count
-            print(f"{terminal_safe(name)}: imported as session {sid} ({beats} beats)")
-    return 2 if failures else 0
+        outcome = import_all(args, store)
+    return 2 if outcome.refused or outcome.duplicates else 0
 
 
 def run_delete(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ Windows reports are Windows-1252 (``ms²``, ``µ``): decoded by the text reader.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any, Final
@@ -37,9 +38,10 @@ def _number(cell: str) -> float | None:
     if cell in ("", "-"):
         return None
     try:
-        return float(cell)
+        value = float(cell)
     except ValueError:
         return None
+    return value if math.isfinite(value) else None  # Kubios writes Inf, -Inf, NaN: not JSON
 
 
 def read_kubios(path: Path, text: str) -> Parsed:
