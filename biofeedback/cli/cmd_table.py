@@ -28,6 +28,10 @@ MAX_FILES = 100_000
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "compare_kubios", False):
+        from biofeedback.cli import cmd_kubios
+
+        return cmd_kubios.run(args)
     names = list(args.file)
     out = getattr(args, "out", None)
     if len(names) == 1 and out is None and not Path(names[0]).is_dir():

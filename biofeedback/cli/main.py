@@ -234,6 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: none before time domain, smoothness priors lambda 500 before spectra)",
     )
     p.add_argument("--unit", choices=["ms", "s"], help="RR unit of a text file (default: detect)")
+    p.add_argument(
+        "--compare-kubios",
+        action="store_true",
+        help="for Kubios HRV report files: Kubios's own results beside this program's, "
+        "analysed with the settings the report states (correction, detrending, bands)",
+    )
     p.set_defaults(handler="biofeedback.cli.cmd_table:run")
 
     p = sub.add_parser("sessions", help="list recorded sessions")
@@ -254,8 +260,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.set_defaults(handler="biofeedback.cli.cmd_sessions:run_export")
 
-    p = sub.add_parser("import", help="import recordings: bundle, RR text, CSV, Polar HRM, Elite")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p = sub.add_parser(
+        "import", help="import recordings (README: import formats); files, folders or globs"
+    )
+    p.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE|DIR",
+        help="recordings; a folder imports every file in it, a quoted glob its matches",
+    )
+    p.add_argument(
+        "--jobs",
+        type=lambda t: _int_in(t, 1, 256, "a process count"),
+        metavar="N",
+        help="processes reading files (default: one per core)",
+    )
     p.add_argument("--unit", choices=["ms", "s"], help="RR unit of a text file (default: detect)")
     p.add_argument(
         "--first-is-offset",

@@ -1,0 +1,240 @@
+"""``biofeedback analyze REPORT.txt --compare-kubios``: Kubios's own results beside this program's.
+
+A Kubios HRV report holds the RR series, the settings Kubios used and its results
+(:mod:`biofeedback.sessions.formats_kubios`). This program analyses the same RR series with
+Kubios's settings as the report states them: its artefact correction (``none`` for a report
+that says so, whatever ``--correction`` says), its detrending (``none`` or smoothness priors
+with the report's λ, before time-domain and spectral analysis alike), its frequency bands,
+interpolation rate, FFT (Welch) window width and overlap, pNNxx threshold and DFA ranges.
+Each metric is printed with Kubios's value, ours, the difference (ours - Kubios) and the
+relative difference; ``--json`` gives the same as one object per report.
+
+Kubios's FFT column is compared with our Welch spectrum (both Welch periodograms); the AR
+column has no counterpart here and is left out. PNS index compares population-normed
+indices: ours uses its own norms (README, "HRV methods"), so expect it to differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any, Final
+
+from biofeedback.errors import InputError
+
+FFT: Final = "FFT spectrum"
+
+METRICS: Final = (  # (label, Kubios result name, our flattened key)
+    ("Mean RR (ms)", "Mean RR  (ms)", "time.mean_rr_ms"),
+    ("SDNN (ms)", "STD RR (ms)", "time.sdnn_ms"),
+    ("Mean HR (beats/min)", "Mean HR (beats/min)", "time.mean_hr_bpm"),
+    ("RMSSD (ms)", "RMSSD (ms)", "time.rmssd_ms"),
+    ("pNNxx (%)", "pNNxx (%)", "time.pnn{xx}_pct"),
+    ("SD1 (ms)", "SD1 (ms)", "time.sd1_ms"),
+    ("SD2 (ms)", "SD2 (ms)", "time.sd2_ms"),
+    ("SD2/SD1", "SD2/SD1 ratio", "sd2_sd1"),
+    ("Stress index (sqrt)", "Stress index", "time.sqrt_stress_index"),
+    ("PNS index", "PNS index", "estimates.pns_index_sd.value"),
+    ("VLF (ms^2, FFT)", "VLF (ms^2)", "frequency.vlf_ms2"),
+    ("LF (ms^2, FFT)", "LF (ms^2)", "frequency.lf_ms2"),
+    ("HF (ms^2, FFT)", "HF (ms^2)", "frequency.hf_ms2"),
+    ("Total power (ms^2, FFT)", "Total power (ms^2)", "frequency.total_ms2"),
+    ("LF/HF (FFT)", "LF/HF ratio", "frequency.lf_hf_ratio"),
+    ("LF (n.u., FFT)", "LF (n.u.)", "frequency.lf_nu_pct"),
+    ("HF (n.u., FFT)", "HF (n.u.)", "frequency.hf_nu_pct"),
+    ("LF peak (Hz, FFT)", "LF (Hz)", "frequency.lf_peak_hz"),
+    ("HF peak (Hz, FFT)", "HF (Hz)", "frequency.hf_peak_hz"),
+    ("ApEn", "Approximate entropy (ApEn)", "nonlinear.apen"),
+    ("SampEn", "Sample entropy (SampEn)", "nonlinear.sampen"),
+    ("DFA alpha 1", "alpha 1", "nonlinear.dfa_alpha1"),
+    ("DFA alpha 2", "alpha 2", "nonlinear.dfa_alpha2"),
+)
+
+_CORRECTION: Final = {
+    "none": "none",
+    "very low": "very-low",
+    "low": "low",
+    "medium": "medium",
+    "strong": "strong",
+    "very strong": "very-strong",
+    "automatic": "automatic",
+}
+
+
+def kubios_settings(kubios: dict[str, str], base: Any) -> tuple[Any, dict[str, str]]:
+    """``base`` (HrvSettings) with the settings the report states; and how each was read.
+
+    A setting the report does not state, or states in a form not recognised, keeps this
+    program's default and is said so in the returned notes.
+    """
+    notes: dict[str, str] = {}
+    changes: dict[str, Any] = {}
+    correction = kubios.get("Artifact correction", "").strip().lower()
+    level = next((v for k, v in _CORRECTION.items() if correction.startswith(k)), None)
+    if correction.startswith("automatic"):
+        level = "automatic"
+    if level is None:
+        notes["correction"] = f"report says {correction or 'nothing'!r}: not corrected here"
+        level = "none"
+    changes["correction"] = level
+    changes["artifact_method"] = "published"
+    detrend = kubios.get("Detrending method", "").strip().lower()
+    if detrend.startswith("none") or not detrend:
+        changes |= {"detrend": "none", "time_detrend": "none"}
+        if not detrend:
+            notes["detrend"] = "report states no detrending method: none"
+    else:
+        found = re.search(r"lambda\s*=\s*([0-9.]+)", detrend)
+        lambda_ = float(found.group(1)) if found else 500.0
+        if "prior" not in detrend:
+            notes["detrend"] = f"report says {detrend!r}: smoothness priors used here"
+        changes |= {"detrend": "smoothness_priors", "time_detrend": "smoothness_priors"}
+        changes |= {"detrend_lambda": lambda_, "time_detrend_lambda": lambda_}
+    for band in ("VLF", "LF", "HF"):
+        found = re.match(r"\s*([0-9.]+)\s*-\s*([0-9.]+)\s*hz", kubios.get(band, "").lower())
+        if found:
+            changes[f"{band.lower()}_band_hz"] = (float(found.group(1)), float(found.group(2)))
+    for key, name, pattern in (
+        ("resample_hz", "Interpolation rate", r"([0-9.]+)\s*hz"),
+        ("welch_segment_s", "Window width", r"([0-9.]+)\s*s"),
+        ("welch_overlap", "Window overlap", r"([0-9.]+)\s*%"),
+    ):
+        found = re.match(pattern, kubios.get(name, "").strip().lower())
+        if found:
+            value = float(found.group(1))
+            changes[key] = value / 100.0 if key == "welch_overlap" else value
+    nonlinear = base.nonlinear
+    for key, name in (
+        ("alpha1_scales_beats", "DFA, short-term fluctuations"),
+        ("alpha2_scales_beats", "DFA, long-term fluctuations"),
+    ):
+        found = re.match(r"\s*(\d+)\s*-\s*(\d+)", kubios.get(name, ""))
+        if found:
+            nonlinear = replace(nonlinear, **{key: (int(found.group(1)), int(found.group(2)))})
+    changes["nonlinear"] = nonlinear
+    try:
+        return replace(base, **changes), notes
+    except ValueError as exc:
+        raise InputError(f"Kubios settings: {exc}") from exc
+
+
+def pnn_threshold(kubios: dict[str, str]) -> int:
+    found = re.match(r"\s*(\d+)\s*ms", kubios.get("Threshold for NNxx/pNNxx", ""))
+    return int(found.group(1)) if found else 50
+
+
+def kubios_value(results: dict[str, Any], name: str) -> float | None:
+    """Kubios's value of ``name``: its FFT column where the row has spectrum columns."""
+    value = results.get(name)
+    if isinstance(value, dict):
+        value = value.get(FFT)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def compare(path: Path, *, unit: str | None = None) -> dict[str, Any]:
+    """The comparison document of one Kubios report (see the module notes)."""
+    from biofeedback.cli.cmd_analyze import _flatten, finite_or_none
+    from biofeedback.hrv.analysis import analyze_record
+    from biofeedback.hrv.settings import HrvSettings
+    from biofeedback.sessions.formats import read_recording
+
+    recording = read_recording(path, unit=unit)
+    if recording.source_format != "kubios_report":
+        raise InputError(
+            f"{path}: --compare-kubios needs a Kubios HRV report (.txt with its results), "
+            f"this is {recording.source_format}"
+        )
+    stated: dict[str, str] = recording.meta.get("kubios_settings", {})
+    results: dict[str, Any] = recording.meta.get("kubios_results", {})
+    settings, notes = kubios_settings(stated, HrvSettings())
+    try:
+        report = analyze_record(
+            recording.rr_ms, t_s=recording.t_s, segment=recording.segment, settings=settings
+        )
+    except ValueError as exc:
+        raise InputError(f"{path}: {exc}") from exc
+    ours = _flatten(report.to_dict())
+    ratio = ours.get("time.sd1_sd2_ratio")
+    ours["sd2_sd1"] = 1.0 / ratio if isinstance(ratio, float) and ratio > 0 else None
+    xx = pnn_threshold(stated)
+    rows = []
+    for label, kubios_name, key in METRICS:
+        theirs = kubios_value(results, kubios_name)
+        mine = finite_or_none(ours.get(key.format(xx=xx)))
+        mine = float(mine) if isinstance(mine, int | float) else None
+        diff = mine - theirs if mine is not None and theirs is not None else None
+        rel = 100.0 * diff / abs(theirs) if diff is not None and theirs else None
+        rows.append(
+            {
+                "metric": label.replace("xx", str(xx)),
+                "kubios_name": kubios_name,
+                "ours_key": key.format(xx=xx),
+                "kubios": theirs,
+                "ours": mine,
+                "difference": diff,
+                "relative_pct": rel,
+            }
+        )
+    return {
+        "file": str(path),
+        "kubios": {
+            "app": recording.meta.get("app", "Kubios HRV"),
+            "artifact_correction": stated.get("Artifact correction"),
+            "detrending": stated.get("Detrending method"),
+        },
+        "beats": int(recording.rr_ms.size),
+        "settings": asdict(settings),
+        "settings_notes": notes,
+        "metrics": rows,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from biofeedback.cli.cmd_analyze import json_text
+
+    docs = [compare(Path(name), unit=getattr(args, "unit", None)) for name in args.file]
+    for doc in docs:
+        if getattr(args, "json", False):
+            print(json_text(doc, indent=2 if len(docs) == 1 else None))
+        else:
+            sys.stdout.write(render(doc))
+    return 0
+
+
+def _num(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def render(doc: dict[str, Any]) -> str:
+    """The comparison as a text table."""
+    from biofeedback.text import terminal_safe
+
+    s = doc["settings"]
+    lines = [
+        terminal_safe(
+            f"{doc['file']}: {doc['kubios']['app']} report, {doc['beats']} beats; "
+            f"analysed here as Kubios states: correction {s['correction']}, "
+            f"detrending {s['detrend']}"
+            + (f" (lambda {s['detrend_lambda']:g})" if s["detrend"] != "none" else "")
+            + f", Welch {s['welch_segment_s']:g} s / {100 * s['welch_overlap']:g} %, "
+            f"{s['resample_hz']:g} Hz"
+        )
+    ]
+    lines += [
+        f"  note: {terminal_safe(k)}: {terminal_safe(v)}" for k, v in doc["settings_notes"].items()
+    ]
+    lines.append(
+        f"  {'metric':<24} {'Kubios':>12} {'this program':>13} {'difference':>11} {'%':>8}"
+    )
+    for row in doc["metrics"]:
+        rel = row["relative_pct"]
+        lines.append(
+            f"  {row['metric']:<24} {_num(row['kubios']):>12} {_num(row['ours']):>13} "
+            f"{'-' if row['difference'] is None else format(row['difference'], '+.4f'):>11} "
+            f"{'-' if rel is None else format(rel, '+.2f'):>8}"
+        )
+    lines.append("Not a medical device.")
+    return "\n".join(lines) + "\n"
