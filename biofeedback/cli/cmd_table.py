@@ -17,7 +17,6 @@ import io
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -88,12 +87,11 @@ def gather(names: list[str]) -> list[Path]:
 
 
 def _settings(args: argparse.Namespace) -> Any:
+    """The one-file ``analyze`` settings: ``--method``, ``--correction``, ``--detrend``..."""
+    from biofeedback.cli.cmd_analyze import analyze_settings
     from biofeedback.hrv.settings import HrvSettings
 
-    try:
-        return replace(HrvSettings(), method=args.method, artifact_method=args.artifact_method)
-    except ValueError as exc:
-        raise InputError(f"--method: {exc}") from exc
+    return analyze_settings(args, HrvSettings())
 
 
 def _collect(results: Any, total: int, progress: bool) -> list[dict[str, Any]]:
