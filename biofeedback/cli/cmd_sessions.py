@@ -15,9 +15,8 @@ from collections import Counter
 from pathlib import Path
 
 from biofeedback.errors import InputError
-from biofeedback.safe_io import write_private
 from biofeedback.sessions.bundle import SessionBundle
-from biofeedback.sessions.export import export_session
+from biofeedback.sessions.export import export_session, export_to_file
 from biofeedback.sessions.store import SessionStore, SessionSummary
 from biofeedback.sessions.store_schema import ENV_DB, default_db_path
 from biofeedback.text import terminal_safe
@@ -126,13 +125,14 @@ def _blocks(bundle: SessionBundle, metric: str) -> list[dict[str, object]]:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    out = getattr(args, "out", None)
+    if out is not None and str(out) != "-":
+        with _store(args) as store:  # 0600, atomic, never through a symlink
+            export_to_file(store, args.id, args.format, Path(out))
+        return 0
     with _store(args) as store:
         text = export_session(store, args.id, args.format)
-    out = getattr(args, "out", None)
-    if out is None or str(out) == "-":
-        sys.stdout.write(text)
-    else:
-        write_private(Path(out), text)  # 0600, atomic, never through a symlink
+    sys.stdout.write(text)
     return 0
 
 

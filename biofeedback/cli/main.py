@@ -253,9 +253,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.set_defaults(handler="biofeedback.cli.cmd_sessions:run_show")
 
-    p = sub.add_parser("export", help="export a session: json bundle, csv, rr or kubios")
+    p = sub.add_parser(
+        "export", help="export a session: json bundle, csv, rr, kubios, beats (CSV), bids"
+    )
     p.add_argument("id", type=_session_id)
-    p.add_argument("--format", required=True, choices=["json", "csv", "rr", "kubios"])
+    p.add_argument(
+        "--format",
+        required=True,
+        choices=["json", "csv", "rr", "kubios", "beats", "bids"],
+        help="beats: CSV with beat times and gap marks; bids: BIDS physio NAME_physio.tsv.gz "
+        "and .json (needs --out)",
+    )
     p.add_argument("--out", metavar="FILE", help="output file (default: standard output)")
     _add_db(p)
     p.set_defaults(handler="biofeedback.cli.cmd_sessions:run_export")

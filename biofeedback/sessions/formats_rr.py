@@ -192,6 +192,8 @@ def _read_rows(path: Path, reader: Any) -> Parsed:
     rr_col, unit = _rr_column(path, header, header_line)
     t_col, t_scale = _beat_time_column(header)
     wall_col = _first(header, WALL_TIME_COLUMNS)
+    seg_col = header.index("segment") if "segment" in header and t_col is not None else None
+    segments: list[float] = []
     rr: list[float] = []
     t_s: list[float] = []
     wall: list[float] = []
@@ -205,6 +207,8 @@ def _read_rows(path: Path, reader: Any) -> Parsed:
             t_s.append(_cell(path, number, row, t_col, header) * t_scale)
         if wall_col is not None:
             wall.append(_wall_cell(path, number, row, wall_col, header))
+        if seg_col is not None:
+            segments.append(_cell(path, number, row, seg_col, header))
         lines.append(number)
     meta: dict[str, Any] = {"rr_column": header[rr_col]}
     parsed = Parsed(np.asarray(rr, dtype=np.float64), lines, meta, unit)
@@ -213,6 +217,9 @@ def _read_rows(path: Path, reader: Any) -> Parsed:
     if t_col is not None:
         parsed.t_s = np.asarray(t_s, dtype=np.float64)
         meta["times"] = f"beat times from column {header[t_col]!r}"
+        if seg_col is not None and segments:  # this program's csv/beats export: its breaks
+            breaks = np.diff(np.asarray(segments)) != 0
+            parsed.segment = np.concatenate(([0], np.cumsum(breaks))).astype(np.int64)
     elif len(wall) == len(lines) and len(wall) > 1:
         from biofeedback.sessions import formats_timed as timed
 
