@@ -50,7 +50,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.ndimage import rank_filter
 
 from biofeedback.hrv.artifacts_online import OnlineArtifactDetector
 from biofeedback.hrv.artifacts_rule import (
@@ -72,6 +71,7 @@ from biofeedback.hrv.artifacts_rule import (
     ectopic_and_candidates,
     in_range,
     normalise,
+    window_ranks,
 )
 from biofeedback.hrv.artifacts_threshold import interpolate_flagged, threshold_labels
 
@@ -122,25 +122,36 @@ def _as_rr(rr_ms: ArrayLike) -> FloatArray:
     return rr
 
 
-def _centred_quantile(x: FloatArray, window: int, q: float) -> FloatArray:
-    """Quantile over a centred window of odd length, truncated at both ends."""
+def _centred_quantiles(x: FloatArray, window: int, qs: tuple[float, ...]) -> list[FloatArray]:
+    """Linear quantiles ``qs`` over a centred window of odd length, truncated at both ends.
+
+    Inside, the windows are sorted once for all ``qs`` (:func:`window_ranks`) and interpolated
+    with numpy's lerp; the truncated windows at the ends come from :func:`_truncated_quantile`.
+    """
     n = x.size
     half = window // 2
-    out = np.empty(n)
-    pos = q * (window - 1)
-    lo = int(pos)
+    outs = [np.empty(n) for _ in qs]
+    positions = [q * (window - 1) for q in qs]
     if n >= window:
-        a = rank_filter(x, lo, size=window, mode="nearest")
-        t = pos - lo
-        if t > 0:
-            b = rank_filter(x, lo + 1, size=window, mode="nearest")
-            out = b - (b - a) * (1.0 - t) if t >= 0.5 else a + (b - a) * t
-        else:
-            out = a
+        ranks = sorted({r for pos in positions for r in (int(pos), int(pos) + 1) if r < window})
+        stats = window_ranks(x, window, tuple(ranks))
+        for out, pos in zip(outs, positions, strict=True):
+            lo, t = int(pos), pos - int(pos)
+            a = stats[ranks.index(lo)]
+            if t > 0:
+                b = stats[ranks.index(lo + 1)]
+                a = b - (b - a) * (1.0 - t) if t >= 0.5 else a + (b - a) * t
+            out[half : n - half] = a
     edges = np.arange(n) if n < window else np.r_[0:half, n - half : n]
     if edges.size:
-        out[edges] = _truncated_quantile(x, edges, half, q)
-    return out
+        for out, q in zip(outs, qs, strict=True):
+            out[edges] = _truncated_quantile(x, edges, half, q)
+    return outs
+
+
+def _centred_quantile(x: FloatArray, window: int, q: float) -> FloatArray:
+    """Quantile over a centred window of odd length, truncated at both ends."""
+    return _centred_quantiles(x, window, (q,))[0]
 
 
 def _truncated_quantile(x: FloatArray, idx: NDArray[np.intp], half: int, q: float) -> FloatArray:
@@ -168,9 +179,8 @@ def _truncated_quantile(x: FloatArray, idx: NDArray[np.intp], half: int, q: floa
 
 
 def _qd(x: FloatArray) -> FloatArray:
-    return (
-        _centred_quantile(x, WINDOW_QD_BEATS, 0.75) - _centred_quantile(x, WINDOW_QD_BEATS, 0.25)
-    ) / 2.0
+    q1, q3 = _centred_quantiles(x, WINDOW_QD_BEATS, (0.25, 0.75))
+    return (q3 - q1) / 2.0
 
 
 def _shift(x: FloatArray, k: int, fill: float) -> FloatArray:

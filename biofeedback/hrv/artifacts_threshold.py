@@ -19,8 +19,6 @@ from __future__ import annotations
 from typing import Final
 
 import numpy as np
-from scipy.interpolate import CubicSpline
-from scipy.ndimage import median_filter
 
 from biofeedback.hrv.artifacts_rule import (
     WINDOW_MEDIAN_BEATS,
@@ -28,6 +26,7 @@ from biofeedback.hrv.artifacts_rule import (
     CorrectionLevel,
     FloatArray,
     LabelArray,
+    window_ranks,
 )
 
 THRESHOLD_LEVELS_S: Final[dict[str, float]] = {
@@ -64,7 +63,10 @@ def threshold_labels(rr_ms: FloatArray, level: CorrectionLevel) -> LabelArray:
     labels = np.zeros(rr_ms.size, dtype=np.int8)
     if rr_ms.size == 0:
         return labels
-    med = median_filter(rr_ms, size=WINDOW_MEDIAN_BEATS, mode="nearest")
+    half = WINDOW_MEDIAN_BEATS // 2
+    # scipy.ndimage.median_filter(size=11, mode="nearest"), exactly: ends padded with edge values.
+    padded = np.pad(rr_ms, half, mode="edge")
+    med = window_ranks(padded, WINDOW_MEDIAN_BEATS, (half,))[0]
     far = np.abs(rr_ms - med) > threshold_ms(level, float(rr_ms.mean()))
     labels[far] = np.where(rr_ms[far] > med[far], BeatLabel.LONG, BeatLabel.SHORT)
     return labels
@@ -81,6 +83,8 @@ def interpolate_flagged(x: FloatArray, bad: np.ndarray) -> FloatArray:
         out[pos] = np.interp(pos, good, x[good])
         return out
     inside = (pos > good[0]) & (pos < good[-1])
+    from scipy.interpolate import CubicSpline  # imported here: ~0.2 s, only when beats are replaced
+
     out[pos[inside]] = CubicSpline(good, x[good])(pos[inside])
     out[pos[~inside]] = np.interp(pos[~inside], good, x[good])
     return out

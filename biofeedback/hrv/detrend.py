@@ -16,7 +16,6 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import linalg
 
 FloatArray = NDArray[np.float64]
 
@@ -33,6 +32,8 @@ def _banded_cholesky(n: int, lambda_: float) -> FloatArray:
     upper[2] = 1.0 + lambda_**2 * main
     upper[1, 1:] = lambda_**2 * first
     upper[0, 2:] = lambda_**2
+    from scipy import linalg  # imported here: a command that never detrends starts without it
+
     factor: FloatArray = linalg.cholesky_banded(upper, lower=False)
     factor.setflags(write=False)
     return factor
@@ -50,6 +51,8 @@ def smoothness_priors_trend(z: FloatArray, lambda_: float = 500.0) -> FloatArray
         # The closed-form bands assume n >= 4; tiny systems are solved densely.
         d2 = np.diff(np.eye(n), 2, axis=0)
         return np.asarray(np.linalg.solve(np.eye(n) + lambda_**2 * d2.T @ d2, z), np.float64)
+    from scipy import linalg
+
     trend: FloatArray = linalg.cho_solve_banded(
         (_banded_cholesky(n, float(lambda_)), False), z, check_finite=False
     )

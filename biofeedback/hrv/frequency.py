@@ -36,8 +36,8 @@ from functools import lru_cache
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, NDArray
-from scipy import linalg, signal
 
+from biofeedback.hrv.chains import chain_bounds
 from biofeedback.hrv.detrend import smoothness_priors_detrend
 from biofeedback.hrv.floors import power_floor_ms2
 from biofeedback.hrv.settings import HrvSettings
@@ -115,6 +115,8 @@ def cubic_spline_at(
     bands[1, -1] = dx[-2]
     bands[2, -2] = d1
     rhs[-1] = (dx[-1] ** 2 * slope[-2] + (2.0 * d1 + dx[-1]) * dx[-2] * slope[-1]) / d1
+    from scipy import linalg  # imported here: a command that never resamples starts without it
+
     s = linalg.solve_banded((1, 1), bands, rhs, overwrite_ab=True, check_finite=False)
     if interval is None:
         interval = np.searchsorted(t_s, at_s, side="right") - 1
@@ -141,9 +143,31 @@ def resample_cubic(
     return grid_s, cubic_spline_at(t_s, rr_ms, grid_s, interval)
 
 
+def hann_periodic(n: int) -> FloatArray:
+    """``scipy.signal.get_window("hann", n)`` (periodic, for spectral analysis), bit for bit.
+
+    scipy builds it as a general cosine window of ``n + 1`` points on ``linspace(-π, π)``,
+    truncated; the same operations in the same order give the same floats.
+
+    >>> hann_periodic(4).tolist()
+    [0.0, 0.5, 1.0, 0.5]
+    """
+    fac = np.linspace(-np.pi, np.pi, n + 1)
+    window = np.zeros(n + 1)
+    for k, a in enumerate((0.5, 0.5)):
+        window += a * np.cos(k * fac)
+    out: FloatArray = window[:-1]
+    return out
+
+
 @lru_cache(maxsize=8)
 def _window(name: str, n: int) -> FloatArray:
-    window: FloatArray = signal.get_window(name, n)
+    if name == "hann":
+        window = hann_periodic(n)
+    else:
+        from scipy import signal  # other windows: scipy.signal (and scipy.stats) only then
+
+        window = signal.get_window(name, n)
     window.setflags(write=False)
     return window
 
@@ -179,14 +203,12 @@ def welch_columns(x_ms: FloatArray, settings: HrvSettings) -> Spectrum:
 
 
 def _chains(segment: NDArray[np.int64]) -> list[slice]:
-    starts = np.flatnonzero(np.r_[True, segment[1:] != segment[:-1]])
-    ends = np.r_[starts[1:], segment.size]
-    return [slice(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+    return [slice(a, b) for a, b in chain_bounds(segment)]
 
 
 def _usable(t_s: FloatArray, chains: list[slice], min_s: float) -> list[slice]:
     spans = [float(t_s[c][-1] - t_s[c][0]) if c.stop - c.start >= 4 else -1.0 for c in chains]
-    longest = max(spans)
+    longest = max(spans, default=0.0)
     if longest <= 0.0:
         raise ValueError("need a continuity chain of at least 4 beats")
     need = min(min_s, longest)
@@ -212,6 +234,8 @@ def welch_spectrum(
 
 def lomb_psd_ms2_hz(t_s: FloatArray, rr_ms: FloatArray, freq_hz: FloatArray) -> FloatArray:
     """Lomb-Scargle density (ms²/Hz) of one block: ``2·P·T/N`` with P from scipy."""
+    from scipy import signal  # here: scipy.signal pulls scipy.stats (~0.5 s) at import
+
     power = signal.lombscargle(t_s, rr_ms - rr_ms.mean(), 2.0 * np.pi * freq_hz)
     duration_s = float(t_s[-1] - t_s[0])
     return np.asarray(2.0 * power * duration_s / t_s.size, dtype=np.float64)

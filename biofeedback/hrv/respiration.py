@@ -4,8 +4,9 @@ The dominant peak of the NN power spectrum inside ``respiration_band_hz`` (0.1-0
 breaths/min) is refined by parabolic interpolation of its three bins (quadratic fit on the PSD),
 and breaths/min = 60 × f_peak (FACTS §2.2; Schäfer & Kratky 2008, Ann Biomed Eng 36:476-485,
 doi:10.1007/s10439-007-9428-1). The rate is *valid* when the peak's prominence
-(``scipy.signal.peak_prominences``) is at least ``respiration_min_prominence`` of its height, i.e.
-the spectrum has one clear breathing line rather than a broad hump.
+(:func:`peak_prominence`, as ``scipy.signal.peak_prominences``) is at least
+``respiration_min_prominence`` of its height, i.e. the spectrum has one clear breathing line
+rather than a broad hump.
 
 Breathing slower than 9/min (< 0.15 Hz) moves RSA into the LF band, so HF power then
 underestimates vagal activity (Task Force 1996; Hindawi ECAM 2014:819871 table 1). Beside HF this
@@ -28,7 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
 from biofeedback.hrv.floors import power_floor_ms2
 from biofeedback.hrv.frequency import Spectrum, band_power_ms2
@@ -72,6 +72,24 @@ def parabolic_peak_hz(freq_hz: np.ndarray, psd: np.ndarray, index: int) -> float
     return float(freq_hz[index] + offset * (freq_hz[1] - freq_hz[0]))
 
 
+def peak_prominence(x: np.ndarray, peak: int) -> float:
+    """``scipy.signal.peak_prominences(x, [peak])[0][0]`` (no ``wlen``), without scipy.signal.
+
+    Each base is the lowest point between the peak and the nearest point that is not at or
+    below it (or the end); the prominence is the height above the higher base. The same
+    comparisons as scipy's loop, so the same float (importing scipy.signal costs ~0.5 s).
+
+    >>> peak_prominence(np.array([0.0, 2.0, 1.0, 3.0, 0.5]), 1)
+    1.0
+    """
+    height = x[peak]
+    stops_left = np.flatnonzero(~(x[:peak] <= height))
+    left = int(stops_left[-1]) + 1 if stops_left.size else 0
+    stops_right = np.flatnonzero(~(x[peak + 1 :] <= height))
+    right = peak + 1 + int(stops_right[0]) if stops_right.size else x.size
+    return float(height - max(x[left : peak + 1].min(), x[peak:right].min()))
+
+
 def respiration_from_spectrum(spectrum: Spectrum, settings: HrvSettings) -> Respiration:
     """Respiration rate (breaths/min), validity and respiration-aware vagal power (ms²).
 
@@ -90,7 +108,7 @@ def respiration_from_spectrum(spectrum: Spectrum, settings: HrvSettings) -> Resp
     index = int(in_band[np.argmax(psd[in_band])])
     height = float(psd[index])
     is_peak = 0 < index < psd.size - 1 and psd[index - 1] < height >= psd[index + 1]
-    prominence = float(signal.peak_prominences(psd, [index])[0][0]) if is_peak else 0.0
+    prominence = peak_prominence(psd, index) if is_peak else 0.0
     ratio = prominence / height if height > 0 else 0.0
     peak_hz = parabolic_peak_hz(freq, psd, index)
     half = settings.vagal_halfwidth_hz
@@ -126,10 +144,10 @@ def _hf_rival_hz(
     candidates = inside[is_max & (psd[inside] >= MAYER_RIVAL_SHARE * height)]
     if candidates.size == 0:
         return None
-    prominence = signal.peak_prominences(psd, candidates)[0] / psd[candidates]
+    prominence = [peak_prominence(psd, i) / psd[i] for i in candidates.tolist()]
     best: float | None = None
     best_height = 0.0
-    for index, ratio in zip(candidates.tolist(), prominence.tolist(), strict=True):
+    for index, ratio in zip(candidates.tolist(), prominence, strict=True):
         hz = parabolic_peak_hz(freq, psd, index)
         harmonic = any(abs(hz - k * peak_hz) <= _HARMONIC_TOLERANCE_HZ for k in (2, 3, 4))
         if (
