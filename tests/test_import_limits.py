@@ -12,6 +12,7 @@ import copy
 import io
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -127,8 +128,24 @@ def test_dev_zero_is_refused(store: Path, capsys: pytest.CaptureFixture[str]):
     assert_refused(capsys, store, Path("/dev/zero"), "not a regular file", "character device")
 
 
-def test_a_directory_is_refused(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
-    assert_refused(capsys, store, tmp_path, "not a regular file", "directory")
+def test_the_store_itself_is_never_read_as_a_recording(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """`import DIR` of the folder that holds the store, or the store named: its files (db,
+    -wal, -shm) are refused by identity before anything opens them, and the store is intact."""
+    before = listing(capsys, store)
+    status, _, err = run(capsys, "import", "--db", str(store), str(store))
+    assert status == 2
+    assert "the session store itself" in err
+    assert err.count("\n") == 1, err
+    status, _, err = run(capsys, "import", "--db", str(store), str(tmp_path))
+    assert status == 2
+    refused = [ln for ln in err.splitlines() if "the session store itself" in ln]
+    assert len(refused) >= 2, err  # the db and its -wal at least
+    assert "binary data" not in err
+    assert listing(capsys, store) == before
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")

@@ -99,7 +99,7 @@ def import_all(args: argparse.Namespace, store: SessionStore) -> Outcome:
     unit = getattr(args, "unit", None)
     offset = getattr(args, "first_is_offset", None)
     jobs = int(getattr(args, "jobs", None) or os.cpu_count() or 1)
-    named = expand(args.files)
+    named = _not_the_store(expand(args.files), store.path)
     imported = duplicates = refused = 0
     for name, reason in named:
         if reason is not None:
@@ -128,6 +128,35 @@ def import_all(args: argparse.Namespace, store: SessionStore) -> Outcome:
     if outcome.total > 1 or len(named) != 1:
         print(f"import: {summary(outcome)}", file=sys.stderr)
     return outcome
+
+
+STORE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def _not_the_store(
+    named: list[tuple[str, str | None]], store_path: Path
+) -> list[tuple[str, str | None]]:
+    """Refuse the store's own files (a folder that holds the store, or the store named) before
+    anything opens them: reading and closing a descriptor of the live database file would drop
+    this process's SQLite locks on it. Compared by device and inode, so links count too."""
+    own: set[tuple[int, int]] = set()
+    for suffix in STORE_SUFFIXES:
+        try:
+            st = os.stat(f"{store_path}{suffix}")
+        except OSError:
+            continue
+        own.add((st.st_dev, st.st_ino))
+    out: list[tuple[str, str | None]] = []
+    for name, reason in named:
+        if reason is None:
+            try:
+                found = os.stat(name)
+            except OSError:
+                found = None
+            if found is not None and (found.st_dev, found.st_ino) in own:
+                reason = "the session store itself (or its journal): not a recording"
+        out.append((name, reason))
+    return out
 
 
 def summary(outcome: Outcome) -> str:

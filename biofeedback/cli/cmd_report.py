@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     if (session_id is None) == (not wants_compare):
         raise InputError("give a session ID or --compare (not both)")
     db = getattr(args, "db", None)
-    with SessionStore(Path(db) if db else None) as store:
+    with SessionStore(Path(db) if db else None, create=False) as store:
         if session_id is not None:
             html = session_report(store.load_bundle(int(session_id)))
             default = f"report-session-{session_id}.html"
