@@ -187,7 +187,10 @@ def read_csv(path: Path, text: str) -> Parsed:
 
 
 def _read_rows(path: Path, reader: Any) -> Parsed:
-    header = [h.strip().lower() for h in next(reader, [])]
+    first: list[str] = next(reader, [])
+    while first and first[0].lstrip().startswith("#"):  # comment lines before the header
+        first = next(reader, [])
+    header = [h.strip().lower() for h in first]
     header_line = reader.line_num
     rr_col, unit = _rr_column(path, header, header_line)
     t_col, t_scale = _beat_time_column(header)
@@ -199,7 +202,7 @@ def _read_rows(path: Path, reader: Any) -> Parsed:
     wall: list[float] = []
     lines: list[int] = []
     for row in reader:
-        if not row or all(not cell.strip() for cell in row):
+        if not row or all(not cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
             continue
         number = reader.line_num
         rr.append(_cell(path, number, row, rr_col, header))

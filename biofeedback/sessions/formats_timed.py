@@ -54,9 +54,14 @@ def alignment(t_s: FloatArray, rr_s: FloatArray) -> Literal["end", "start"]:
     if t_s.size < 3:
         return "end"
     dt = np.diff(t_s)
-    end = int(_misses(dt, rr_s[1:]).sum())
-    start = int(_misses(dt, rr_s[:-1]).sum())
-    return "start" if start < end else "end"
+    end, start = _misses(dt, rr_s[1:]), _misses(dt, rr_s[:-1])
+    if int(start.sum()) != int(end.sum()):
+        return "start" if start.sum() < end.sum() else "end"
+    # as many gaps either way: the closer fit where both fit (rounding, not gaps, differs)
+    both = ~(start | end)
+    err_end = float(np.abs(dt - rr_s[1:])[both].sum())
+    err_start = float(np.abs(dt - rr_s[:-1])[both].sum())
+    return "start" if err_start < err_end else "end"
 
 
 def beat_time_segments(t_s: FloatArray, rr_s: FloatArray) -> tuple[FloatArray, IntArray, str]:
