@@ -214,6 +214,10 @@ def _grow(flagged: BoolArray, irregular_here: BoolArray) -> BoolArray:
 def withheld_mask(rr_ms: ArrayLike, segment: ArrayLike | None = None) -> BoolArray:
     """:func:`irregular_mask` with the ectopy guard fed by the robust artifact detector.
 
+    The guard only ever clears a segment that Dash et al.'s three tests flag, so a chain in
+    which they flag none is regular whatever the detector says: the detector (sequential, about
+    5 µs a beat) runs only on chains with a candidate segment, and the mask is the same.
+
     >>> rng = np.random.default_rng(2)
     >>> bool(withheld_mask(rng.uniform(400, 1000, 400)).all())
     True
@@ -224,5 +228,6 @@ def withheld_mask(rr_ms: ArrayLike, segment: ArrayLike | None = None) -> BoolArr
     seg = np.zeros(rr.size, np.int64) if segment is None else np.asarray(segment)
     flags = np.zeros(rr.size, dtype=bool)
     for a, b in chain_bounds(seg):
-        flags[a:b] = detect_artifacts(rr[a:b], robust=True) != 0
+        if segment_features(rr[a:b]).irregular.any():
+            flags[a:b] = detect_artifacts(rr[a:b], robust=True) != 0
     return irregular_mask(rr, seg, ectopic=flags)
