@@ -75,6 +75,7 @@ def test_match_counts_equal_brute_force(kind, n):
 
 @pytest.mark.parametrize("kind", ["int_ties", "tenths", "float"])
 def test_chunked_fallback_equals_brute_force(kind, monkeypatch):
+    monkeypatch.setattr(entropy, "DENSE_CELL_BUDGET", 0)
     monkeypatch.setattr(entropy, "FENWICK_CELL_BUDGET", 0)
     x = random_series(kind, 700, np.random.default_rng(7))
     for r in (tolerance_ms(x), 0.2, 2.0):
@@ -358,6 +359,7 @@ def test_nonlinear_metrics_on_a_whole_day(reference_dir):
 def test_small_batches_give_the_same_counts(monkeypatch, budget):
     """Index arrays are built in row batches to bound memory; batch edges must not matter."""
     monkeypatch.setattr(entropy, "_CHUNK_CELLS", 300)
+    monkeypatch.setattr(entropy, "DENSE_CELL_BUDGET", 0)
     if budget is not None:
         monkeypatch.setattr(entropy, "FENWICK_CELL_BUDGET", budget)
     x = random_series("int_ties", 700, np.random.default_rng(8))

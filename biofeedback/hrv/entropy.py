@@ -8,14 +8,21 @@ are exactly those of the textbook O(n²) double loop, computed in three steps:
 1. every RR value is replaced by its rank among the distinct values; for each distinct value
    the ranks within ``r`` form an interval ``[lo, hi]``, found with the float64 difference
    itself (so no epsilon and no boundary error, and ties in integer RR cost nothing);
-2. templates sorted by their first rank are swept with a window whose bounds only move
+2. a template's count is then the number of templates inside a box of rank intervals. When the
+   ranks are few beside the templates (RR quantised by a sensor clock: a corrected day at
+   128 Hz has about 270 distinct values, so 270³ cells for m + 1 = 3 against 106 000
+   templates), a histogram of all templates over the rank grid is turned into cumulative sums
+   along every axis (a summed-area table) and each box is read from its 2^L corners
+   (:func:`_counts_dense`);
+3. otherwise templates sorted by their first rank are swept with a window whose bounds only move
    forward; the window's templates live in a Fenwick (binary indexed) tree over the remaining
    ``L - 1`` ranks, which answers each template's box count in O(log^(L-1) U);
-3. should that tree exceed :data:`FENWICK_CELL_BUDGET` cells (more than about 4 000 distinct RR
+4. should that tree exceed :data:`FENWICK_CELL_BUDGET` cells (more than about 4 000 distinct RR
    values with m = 2, i.e. RR not quantised by a sensor clock), a chunked comparison restricted
    to the first-rank window is used instead: still exact, but quadratic.
 
-A whole day (145 000 beats, about 200 distinct values) takes well under a second.
+All three count integers, so they agree exactly (tests/test_hrv_entropy.py compares them). A
+whole day (106 000 beats: two counts of length m = 2, one of m + 1 = 3) takes about 0.15 s.
 """
 
 from __future__ import annotations
@@ -36,6 +43,12 @@ FENWICK_CELL_BUDGET: Final = 1 << 24
 """Largest Fenwick tree (int32 cells, 64 MiB) before the chunked fallback is used."""
 
 _CHUNK_CELLS: Final = 1 << 22
+
+DENSE_CELL_BUDGET: Final = 1 << 22
+"""Cells (int64, 32 MiB) of one block of the dense count's summed-area table."""
+DENSE_CELLS_PER_TEMPLATE: Final = 256
+"""The dense count is used when its table has at most this many cells per template (beyond, the
+table costs more than the Fenwick sweep: a 5-minute record has few templates)."""
 
 
 def _as_series(rr_ms: ArrayLike, name: str = "rr_ms") -> FloatArray:
@@ -162,6 +175,67 @@ def _counts_fenwick(templates: IntArray, lo: IntArray, hi: IntArray, size: int) 
     return counts
 
 
+def _flat_index(coords: list[IntArray], side: int) -> IntArray:
+    """Row-major flat index of points on a grid with ``side`` cells along each axis."""
+    out = coords[0].astype(np.int64)
+    for column in coords[1:]:
+        out = out * side + column
+    return out
+
+
+def _counts_dense(templates: IntArray, lo: IntArray, hi: IntArray, size: int) -> IntArray:
+    """Box counts from a summed-area table over the rank grid (module notes, step 2).
+
+    Coordinates are padded by one (rank ``k`` at ``k + 1``, index 0 the empty prefix), so the
+    table at ``(r, c_1, ..., c_L-1)`` counts the templates with first rank ``<= r`` and every
+    other rank ``k < c_k``; a box is the inclusion-exclusion of its corners (``hi + 1`` or
+    ``lo`` on the other axes; rank ``hi`` minus rank ``lo - 1`` on the first). The table is
+    built in blocks of first ranks of at most :data:`DENSE_CELL_BUDGET` cells, each carrying
+    the last row of the one before; templates sorted by first rank have non-decreasing ``lo``
+    and ``hi`` there, so each block's corners are one contiguous run of them.
+    """
+    n_templates, length = templates.shape
+    side = size + 1
+    slab = side ** (length - 1)
+    order = np.argsort(templates[:, 0], kind="stable")
+    ranked = templates[order]
+    first = ranked[:, 0]
+    rest = [ranked[:, k] for k in range(1, length)]
+    cell = _flat_index([c + 1 for c in rest], side)
+    corners = [
+        (
+            _flat_index(
+                [lo[c] if (mask >> k) & 1 else hi[c] + 1 for k, c in enumerate(rest)], side
+            ),
+            -1 if bin(mask).count("1") % 2 else 1,
+        )
+        for mask in range(1 << (length - 1))
+    ]
+    along_first = [(hi[first], 1), (lo[first] - 1, -1)]
+    counts = np.zeros(n_templates, dtype=np.int64)
+    carry = np.zeros(slab, dtype=np.int64)
+    step = max(1, DENSE_CELL_BUDGET // slab)
+    for r0 in range(0, size, step):
+        r1 = min(r0 + step, size)
+        a, b = np.searchsorted(first, [r0, r1])
+        table = np.bincount((first[a:b] - r0) * slab + cell[a:b], minlength=(r1 - r0) * slab)
+        cube = table.reshape((r1 - r0,) + (side,) * (length - 1))
+        for axis in range(1, length):
+            np.cumsum(cube, axis=axis, out=cube)
+        rows = table.reshape(r1 - r0, slab)
+        rows[0] += carry
+        np.cumsum(rows, axis=0, out=rows)
+        carry = rows[-1].copy()
+        for key, sign in along_first:
+            q0, q1 = np.searchsorted(key, [r0, r1])
+            base = (key[q0:q1] - r0) * slab
+            for flat, rest_sign in corners:
+                counts[q0:q1] += (sign * rest_sign) * table[base + flat[q0:q1]]
+    out = np.empty(n_templates, dtype=np.int64)
+    out[order] = counts
+    return out
+
+
 def _counts_chunked(templates: IntArray, lo: IntArray, hi: IntArray) -> IntArray:
     n_templates, length = templates.shape
     order = np.argsort(templates[:, 0], kind="stable")
@@ -203,6 +277,11 @@ def template_match_counts(x: ArrayLike, length: int, r: float) -> IntArray:
         cumulative: IntArray = np.zeros(size + 1, dtype=np.int64)
         np.cumsum(np.bincount(ranks, minlength=size), out=cumulative[1:])
         return cumulative[hi[ranks] + 1] - cumulative[lo[ranks]]
+    cells = (size + 1) ** length
+    if (size + 1) ** (length - 1) <= DENSE_CELL_BUDGET and (
+        cells <= DENSE_CELLS_PER_TEMPLATE * templates.shape[0]
+    ):
+        return _counts_dense(templates, lo, hi, size)
     if (size + 2) ** (length - 1) <= FENWICK_CELL_BUDGET:
         return _counts_fenwick(templates, lo, hi, size)
     return _counts_chunked(templates, lo, hi)
