@@ -17,6 +17,8 @@ scoped fixture run on one worker, so the fixture is computed once.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -66,7 +68,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if fixture is not None and item.get_closest_marker("xdist_group") is None:
                 item.add_marker(pytest.mark.xdist_group(f"{item.module.__name__}.{fixture}"))
         items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    no_dbus = shutil.which("dbus-daemon") is None
     for item in items:
+        if no_dbus and _uses_fake_bluez(item):
+            item.add_marker(pytest.mark.skip(reason="dbus-daemon not installed (apt install dbus)"))
         uses_shared = "shared_reference_dir" in getattr(item, "fixturenames", ())
         if uses_shared and item.get_closest_marker("shared") is None:
             item.add_marker(pytest.mark.shared)
@@ -76,6 +81,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             reason = _missing_reason(what, str(marker.kwargs.get("why", "")))
             if reason is not None:
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+_FAKE_BLUEZ_USERS: dict[str, bool] = {}
+_FAKE_BLUEZ_IMPORT = re.compile(
+    r"^\s*(from|import)\s+(devices\.fake_bluez|tests\.ble_fixtures|ble_fixtures)\b", re.M
+)
+
+
+def _uses_fake_bluez(item: pytest.Item) -> bool:
+    """Does the test's module run the fake BlueZ (a private dbus-daemon)?"""
+    path = str(getattr(item, "path", ""))
+    if path not in _FAKE_BLUEZ_USERS:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError:
+            text = ""
+        _FAKE_BLUEZ_USERS[path] = bool(_FAKE_BLUEZ_IMPORT.search(text))
+    return _FAKE_BLUEZ_USERS[path]
 
 
 @pytest.fixture(scope="session")
