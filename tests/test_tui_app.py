@@ -13,7 +13,13 @@ from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Digits, Static
 
-from biofeedback.live.messages import Notice, PipelineEvent, RecordingChanged
+from biofeedback.live.messages import (
+    Notice,
+    PipelineEvent,
+    RecordingChanged,
+    SegmentEnded,
+    SessionFinished,
+)
 from biofeedback.sessions.bundle import SessionBundle
 from biofeedback.tui.app import BiofeedbackApp, make_app
 from biofeedback.tui.messages import BeatReceived
@@ -23,6 +29,7 @@ from biofeedback.tui.screens.devices import DevicePickerScreen
 from biofeedback.tui.screens.help import HelpScreen, help_rows
 from biofeedback.tui.screens.monitor import MonitorScreen
 from biofeedback.tui.screens.sessions import SessionsScreen, SessionViewScreen
+from biofeedback.tui.screens.summary import SummaryScreen
 from biofeedback.tui.widgets import BrailleChart, Panel
 from devices.events import (
     Beat,
@@ -32,7 +39,7 @@ from devices.events import (
     DisconnectReason,
     Reconnecting,
 )
-from tests.test_tui_support import FakeCompare, FakePipeline, seeded_session
+from tests.test_tui_support import FakeCompare, FakePipeline, seeded_session, seeded_summary
 
 SIZES = [(120, 40), (80, 24)]
 STRAP = ("Polar H10 1A2B3C4D", "A0:9E:1A:00:00:01", -61)
@@ -190,7 +197,11 @@ SCREEN_KEYS = {
     "Choose a strap": DevicePickerScreen,
     "Help: list every key": HelpScreen,
 }
-OTHER_KEYS = {"Switch trend metric", "Quit (asks while recording)"}
+OTHER_KEYS = {
+    "Switch trend metric",
+    "Quit (asks while recording)",
+    "Summary of the finished session",
+}
 
 
 def test_every_help_entry_is_tested_here() -> None:
@@ -344,3 +355,75 @@ async def test_an_opened_session_shows_its_recomputed_relaxation_trend() -> None
         assert list(chart.data.xs) == [100.0, 200.0, 300.0]
         assert math.isnan(chart.data.ys[0])
         assert list(chart.data.ys[1:]) == [0.5, 1.5]
+
+
+async def test_a_finished_session_shows_its_summary_and_u_shows_it_again() -> None:
+    summary = seeded_summary(7)
+    app, fake = new_app(
+        [
+            *seeded_session(30.0),
+            SegmentEnded(30.0, 0, "settling", False, 30.0),
+            RecordingChanged(30.0, False, 7),
+            SessionFinished(30.0, 7, summary),
+        ]
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, fake)
+        assert isinstance(app.screen, SummaryScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MonitorScreen)
+        assert "session 7 finished" in panel_text(app, "#segment")
+        await pilot.press(_key_for("Summary of the finished session"))
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
+
+
+async def test_u_before_any_session_finished_explains_itself() -> None:
+    app, _ = new_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("u")
+        await pilot.pause()
+        assert isinstance(app.screen, MonitorScreen)
+        assert "No session has finished yet." in [n.message for n in app._notifications]
+
+
+async def test_the_strap_panel_says_when_beats_stop_and_when_the_stream_ends() -> None:
+    class Ending(FakePipeline):
+        ended = asyncio.Event()
+
+        async def events(self) -> AsyncIterator[PipelineEvent]:
+            while not self.queue.empty():
+                yield await self.queue.get()
+            await self.ended.wait()
+
+    fake = Ending(seeded_session(30.0))
+    app = make_app(fake, title="test")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, fake)
+        assert "● connected" in panel_text(app, "#device")
+        last = app.model.last_beat_received_s
+        assert last is not None
+        app.monitor.clock = lambda: last + 12.0
+        await pilot.pause(1.2)  # the strap panel is redrawn once a second
+        assert "◌ no beats for 12 s" in panel_text(app, "#device")
+        fake.ended.set()
+        await pilot.pause(0.3)
+        assert "■ stream ended" in panel_text(app, "#device")
+
+
+@pytest.mark.parametrize("size", [(79, 24), (120, 23), (40, 10)])
+async def test_below_80x24_the_monitor_says_the_terminal_is_too_small(
+    size: tuple[int, int],
+) -> None:
+    app, fake = new_app(seeded_session(30.0))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, fake)
+        message = panel_text(app, "#too-small")
+        assert f"terminal too small (need 80×24, have {size[0]}×{size[1]})" in message
+        assert app.screen.query_one("#too-small").display
+        assert not app.screen.query_one("#bottom").display
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not app.screen.query_one("#too-small").display
+        assert app.screen.query_one("#bottom").display

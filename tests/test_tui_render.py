@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import doctest
 import importlib
+import itertools
 import math
 
 import numpy as np
@@ -12,9 +13,23 @@ import pytest
 from textual.binding import Binding
 
 from biofeedback.hrv.estimates import Value
-from biofeedback.live.messages import Notice, SegmentKind, SegmentStarted, SnapshotComputed
+from biofeedback.live.messages import (
+    Notice,
+    SegmentEnded,
+    SegmentKind,
+    SegmentStarted,
+    SessionFinished,
+    SnapshotComputed,
+)
 from biofeedback.tui.app import alert_for, message_for
-from biofeedback.tui.braille import Span, canvas_to_chars, dot_canvas, label_row, render_braille
+from biofeedback.tui.braille import (
+    Span,
+    canvas_to_chars,
+    dot_canvas,
+    label_row,
+    render_braille,
+    time_ticks,
+)
 from biofeedback.tui.chart import ChartData, chart_lines, nice_range
 from biofeedback.tui.format import (
     device_lines,
@@ -85,7 +100,55 @@ def test_label_row_keeps_labels_apart_and_marks_win() -> None:
     row = label_row(
         [Span(0.0, 3.0, "settling", "red"), Span(3.0, 10.0, "base", "blue")], [9.0], 10, (0, 10)
     )
-    assert row.plain == "se base  ✦"
+    assert row.plain == "s… base  ✦"
+
+
+SESSION_SEGMENTS = [
+    ("settling", 0, 60),
+    ("baseline", 60, 240),
+    ("tapping", 240, 420),
+    ("washout", 420, 480),
+    ("personal-attention", 480, 660),
+    ("washout", 660, 720),
+    ("whispering", 720, 900),
+    ("washout", 900, 960),
+    ("crinkling", 960, 1000),
+]
+
+
+@pytest.mark.parametrize("width", [20, 40, 74, 114])
+def test_segment_labels_never_touch_and_a_cut_label_ends_in_an_ellipsis(width: int) -> None:
+    spans = [Span(a, b, label, "blue") for label, a, b in SESSION_SEGMENTS]
+    row = label_row(spans, [500.0, 800.0], width, (0.0, 1000.0)).plain
+    assert len(row) == width
+    words = row.replace("✦", " ").split()
+    labels = [label for label, _, _ in SESSION_SEGMENTS]
+    for word in words:
+        # Each word is a whole label or a label's start cut with an ellipsis, never two run
+        # together ("settlibaseline") nor a bare cut ("tappin").
+        assert word in labels or (
+            word.endswith("…") and any(label.startswith(word[:-1]) for label in labels)
+        ), (word, row)
+    assert "baseline" in row if width >= 74 else True
+
+
+def test_time_ticks_fall_on_round_session_times_and_never_touch() -> None:
+    for x_range in [(0.0, 180.0), (820.0, 1000.0), (0.0, 1137.0), (0.0, 7200.0)]:
+        for width in (20, 74, 114):
+            ticks = time_ticks(x_range, width)
+            assert ticks, (x_range, width)
+            cols = [c for c, _ in ticks]
+            assert cols == sorted(cols)
+            gaps = [b - a for a, b in itertools.pairwise(cols)]
+            assert all(g >= len(label) + 2 for g, (_, label) in zip(gaps, ticks, strict=False))
+    assert [label for _, label in time_ticks((820.0, 1000.0), 74)] == [
+        "14:00",
+        "14:30",
+        "15:00",
+        "15:30",
+        "16:00",
+        "16:30",
+    ]
 
 
 def test_nice_range_widens_to_the_minimum_and_centres_z_scores() -> None:
@@ -111,6 +174,13 @@ def test_chart_lines_fill_the_widget_with_a_label_row_and_a_y_axis() -> None:
     assert lines[-1].plain.startswith("  800 ")
     assert all(len(line.plain) == 50 for line in lines)
     assert chart_lines(data, 5, 8)[0].plain == "(too small)"
+    timed = chart_lines(dataclasses.replace(data, time_axis=True), 50, 8)
+    assert len(timed) == 8
+    assert timed[-2].plain.startswith("  800 ")
+    assert timed[-1].plain.startswith(" m:ss ╵0:00 ")
+    assert all(len(line.plain) == 50 for line in timed)
+    # Two rows are too few to give one to the axis.
+    assert len(chart_lines(dataclasses.replace(data, time_axis=True), 50, 3)) == 3
 
 
 def test_format_value_states_unit_window_and_the_reason_for_absence() -> None:
@@ -121,6 +191,20 @@ def test_format_value_states_unit_window_and_the_reason_for_absence() -> None:
         "HR — bpm, 60 s: not available"
     )
     assert format_clock(59.01) == "1:00"
+
+
+def test_the_strap_panel_says_when_beats_stop() -> None:
+    connected = DeviceStatus(LinkState.CONNECTED, "H10")
+    assert device_lines(connected, silent_s=2.0)[0] == "● connected"
+    assert device_lines(connected, silent_s=12.4)[0] == "◌ no beats for 12 s"
+    assert device_lines(connected, silent_s=95.0)[0] == "◌ no beats for 1:35"
+    assert device_lines(connected, stream_ended=True)[0] == "■ stream ended"
+    stopped = DeviceStatus(LinkState.DISCONNECTED, "H10", reason=DisconnectReason.USER)
+    assert device_lines(stopped)[0] == "○ stream stopped"
+    model = DashboardModel()
+    model.apply(Beat(1.0, 800.0, 819, 0, 0), 100.0)
+    assert model.silent_s(107.5) == 7.5
+    assert DashboardModel().silent_s(5.0) is None
 
 
 def test_device_lines_tell_each_link_state() -> None:
@@ -139,25 +223,76 @@ def _seeded_model(until_s: float = 300.0) -> DashboardModel:
     return model
 
 
+ESTIMATES_WIDTH_AT_80 = 52
+"""Characters the estimates panel shows at 80 columns (``.-narrow #estimates`` less padding)."""
+
+
 def test_panels_show_every_number_with_unit_and_window() -> None:
     model = _seeded_model()
     estimates = estimate_lines(model)
     assert estimates[0].startswith("Block so far: lnRMSSD ")
-    assert len(estimates[0]) <= 66  # the panel's width at 120 columns
-    assert estimates[1].startswith("  HR ")
-    assert estimates[1].endswith("bpm · vs baseline, 95 %")
-    assert estimates[2].startswith("now: lnRMSSD ")
-    assert estimates[2].endswith(" ln(ms), 60 s")
+    assert estimates[1].startswith("  RMSSD ")
+    assert " · HR " in estimates[1]
+    assert estimates[1].endswith("bpm · 95 %")
+    assert estimates[2].startswith("now 60 s: lnRMSSD ")
     assert " ±" in estimates[2]
-    assert "approx." in estimates[3]
-    assert estimates[5].endswith("/min (RSA), 120 s")
+    assert " ln ms, RMSSD " in estimates[2]
+    assert estimates[2].endswith(" ms")
+    assert estimates[3].startswith("now 60 s: HR ")
+    assert estimates[3].endswith(" bpm")
+    assert estimates[4].startswith("PNS index ")
+    assert "(approx.)" in estimates[4]
+    assert estimates[5].endswith("/min, 120 s")
+    assert all(len(line) <= ESTIMATES_WIDTH_AT_80 for line in estimates), estimates
     assert segment_lines(model) == [
         "● REC session 7",
-        "▶ 1:30 left · whispering (trigger)",
-        "playing whispering.mp4",
+        "▶ whispering (trigger)",
+        "1:30 left · playing whispering.mp4",
     ]
     assert quality_lines(model)[0] == "skin contact ok"
-    assert "beats in 60 s" in quality_lines(model)[1]
+    assert quality_lines(model)[1] == "corrected beats 0.0 %"
+    assert quality_lines(model)[2].endswith(" beats in 60 s")
+
+
+@pytest.mark.parametrize(
+    ("until_s", "lead"),
+    [
+        (30.0, "Settling 0:30 of 1:00: not analysed"),
+        (140.0, "Baseline 1:20 of 2:30 recorded"),
+        (230.0, "Block so far: first value in 0:40"),
+        (380.0, "Block so far: lnRMSSD "),
+    ],
+)
+def test_the_lead_line_says_what_each_state_waits_for(until_s: float, lead: str) -> None:
+    lines = estimate_lines(_seeded_model(until_s))
+    assert lines[0].startswith(lead), lines
+    assert all(len(line) <= ESTIMATES_WIDTH_AT_80 for line in lines), lines
+
+
+def test_a_finished_session_points_at_its_summary() -> None:
+    model = _seeded_model(30.0)
+    model.apply(SegmentEnded(30.0, 0, "settling", False, 60.0))
+    model.apply(SessionFinished(31.0, 7, {"beats": 30}))
+    assert segment_lines(model) == [
+        "○ not recording",
+        "session 7 finished",
+        "u summary · c compare",
+    ]
+
+
+def test_long_reasons_are_shortened_for_the_panel() -> None:
+    ambiguous = Value.absent(
+        "ambiguous: the 6.0/min peak may be the 0.1-Hz Mayer wave, not breathing; "
+        "HF peak at 15.0/min",
+        120.0,
+        150,
+        0.0,
+    )
+    line = format_value("Breathing", ambiguous, "/min", 1)
+    assert line == "Breathing — /min, 120 s: ambiguous, 6.0 or 15.0/min"
+    assert len(line) <= ESTIMATES_WIDTH_AT_80
+    short = Value.absent("need 120 s of continuous beats, have 47 s", 120.0, 50, 0.0)
+    assert format_value("Breathing", short, "/min", 1).endswith(": 47 of 120 s of beats so far")
 
 
 def test_quality_lists_the_processors_honest_flags() -> None:

@@ -8,24 +8,80 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
+from biofeedback.live.messages import PipelineEvent, RecordingChanged, SessionFinished
 from biofeedback.tui.app import BiofeedbackApp, make_app
+from devices.events import Disconnected, DisconnectReason
 from tests.test_tui_app import FakeSessions, settle
 from tests.test_tui_compare import computed
-from tests.test_tui_support import FakeCompare, FakePipeline, seeded_session
+from tests.test_tui_support import (
+    FULL_PROTOCOL_S,
+    FakeCompare,
+    FakePipeline,
+    seeded_session,
+    seeded_summary,
+)
 
 
-def _monitor() -> tuple[BiofeedbackApp, FakePipeline]:
-    fake = FakePipeline(seeded_session(600.0))
+def _monitor(until_s: float = 600.0) -> tuple[BiofeedbackApp, FakePipeline]:
+    fake = FakePipeline(seeded_session(until_s))
+    return make_app(fake, sessions=FakeSessions(), title="snapshot"), fake
+
+
+def _finished() -> tuple[BiofeedbackApp, FakePipeline]:
+    """The seeded protocol run to its end: the strap stopped, the session's summary sent."""
+    end_s = FULL_PROTOCOL_S + 1.0
+    script: list[PipelineEvent] = [
+        *seeded_session(end_s),
+        Disconnected(end_s, DisconnectReason.USER),
+        RecordingChanged(end_s, False, 7),
+        SessionFinished(end_s, 7, seeded_summary(7)),
+    ]
+    fake = FakePipeline(script)
     return make_app(fake, sessions=FakeSessions(), title="snapshot"), fake
 
 
 def _settled(fake: FakePipeline) -> Any:
     async def run_before(pilot: Pilot[object]) -> None:
+        app = pilot.app
+        assert isinstance(app, BiofeedbackApp)
+        # The strap panel's "no beats for N s" follows the wall clock: hold it at the last beat.
+        app.monitor.clock = lambda: app.model.last_beat_received_s or 0.0
         await settle(pilot, fake)
 
     return run_before
+
+
+STATES = {"settling": 30.0, "baseline": 140.0, "washout": 420.0}
+"""Seconds into the seeded protocol (settling 1:00, baseline 2:30, whispering, washout...)."""
+
+
+@pytest.mark.parametrize("state", list(STATES))
+def test_monitor_state(snap_compare: Any, state: str) -> None:
+    app, fake = _monitor(STATES[state])
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_settled(fake))
+
+
+def test_session_summary_at_120x40(snap_compare: Any) -> None:
+    app, fake = _finished()
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_settled(fake))
+
+
+def test_session_summary_at_80x24(snap_compare: Any) -> None:
+    app, fake = _finished()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_settled(fake))
+
+
+def test_after_the_summary_the_monitor_says_the_session_finished(snap_compare: Any) -> None:
+    app, fake = _finished()
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_settled(fake), press=["escape"])
+
+
+def test_too_small_terminal(snap_compare: Any) -> None:
+    app, fake = _monitor(140.0)
+    assert snap_compare(app, terminal_size=(70, 20), run_before=_settled(fake))
 
 
 def test_monitor_at_120x40(snap_compare: Any) -> None:
@@ -42,6 +98,13 @@ def test_help_screen(snap_compare: Any) -> None:
     app, fake = _monitor()
     assert snap_compare(
         app, terminal_size=(120, 40), run_before=_settled(fake), press=["question_mark"]
+    )
+
+
+def test_help_screen_at_80x24(snap_compare: Any) -> None:
+    app, fake = _monitor()
+    assert snap_compare(
+        app, terminal_size=(80, 24), run_before=_settled(fake), press=["question_mark"]
     )
 
 

@@ -12,6 +12,7 @@ import math
 import threading
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from biofeedback.live.messages import (
     SegmentStarted,
     SnapshotComputed,
 )
+from biofeedback.live.summary import SessionTally
 from devices.events import (
     BatteryRead,
     Beat,
@@ -209,3 +211,19 @@ class FakeCompare:
         self.requests.append(metric_key)
         self.gate.wait(10.0)
         return fake_view(metric_key)
+
+
+def seeded_summary(session_id: int = 7) -> dict[str, Any]:
+    """The summary the pipeline hands over when the seeded protocol has run to its end."""
+    tally = SessionTally()
+    for event in seeded_session(FULL_PROTOCOL_S + 1.0):
+        tally.add(event)
+        if isinstance(event, SnapshotComputed):
+            tally.add_snapshot(event.snapshot)
+    summary = tally.summary()
+    summary["session_id"] = session_id
+    summary["status"] = "complete"
+    return summary
+
+
+FULL_PROTOCOL_S = sum(block.duration_s for block in PROTOCOL)

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import signal
 import time
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final
 
 from textual import work
 from textual.app import App
@@ -110,6 +110,8 @@ class BiofeedbackApp(App[StrapFound | None]):
         self._last_draw_s = -1.0
         self._redraw_pending = False
         self._signals: list[int] = []
+        self.last_summary: dict[str, Any] | None = None
+        """The newest finished session's summary (``u`` shows it again)."""
 
     def on_mount(self) -> None:
         if isinstance(self.pipeline, HoldsRatings):
@@ -147,7 +149,7 @@ class BiofeedbackApp(App[StrapFound | None]):
         burst = 0
         try:
             async for event in self.pipeline.events():
-                self.model.apply(event)
+                self.model.apply(event, time.monotonic())
                 self.post_message(message_for(event))
                 alert = alert_for(event)
                 if alert is not None:
@@ -155,6 +157,7 @@ class BiofeedbackApp(App[StrapFound | None]):
                 if isinstance(event, RatingRequested):
                     self.post_message(RatingAsked(event.label))
                 if isinstance(event, SessionFinished) and event.summary.get("beats"):
+                    self.last_summary = event.summary
                     self.push_screen(SummaryScreen(event.summary))
                 burst += 1
                 if burst >= _YIELD_EVERY:
@@ -164,6 +167,8 @@ class BiofeedbackApp(App[StrapFound | None]):
             self.post_message(AlertRaised(f"The live pipeline stopped: {exc}", "error"))
         else:
             self.post_message(AlertRaised("The live stream ended.", "information"))
+        self.model.end_stream()
+        self.post_message(StatusChanged())
 
     def on_beat_received(self, _: BeatReceived) -> None:
         self.request_redraw()
@@ -230,6 +235,12 @@ class BiofeedbackApp(App[StrapFound | None]):
                 self.exit()
 
         self.push_screen(ConfirmScreen("Recording in progress. Stop recording and quit?"), answered)
+
+    def action_summary(self) -> None:
+        if self.last_summary is None:
+            self.notify("No session has finished yet.", severity="warning")
+            return
+        self.push_screen(SummaryScreen(self.last_summary))
 
     def action_sessions(self) -> None:
         if self.sessions is None:

@@ -8,6 +8,7 @@ NaN in ``ys`` breaks the line: a gap in continuity is never bridged.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -158,6 +159,21 @@ def render_braille(
     return [_styled_line(line, backgrounds, colour) for line in canvas_to_chars(canvas)]
 
 
+def fit_label(label: str, room: int) -> str:
+    """``label`` in at most ``room`` columns: whole, or cut with an ellipsis, never mid-word bare.
+
+    >>> fit_label("baseline", 10), fit_label("baseline", 5), fit_label("baseline", 1)
+    ('baseline', 'base…', '…')
+    >>> fit_label("washout", 0)
+    ''
+    """
+    if len(label) <= room:
+        return label
+    if room <= 0:
+        return ""
+    return label[: room - 1].rstrip("- ") + "…"
+
+
 def label_row(
     spans: Sequence[Span],
     marks: Sequence[float],
@@ -167,26 +183,111 @@ def label_row(
 ) -> Text:
     """One text row with each span's label at its start and a mark at each ``marks`` x.
 
+    A label never runs into the next span's label or over a mark: it keeps one blank column
+    before either, moves past a mark at its start if that gives it room, and is cut with an
+    ellipsis when it does not fit (``"sett…"``).
+
     >>> label_row([Span(0.0, 5.0, "base", "blue")], [7.5], 10, (0.0, 10.0)).plain
     'base   ✦  '
+    >>> spans = [Span(0, 3, "settling", "red"), Span(3, 10, "baseline", "blue")]
+    >>> label_row(spans, [], 10, (0, 10)).plain
+    's… baseli…'
     """
     chars = [" "] * width
     styles: list[str | None] = [None] * width
     x0, x1 = x_range
     per_col = (x1 - x0) / width if x1 > x0 else 1.0
-    for span in spans:
-        first = max(0, int((span.start - x0) / per_col))
-        # One blank column keeps neighbouring labels apart.
-        room = max(0, min(width, int(np.ceil((span.end - x0) / per_col))) - first - 1)
-        for i, ch in enumerate(span.label[:room]):
-            chars[first + i] = ch
-            styles[first + i] = span.background
-    for x in marks:
-        c = int((x - x0) / per_col)
-        if 0 <= c < width:
-            chars[c] = mark_char
-            styles[c] = None
+    mark_cols = sorted({int((x - x0) / per_col) for x in marks} & set(range(width)))
+    starts = [max(0, int((span.start - x0) / per_col)) for span in spans]
+    for i, span in enumerate(spans):
+        first = starts[i]
+        if first >= width:
+            continue
+        stop = min(width, int(np.ceil((span.end - x0) / per_col)))
+        # The next label's start and the next mark are obstacles; keep a blank column before
+        # a label that follows (not before the chart's right edge).
+        later = [s for s in starts[i + 1 :] if s > first]
+        if later:
+            stop = min(stop, min(later) - 1)
+        elif stop < width:
+            stop -= 1
+        at, room = _free_run(first, stop, mark_cols, len(span.label))
+        for j, ch in enumerate(fit_label(span.label, room)):
+            chars[at + j] = ch
+            styles[at + j] = span.background
+    for c in mark_cols:
+        chars[c] = mark_char
+        styles[c] = None
     text = Text(no_wrap=True, overflow="crop")
     for ch, bg in zip(chars, styles, strict=True):
         text.append(ch, Style(color="bright_magenta") if ch == mark_char else Style(bgcolor=bg))
     return text
+
+
+def _free_run(first: int, stop: int, marks: Sequence[int], need: int) -> tuple[int, int]:
+    """Where in columns ``[first, stop)`` a label of ``need`` columns goes between the marks:
+    the first gap it fits whole, else the widest gap. Returns ``(start, room)``.
+
+    >>> _free_run(0, 20, [1], 10), _free_run(0, 20, [5, 9], 10), _free_run(0, 8, [], 10)
+    ((2, 18), (10, 10), (0, 8))
+    """
+    edges = [first - 1, *(c for c in marks if first <= c < stop), stop]
+    # Between two marks a label keeps a blank column before the second one.
+    runs = [(a + 1, (b - 1 if b < stop else b) - (a + 1)) for a, b in itertools.pairwise(edges)]
+    runs = [(a, max(0, room)) for a, room in runs]
+    for start, room in runs:
+        if room >= need:
+            return start, room
+    return max(runs, key=lambda run: run[1])
+
+
+TIME_STEPS_S: Final = (5, 10, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 14400)
+"""Candidate tick spacings of a time axis (seconds)."""
+
+
+def clock_label(seconds: float) -> str:
+    """Session time as ``m:ss`` (``h:mm:ss`` from an hour on), rounded down.
+
+    >>> clock_label(0.0), clock_label(95.4), clock_label(3725.0)
+    ('0:00', '1:35', '1:02:05')
+    """
+    whole = max(0, int(seconds))
+    h, rest = divmod(whole, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def time_ticks(x_range: tuple[float, float], width: int) -> list[tuple[int, str]]:
+    """``(column, m:ss)`` ticks on round session times, spaced so their labels never touch.
+
+    >>> time_ticks((0.0, 180.0), 40)
+    [(0, '0:00'), (13, '1:00'), (26, '2:00'), (39, '3:00')]
+    """
+    x0, x1 = x_range
+    if x1 <= x0 or width < 2:
+        return []
+    per_col = (x1 - x0) / width
+    label_len = len(clock_label(x1)) + 1  # the tick mark before the label
+    step = next((s for s in TIME_STEPS_S if s / per_col >= label_len + 2), TIME_STEPS_S[-1])
+    dots_per_s = (2 * width - 1) / (x1 - x0)  # as render_braille places a point's dot column
+    ticks = []
+    t = max(0.0, float(np.ceil(x0 / step) * step))  # the session clock starts at 0:00
+    while t <= x1 + 1e-9:
+        ticks.append((int(np.rint((t - x0) * dots_per_s)) // 2, clock_label(t)))
+        t += step
+    return ticks
+
+
+def time_axis_row(x_range: tuple[float, float], width: int) -> Text:
+    """A row of ``╵m:ss`` ticks under a plot ``width`` columns wide (cut at the right edge).
+
+    >>> time_axis_row((0.0, 180.0), 40).plain
+    '╵0:00        ╵1:00        ╵2:00         '
+    """
+    chars = [" "] * width
+    for col, label in time_ticks(x_range, width):
+        mark = "╵" + label
+        if col + len(mark) > width:
+            continue
+        chars[col : col + len(mark)] = mark
+    return Text("".join(chars), Style(dim=True), no_wrap=True, overflow="crop")

@@ -16,7 +16,7 @@ from rich.style import Style
 from rich.text import Text
 
 from biofeedback.live.messages import SegmentKind
-from biofeedback.tui.braille import Span, label_row, render_braille
+from biofeedback.tui.braille import Span, label_row, render_braille, time_axis_row
 
 SEGMENT_BACKGROUND: Final = {
     SegmentKind.SETTLING: "#262626",
@@ -40,6 +40,8 @@ class ChartData:
     marks: tuple[float, ...] = field(default=())
     colour: str = "green"
     y_digits: int = 0
+    time_axis: bool = False
+    """A bottom row of ``m:ss`` ticks on the session clock (x in seconds)."""
 
 
 def nice_range(
@@ -71,10 +73,12 @@ def nice_range(
 
 
 def chart_lines(data: ChartData, width: int, height: int) -> list[Text]:
-    """The chart as ``height`` lines: a label row (if any), then the plot with a y axis."""
+    """The chart as ``height`` lines: a label row (if any), the plot with a y axis, then the
+    time axis (if asked for and there are at least two plot rows left)."""
     plot_width = width - AXIS_WIDTH
     labelled = bool(data.spans or data.marks)
-    plot_height = height - int(labelled)
+    timed = data.time_axis and height - int(labelled) >= 3
+    plot_height = height - int(labelled) - int(timed)
     if plot_width < 4 or plot_height < 1:
         return [Text("(too small)")]
     lines: list[Text] = []
@@ -97,6 +101,10 @@ def chart_lines(data: ChartData, width: int, height: int) -> list[Text]:
         text = Text(label, Style(dim=True))
         text.append_text(line)
         lines.append(text)
+    if timed:
+        row = Text(f"{'m:ss':>{AXIS_WIDTH - 1}} ", Style(dim=True))
+        row.append_text(time_axis_row(data.x_range, plot_width))
+        lines.append(row)
     return lines
 
 

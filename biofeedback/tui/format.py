@@ -6,16 +6,48 @@ No Textual here; each function is unit-tested on plain values.
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Final
 
+from biofeedback.tui.braille import clock_label
 from biofeedback.tui.model import DashboardModel, DeviceStatus, LinkState
+from devices.events import DisconnectReason
 from devices.heart_rate import SensorContact
 
 if TYPE_CHECKING:
     from biofeedback.hrv.estimates import Value
+    from biofeedback.hrv.processor import Snapshot
 
 NOT_MEDICAL: Final = "Not a medical device: for self-experiment and research, never for diagnosis."
 NO_VALUE: Final = "—"
+NO_BEATS_AFTER_S: Final = 5.0
+"""A connected strap that sent no beat for this long (wall clock) is reported as silent."""
+
+_SHORT_REASONS: Final = (
+    (re.compile(r"need (\d+) s of continuous beats, have (\d+) s"), r"\2 of \1 s of beats so far"),
+    (re.compile(r"window not covered: (\d+)(?:\.\d+)? s of (\d+) s"), r"\1 of \2 s covered"),
+    (
+        re.compile(r"ambiguous: the ([\d.]+)/min peak .* HF peak at ([\d.]+)/min"),
+        r"ambiguous, \1 or \2/min",
+    ),
+)
+
+
+def short_reason(reason: str) -> str:
+    """The processor's reason for a missing value, short enough for an 80-column panel.
+
+    >>> short_reason("need 120 s of continuous beats, have 47 s")
+    '47 of 120 s of beats so far'
+    >>> short_reason("ambiguous: the 6.0/min peak may be the 0.1-Hz Mayer wave, "
+    ...              "not breathing; HF peak at 15.0/min")
+    'ambiguous, 6.0 or 15.0/min'
+    >>> short_reason("too few beats: 10 < 20")
+    'too few beats: 10 < 20'
+    """
+    for pattern, replacement in _SHORT_REASONS:
+        if pattern.search(reason):
+            return pattern.sub(replacement, reason)
+    return reason
 
 
 def format_value(
@@ -31,7 +63,9 @@ def format_value(
     """
     window = f"{value.window_s:.0f} s"
     if value.value is None or not math.isfinite(value.value):
-        return f"{label} {NO_VALUE} {unit}, {window}: {value.reason or 'not available'}"
+        return (
+            f"{label} {NO_VALUE} {unit}, {window}: {short_reason(value.reason or 'not available')}"
+        )
     number = f"{value.value:+.{digits}f}" if signed else f"{value.value:.{digits}f}"
     spread = "" if value.uncertainty is None else f" ±{value.uncertainty:.{digits}f}"
     return f"{label} {number}{spread} {unit}, {window}"
@@ -47,24 +81,46 @@ def format_clock(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
-def device_lines(device: DeviceStatus) -> list[str]:
+_STOPPED: Final = {
+    DisconnectReason.USER: "○ stream stopped",
+    DisconnectReason.STALLED: "○ disconnected: stalled",
+}
+
+
+def device_lines(
+    device: DeviceStatus, *, silent_s: float | None = None, stream_ended: bool = False
+) -> list[str]:
     """The link state (with the reconnect attempt), battery and signal strength.
+
+    A connected strap that sent no beat for :data:`NO_BEATS_AFTER_S` (``silent_s``) says so,
+    and so does a stream that ended: "connected" would claim beats that no longer come.
 
     >>> device_lines(DeviceStatus(state=LinkState.RECONNECTING, attempt=3, name="H10"))
     ['◌ reconnecting (attempt 3)', 'H10', 'battery — %  RSSI — dBm']
+    >>> device_lines(DeviceStatus(state=LinkState.CONNECTED), silent_s=12.3)[0]
+    '◌ no beats for 12 s'
     """
     state = device.state
-    if state is LinkState.CONNECTED:
-        first = "● connected"
+    if stream_ended:
+        first = "■ stream ended"
+    elif state is LinkState.CONNECTED:
+        silent = silent_s is not None and silent_s >= NO_BEATS_AFTER_S
+        first = f"◌ {_silence(silent_s)}" if silent and silent_s is not None else "● connected"
     elif state is LinkState.RECONNECTING:
         first = f"◌ reconnecting (attempt {device.attempt})"
     elif state is LinkState.DISCONNECTED:
-        first = f"○ disconnected: {device.detail}" if device.detail else "○ disconnected"
+        plain = f"○ disconnected: {device.detail}" if device.detail else "○ disconnected"
+        first = plain if device.reason is None else _STOPPED.get(device.reason, plain)
     else:
         first = "… " + state.value
     battery = NO_VALUE if device.battery_percent is None else str(device.battery_percent)
     rssi = NO_VALUE if device.rssi_dbm is None else str(device.rssi_dbm)
     return [first, device.name or "no strap yet", f"battery {battery} %  RSSI {rssi} dBm"]
+
+
+def _silence(silent_s: float) -> str:
+    """``"no beats for 12 s"``, minutes and seconds from a minute on."""
+    return "no beats for " + (f"{silent_s:.0f} s" if silent_s < 60 else format_clock(silent_s))
 
 
 def heart_rate_caption(model: DashboardModel) -> str:
@@ -79,60 +135,96 @@ def heart_rate_caption(model: DashboardModel) -> str:
 
 
 def segment_lines(model: DashboardModel) -> list[str]:
-    """Recording state, the running segment with its countdown, and what is playing."""
+    """Recording state, the running segment, its countdown and what is playing; after a
+    session, that it finished and where its summary is."""
     if model.recording:
         rec = "● REC" + (f" session {model.session_id}" if model.session_id is not None else "")
     else:
         rec = "○ not recording"
     segment = model.current_segment
     if segment is None:
+        if model.finished_session_id is not None:
+            return [rec, f"session {model.finished_session_id} finished", "u summary · c compare"]
+        if model.stream_ended:
+            return [rec, "the stream ended", ""]
         return [rec, "no protocol segment", ""]
     remaining = model.remaining_s()
     left = "until the media ends" if remaining is None else f"{format_clock(remaining)} left"
     media = f"playing {segment.media}" if segment.media else "no media"
     if model.paused:
         media = "paused: " + (segment.media or "playback")
-    return [rec, f"▶ {left} · {segment.label} ({segment.kind.value})", media]
+    return [rec, f"▶ {segment.label} ({segment.kind.value})", f"{left} · {media}"]
+
+
+def _elapsed_of(model: DashboardModel) -> str:
+    """``"1:20 of 3:00"`` for the running segment (``"1:20"`` without a planned length)."""
+    segment = model.current_segment
+    if segment is None or model.now_s is None:
+        return ""
+    done = clock_label(model.now_s - segment.start_s)
+    return done if segment.planned_s is None else f"{done} of {format_clock(segment.planned_s)}"
 
 
 def block_line(model: DashboardModel) -> list[str]:
     """The lead: the running block's change from the baseline so far with its 95 % interval
-    (lnRMSSD, then HR), or what it is waiting for (the baseline's progress, the onset).
+    (lnRMSSD with RMSSD in %, then HR), or what it is waiting for (settling, the baseline's
+    progress, the onset), each as two lines of at most 52 characters (the panel at 80 columns).
 
     >>> block_line(DashboardModel())
-    ['Block vs baseline: no baseline recorded', '']
+    ['Block so far: no baseline recorded', '']
     """
     snap = model.snapshot
     block = None if snap is None else snap.block
     segment = model.current_segment
-    if segment is not None and segment.kind.value == "baseline" and model.now_s is not None:
-        planned = "" if segment.planned_s is None else f" of {format_clock(segment.planned_s)}"
-        done = format_clock(max(0.0, model.now_s - segment.start_s))
-        return [f"Block vs baseline: baseline {done}{planned} being recorded", ""]
+    kind = None if segment is None else segment.kind.value
+    if kind == "settling":
+        return [f"Settling {_elapsed_of(model)}: not analysed", "  lets heart rate settle first"]
+    if kind == "baseline":
+        return [f"Baseline {_elapsed_of(model)} recorded", "  later blocks are compared with it"]
     if block is None or block.kind == "baseline":
         base = None if snap is None else snap.baseline_batches
         if isinstance(base, str):
             reason = base
         else:
             reason = "no baseline recorded" if base is None else "waiting for a block"
-        return [f"Block vs baseline: {reason}", ""]
+        return [f"Block so far: {reason}", ""]
     ln, hr = block.ln_rmssd, block.hr_bpm
     if ln.change is None or ln.low is None or ln.high is None:
         reason = ln.reason or "not available"
         if reason.startswith("waiting for the first batch") and model.now_s is not None:
             left = block.analysed_from_s + block.settings.batch_s - model.now_s
-            reason = f"first value in {format_clock(max(left, 0.0))} (after the onset)"
-        return [f"Block vs baseline: {reason}", ""]
-    pct = f"RMSSD {100 * math.expm1(ln.change):+.0f} %"
+            return [
+                f"Block so far: first value in {format_clock(max(left, 0.0))}",
+                f"  (its first {block.settings.onset_s:.0f} s are left out)",
+            ]
+        return [f"Block so far: {reason}", ""]
     lead = (
-        f"Block so far: lnRMSSD {ln.change:+.2f} [{ln.low:+.2f}, {ln.high:+.2f}] "
-        f"({pct}), {format_clock(block.analysed_s)}"
+        f"Block so far: lnRMSSD {ln.change:+.2f} [{ln.low:+.2f}, {ln.high:+.2f}], "
+        f"{format_clock(block.analysed_s)}"
     )
+    pct = f"RMSSD {100 * math.expm1(ln.change):+.0f} %"
     if hr.change is None or hr.low is None or hr.high is None:
-        second = f"  HR: {hr.reason or 'not available'}"
+        second = f"  {pct} · HR: {hr.reason or 'not available'}"
     else:
-        second = f"  HR {hr.change:+.1f} [{hr.low:+.1f}, {hr.high:+.1f}] bpm · vs baseline, 95 %"
+        second = f"  {pct} · HR {hr.change:+.1f} [{hr.low:+.1f}, {hr.high:+.1f}] bpm · 95 %"
     return [lead, second]
+
+
+def _now_ln_rmssd(snap: Snapshot) -> str:
+    ln, rmssd = snap.ln_rmssd, snap.rmssd_ms
+    window = f"{ln.window_s:.0f} s"
+    if ln.value is None or not math.isfinite(ln.value):
+        return f"now {window}: lnRMSSD —: {short_reason(ln.reason or 'not available')}"
+    spread = "" if ln.uncertainty is None else f" ±{ln.uncertainty:.2f}"
+    ms = "" if rmssd.value is None else f", RMSSD {rmssd.value:.0f} ms"
+    return f"now {window}: lnRMSSD {ln.value:.2f}{spread} ln ms{ms}"
+
+
+def _now_hr(snap: Snapshot) -> str:
+    hr = snap.hr_bpm
+    if hr.value is None or not math.isfinite(hr.value):
+        return f"now {hr.window_s:.0f} s: HR —: {short_reason(hr.reason or 'not available')}"
+    return f"now {hr.window_s:.0f} s: HR {hr.value:.1f} bpm"
 
 
 def estimate_lines(model: DashboardModel) -> list[str]:
@@ -142,10 +234,10 @@ def estimate_lines(model: DashboardModel) -> list[str]:
         return ["waiting for the first HRV window…"]
     return [
         *block_line(model),
-        format_value("now: lnRMSSD", snap.ln_rmssd, "ln(ms)"),
-        format_value("PNS index", snap.pns_index, "SD vs population (approx.)", signed=True),
-        format_value("HR", snap.hr_bpm, "bpm mean", 1),
-        format_value("Breathing", snap.respiration_rate_per_min, "/min (RSA)", 1),
+        _now_ln_rmssd(snap),
+        _now_hr(snap),
+        format_value("PNS index", snap.pns_index, "SD (approx.)", signed=True),
+        format_value("Breathing", snap.respiration_rate_per_min, "/min", 1),
     ]
 
 
@@ -164,10 +256,10 @@ def quality_lines(model: DashboardModel) -> list[str]:
     snap = model.snapshot
     if snap is not None:
         window = snap.ln_rmssd
-        lines.append(
-            f"corrected beats {window.artifact_share:.1%}, "
-            f"{window.n_beats} beats in {window.window_s:.0f} s"
-        )
+        lines += [
+            f"corrected beats {100 * window.artifact_share:.1f} %",
+            f"{window.n_beats} beats in {window.window_s:.0f} s",
+        ]
         if snap.settings.artifact_method != "published":
             lines.append(f"artifact detection: {snap.settings.artifact_method} (ectopy runs)")
         lines += [f"⚠ {flag}" for flag in snap.flags]

@@ -33,6 +33,7 @@ from devices.events import (
     Beat,
     Connected,
     Disconnected,
+    DisconnectReason,
     MalformedPacket,
     MeasurementReceived,
     Reconnecting,
@@ -77,6 +78,7 @@ class DeviceStatus:
     name: str = ""
     attempt: int = 0
     detail: str = ""
+    reason: DisconnectReason | None = None
     battery_percent: int | None = None
     rssi_dbm: int | None = None
     contact: SensorContact | None = None
@@ -103,6 +105,12 @@ class DashboardModel:
     device: DeviceStatus = field(default_factory=DeviceStatus)
     recording: bool = False
     session_id: int | None = None
+    finished_session_id: int | None = None
+    """The session whose :class:`SessionFinished` arrived last (its summary can be shown)."""
+    stream_ended: bool = False
+    """The pipeline's event stream ended: nothing more will arrive."""
+    last_beat_received_s: float | None = None
+    """When the newest beat arrived by the receiver's clock (``time.monotonic``), if given."""
     paused: bool = False
     now_s: float | None = None
     metric: TrendMetric = TrendMetric.RELAXATION
@@ -110,12 +118,18 @@ class DashboardModel:
     trend_version: int = 0
     status_version: int = 0
 
-    def apply(self, event: PipelineEvent) -> None:
-        """Fold one event into the state (unknown kinds only advance the clock)."""
+    def apply(self, event: PipelineEvent, received_s: float | None = None) -> None:
+        """Fold one event into the state (unknown kinds only advance the clock).
+
+        ``received_s`` is when it arrived by a local clock; for a beat it dates the silence
+        the strap panel reports when beats stop (see :meth:`silent_s`).
+        """
         t_s = getattr(event, "t_s", None)
         if isinstance(t_s, float | int) and (self.now_s is None or t_s > self.now_s):
             self.now_s = float(t_s)
         if isinstance(event, Beat):
+            if received_s is not None:
+                self.last_beat_received_s = received_s
             self._add_beat(event)
         elif isinstance(event, SnapshotComputed):
             self._add_snapshot(event.snapshot)
@@ -198,8 +212,10 @@ class DashboardModel:
                 0,
                 "",
             )
+            device.reason = None
         elif isinstance(event, Disconnected):
             device.state, device.detail = LinkState.DISCONNECTED, event.reason.value
+            device.reason = event.reason
         elif isinstance(event, Reconnecting):
             device.state, device.attempt = LinkState.RECONNECTING, event.attempt
         elif isinstance(event, BatteryRead):
@@ -215,9 +231,22 @@ class DashboardModel:
             self.recording, self.session_id = event.recording, event.session_id
         elif isinstance(event, SessionFinished):
             self.recording = False
+            self.finished_session_id = event.session_id
         elif isinstance(event, Notice):
             return
         self.status_version += 1
+
+    def end_stream(self) -> None:
+        """The event stream ended (the source stopped or the pipeline finished)."""
+        self.stream_ended = True
+        self.status_version += 1
+
+    def silent_s(self, now_received_s: float) -> float | None:
+        """Seconds since the newest beat arrived, by the clock of ``received_s``; ``None``
+        before the first beat or when arrivals are not dated."""
+        if self.last_beat_received_s is None:
+            return None
+        return max(0.0, now_received_s - self.last_beat_received_s)
 
     @property
     def current_segment(self) -> SegmentRecord | None:

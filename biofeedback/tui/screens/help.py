@@ -1,20 +1,97 @@
-"""Help: every key binding, generated from the screens' and the app's ``BINDINGS``."""
+"""Help: what every number on the monitor means (two lines each, with its unit and window),
+then every key binding, generated from the screens' and the app's ``BINDINGS``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from biofeedback.tui.format import NOT_MEDICAL
+from biofeedback.tui.format import NO_BEATS_AFTER_S, NOT_MEDICAL
 
 _KEY_NAMES = {"question_mark": "?", "space": "space", "escape": "esc", "enter": "enter"}
+
+NUMBERS: Final[tuple[tuple[str, str, str], ...]] = (
+    (
+        "Block so far",
+        "lnRMSSD change from this session's baseline over the block so far (first 45 s left",
+        "out); [low, high] = 95 % interval; m:ss = time analysed. 0 outside [ ] = a change.",
+    ),
+    (
+        "  its interval",
+        "From 15-s batch means: the baseline's batch SD, widened for serial correlation",
+        "(AR(1) effective n) and for the baseline's own uncertainty. Narrows as a block runs.",
+    ),
+    (
+        "  RMSSD %, HR",
+        "The same change as % of RMSSD (e^Δ − 1), and the change of mean heart rate (bpm,",
+        "60000 / mean RR) from the baseline with its 95 % interval, over the same batches.",
+    ),
+    (
+        "Baseline m:ss of m:ss",
+        "The baseline segment being recorded (settling is never part of it). Blocks after it",
+        "are compared with it; it needs 6 valid 15-s batches (1:30) before any comparison.",
+    ),
+    (
+        "Settling",
+        "The first minutes, left out of every number: heart rate settles after sitting down",
+        "and putting the strap on.",
+    ),
+    (
+        "now 60 s: lnRMSSD",
+        "The last 60 s alone. RMSSD (ms) = root mean square of successive RR differences, the",
+        "vagal index; lnRMSSD = ln(RMSSD in ms). ± = 95 % agreement of 60 s vs 5 min.",
+    ),
+    (
+        "now 60 s: HR",
+        "Mean heart rate from RR over the last 60 s (bpm). The big number at the top left",
+        "is the heart rate the strap itself reports (bpm), with the newest RR (ms).",
+    ),
+    (
+        "PNS index (approx.)",
+        "Mean z-score (SD) of mean RR, RMSSD and SD1 vs population norms, last 60 s: 0 =",
+        "average adult at rest. Kubios's norms are unpublished, so this is an approximation.",
+    ),
+    (
+        "Breathing /min",
+        "Breaths per minute from the RR wave breathing makes (RSA peak), last 120 s.",
+        "Ambiguous = a 6/min peak (maybe the 0.1-Hz blood-pressure wave) and a faster one.",
+    ),
+    (
+        "corrected beats %",
+        "Share of the last 60 s of beats flagged as artifact or ectopic and interpolated;",
+        "above 5 % no 60-s value is shown. 'N beats in 60 s' is how many it holds.",
+    ),
+    (
+        "Trend, relaxation SD",
+        "Each 60-s lnRMSSD as a z-score vs the baseline windows (SD floored at 0.11 ln ms);",
+        "one reading is uncertain by about ±2 SD: lead with the block line. m switches it.",
+    ),
+    (
+        "RR tachogram",
+        "Time between beats (RR, ms) over the last 180 s; the wave is breathing (RSA).",
+        "Both charts' bottom axis is session time (m:ss); ✦ marks a tingle.",
+    ),
+    (
+        "Shading",
+        "Protocol segments by kind: settling grey, baseline blue, trigger purple, washout",
+        "green, rating amber; a label cut with … had no room (all are in the summary).",
+    ),
+    (
+        "Strap",
+        f"Link state; 'no beats for N s' after {NO_BEATS_AFTER_S:.0f} s without one, 'stream"
+        " ended'",
+        "when nothing more comes. Battery (%); RSSI = radio signal strength (dBm).",
+    ),
+)
+"""Every number on the monitor: ``(what, first line, second line)``."""
 
 
 def key_label(key: str) -> str:
@@ -39,8 +116,30 @@ def help_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
     return rows
 
 
+def numbers_table() -> Table:
+    """The numbers, two lines each."""
+    table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1, 0, 0))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for what, first, second in NUMBERS:
+        table.add_row(what, Text(f"{first}\n{second}"))
+    return table
+
+
+def keys_table(rows: list[tuple[str, str]]) -> Table:
+    """The keys, in two columns of pairs so they fit beside each other."""
+    table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1, 0, 0))
+    for _ in range(2):
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column(no_wrap=True)
+    half = (len(rows) + 1) // 2
+    for left, right in zip(rows[:half], [*rows[half:], ("", "")], strict=False):
+        table.add_row(*left, *right)
+    return table
+
+
 class HelpScreen(ModalScreen[None]):
-    """A modal table of the key bindings; any of its own keys closes it."""
+    """What each number means, then the key bindings; scrolls; any of its own keys closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,q", "dismiss", "Close help", show=False),
@@ -51,14 +150,12 @@ class HelpScreen(ModalScreen[None]):
         self.rows = rows
 
     def compose(self) -> ComposeResult:
-        table = Table(box=None, show_header=False, pad_edge=False)
-        table.add_column(style="bold cyan", no_wrap=True)
-        table.add_column()
-        for key, description in self.rows:
-            table.add_row(key, description)
-        with Vertical(id="help-box"):
-            yield Static(table)
-            yield Static(f"esc closes. {NOT_MEDICAL}", id="help-note")
+        with VerticalScroll(id="help-box"):
+            yield Static("What the numbers mean", classes="help-heading")
+            yield Static(numbers_table(), id="help-numbers")
+            yield Static("Keys", classes="help-heading")
+            yield Static(keys_table(self.rows), id="help-keys")
+            yield Static(f"↑↓ scroll · esc closes. {NOT_MEDICAL}", id="help-note")
 
     def on_mount(self) -> None:
-        self.query_one("#help-box").border_title = "keys"
+        self.query_one("#help-box").border_title = "help"

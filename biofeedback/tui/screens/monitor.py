@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
-from typing import ClassVar
+from typing import ClassVar, Final
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -26,6 +28,9 @@ from biofeedback.tui.protocols import PipelineLike
 from biofeedback.tui.trend_metric import TrendMetric
 from biofeedback.tui.widgets import BrailleChart, Panel
 
+MIN_SIZE: Final = (80, 24)
+"""Below this the panels cannot show their numbers: the screen says so instead."""
+
 TACHOGRAM_WINDOW_S = 180.0
 """The tachogram shows the last 3 minutes (the brief asks for 2-5)."""
 
@@ -43,6 +48,8 @@ class MonitorScreen(Screen[None]):
     # Textual declares this ``ClassVar[...] | None``, which mypy will not let a ClassVar override.
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
     """Below 32 rows the panels lose their borders (see ``app.tcss``)."""
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
+    """Below 100 columns the estimates panel takes the room its lines need."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "toggle_recording", "Record on/off"),
         Binding("n", "next_segment", "Next segment"),
@@ -52,6 +59,7 @@ class MonitorScreen(Screen[None]):
         Binding("e", "trigger_stop", "Mark trigger stop (manual)"),
         Binding("t", "tingle", "Mark a tingle"),
         Binding("m", "switch_metric", "Switch trend metric"),
+        Binding("u", "app.summary", "Summary of the finished session"),
         Binding("o", "app.sessions", "Sessions browser"),
         Binding("c", "app.compare", "Compare triggers"),
         Binding("d", "app.devices", "Choose a strap"),
@@ -62,6 +70,8 @@ class MonitorScreen(Screen[None]):
         self.pipeline = pipeline
         self.model = model
         self._drawn = (-1, -1, -1)
+        self.clock: Callable[[], float] = time.monotonic
+        """The clock of the model's ``received_s`` (tests may replace it)."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
@@ -77,6 +87,7 @@ class MonitorScreen(Screen[None]):
             yield Panel(id="quality")
         yield Static(f"{NOT_MEDICAL}  Press ? for help.", id="disclaimer")
         yield Footer()
+        yield Static("", id="too-small")
 
     def on_mount(self) -> None:
         self.query_one(
@@ -84,9 +95,25 @@ class MonitorScreen(Screen[None]):
         ).border_title = f"RR tachogram (ms), last {TACHOGRAM_WINDOW_S:.0f} s"
         self.query_one("#segment").border_title = "protocol"
         self.query_one("#device").border_title = "strap"
-        self.query_one("#estimates").border_title = "parasympathetic estimates"
+        self.query_one("#estimates").border_title = "parasympathetic estimates · ? explains"
         self.query_one("#quality").border_title = "signal quality"
+        self._fit(self.app.size.width, self.app.size.height)
         self.redraw()
+        self.set_interval(1.0, self._draw_device)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width, event.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        """Below :data:`MIN_SIZE` show only what size is needed, instead of losing panels."""
+        need_w, need_h = MIN_SIZE
+        small = width < need_w or height < need_h
+        self.set_class(small, "-too-small")
+        if small:
+            self.query_one("#too-small", Static).update(
+                f"terminal too small (need {need_w}×{need_h}, have {width}×{height})\n"
+                "Enlarge the window; recording goes on. q quits."
+            )
 
     def redraw(self) -> None:
         """Push the parts of the model that changed since the last call into the widgets."""
@@ -111,7 +138,11 @@ class MonitorScreen(Screen[None]):
         if t.size:
             end = float(t[-1])
             self.query_one("#tachogram", BrailleChart).data = ChartData(
-                t, rr, nice_range(rr, 100.0, 50.0), (end - TACHOGRAM_WINDOW_S, end)
+                t,
+                rr,
+                nice_range(rr, 100.0, 50.0),
+                (end - TACHOGRAM_WINDOW_S, end),
+                time_axis=True,
             )
 
     def _draw_trend(self) -> None:
@@ -135,14 +166,23 @@ class MonitorScreen(Screen[None]):
             tuple(m.tingles_t_s),
             colour="cyan",
             y_digits=1,
+            time_axis=True,
         )
 
     def _draw_status(self) -> None:
         m = self.model
         self.query_one("#segment", Panel).show_lines(segment_lines(m))
-        self.query_one("#device", Panel).show_lines(device_lines(m.device))
+        self._draw_device()
         self.query_one("#estimates", Panel).show_lines(estimate_lines(m))
         self.query_one("#quality", Panel).show_lines(quality_lines(m))
+
+    def _draw_device(self) -> None:
+        """The strap panel; also once a second, so silence after the last beat shows."""
+        m = self.model
+        lines = device_lines(
+            m.device, silent_s=m.silent_s(self.clock()), stream_ended=m.stream_ended
+        )
+        self.query_one("#device", Panel).show_lines(lines)
 
     async def _control(self, call: Callable[[], Awaitable[None]]) -> None:
         try:
