@@ -116,8 +116,8 @@ def segment_features(
     lo, hi = trimmed.min(axis=1, keepdims=True), trimmed.max(axis=1, keepdims=True)
     span = np.where(hi > lo, hi - lo, 1.0)
     bins = np.minimum(((trimmed - lo) / span * ENTROPY_BINS).astype(np.intp), ENTROPY_BINS - 1)
-    counts = np.zeros((seg.shape[0], ENTROPY_BINS))
-    np.add.at(counts, (np.broadcast_to(rows, bins.shape), bins), 1.0)
+    cells = (rows * ENTROPY_BINS + bins).ravel()
+    counts = np.bincount(cells, minlength=seg.shape[0] * ENTROPY_BINS).reshape(-1, ENTROPY_BINS)
     p = counts / trimmed.shape[1]
     with np.errstate(divide="ignore", invalid="ignore"):
         entropy = -np.sum(np.where(p > 0, p * np.log(p), 0.0), axis=1) / np.log(ENTROPY_BINS)
@@ -175,18 +175,21 @@ def irregular_mask(
     flags = None if ectopic is None else np.asarray(ectopic, dtype=bool)
     out = np.zeros(rr.size, dtype=bool)
     for a, b in chain_bounds(seg):
-        feats = segment_features(rr[a:b], step, None if flags is None else flags[a:b])
-        if feats.irregular.size == 0:
-            continue
-        centres = feats.start + SEGMENT_BEATS // 2
-        nearest = np.clip(
-            np.searchsorted(centres, np.arange(b - a) - step / 2.0), 0, centres.size - 1
-        )
-        flagged = feats.irregular[nearest]
-        if flagged.any():
-            flagged = _grow(flagged, _locally_irregular(rr[a:b]))
-        out[a:b] = flagged
+        chain = rr[a:b]
+        feats = segment_features(chain, step, None if flags is None else flags[a:b])
+        out[a:b] = _chain_mask(chain, feats, step)
     return out
+
+
+def _chain_mask(rr: FloatArray, feats: SegmentFeatures, step: int) -> BoolArray:
+    """One chain's flags: each interval takes the verdict of the nearest segment centre."""
+    if not feats.irregular.any():
+        return np.zeros(rr.size, dtype=bool)
+    centres = feats.start + SEGMENT_BEATS // 2
+    nearest = np.clip(
+        np.searchsorted(centres, np.arange(rr.size) - step / 2.0), 0, centres.size - 1
+    )
+    return _grow(feats.irregular[nearest], _locally_irregular(rr))
 
 
 def _locally_irregular(rr: FloatArray) -> BoolArray:
@@ -226,8 +229,13 @@ def withheld_mask(rr_ms: ArrayLike, segment: ArrayLike | None = None) -> BoolArr
 
     rr = np.asarray(rr_ms, dtype=np.float64)
     seg = np.zeros(rr.size, np.int64) if segment is None else np.asarray(segment)
-    flags = np.zeros(rr.size, dtype=bool)
+    if seg.shape != rr.shape:
+        raise ValueError(f"segment must match rr_ms in shape, got {seg.shape} vs {rr.shape}")
+    out = np.zeros(rr.size, dtype=bool)
     for a, b in chain_bounds(seg):
-        if segment_features(rr[a:b]).irregular.any():
-            flags[a:b] = detect_artifacts(rr[a:b], robust=True) != 0
-    return irregular_mask(rr, seg, ectopic=flags)
+        chain = rr[a:b]
+        feats = segment_features(chain)
+        if feats.irregular.any():
+            feats = segment_features(chain, ectopic=detect_artifacts(chain, robust=True) != 0)
+        out[a:b] = _chain_mask(chain, feats, STEP_BEATS)
+    return out
