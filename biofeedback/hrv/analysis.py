@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from biofeedback.hrv import time_domain as td
 from biofeedback.hrv.artifacts import BeatLabel, CorrectionLevel, correct_artifacts
-from biofeedback.hrv.chains import chain_bounds, chain_starts
+from biofeedback.hrv.chains import chain_bounds, chain_numbers, chain_starts, same_chain
 from biofeedback.hrv.detrend import smoothness_priors_detrend
 from biofeedback.hrv.estimates import Value, ln_rmssd_value, pns_index, window_reason
 from biofeedback.hrv.floors import NO_HF_POWER, NO_VARIABILITY, is_constant
@@ -88,11 +88,7 @@ def prepare_nn(
     level = correction or ("robust" if artifact_method == "robust" else "automatic")
     withheld = withheld_mask(rr, seg) if withhold_irregular else None
     # Chains split where the rhythm is withheld; their ids stay increasing and distinct.
-    parts_id = (
-        seg
-        if withheld is None
-        else np.cumsum(np.r_[True, (seg[1:] != seg[:-1]) | (withheld[1:] != withheld[:-1])])
-    )
+    parts_id = seg if withheld is None else chain_numbers(seg, withheld)
     labels = np.zeros(rr.size, np.int8)
     parts_t: list[FloatArray] = []
     parts_nn: list[FloatArray] = []
@@ -326,7 +322,7 @@ def analyze_record(
     time = TimeDomain.compute(nn, seg, settings)
     if all_withheld:
         time = TimeDomain(*([math.nan] * len(_TIME_KEYS)))
-    chain_spans = [float(np.ptp(series.t_s[seg == s])) for s in np.unique(seg)]
+    chain_spans = [float(np.ptp(series.t_s[a:b])) for a, b in chain_bounds(seg)]
     freq: FrequencyResult | None = None
     resp: Respiration | None = None
     freq_reason: str | None = None
@@ -411,7 +407,7 @@ _TIME_KEYS = (
 def time_reasons(nn_ms: FloatArray, segment: IntArray) -> dict[str, str]:
     """Why each time-domain metric of the NN series that is not defined is not (export keys)."""
     n = int(nn_ms.size)
-    m = int(np.count_nonzero(segment[1:] == segment[:-1]))
+    m = int(np.count_nonzero(same_chain(segment)))
     out: dict[str, str] = {}
     few_nn = f"needs at least 2 NN intervals, has {n}"
     no_diff = "no successive difference inside one continuity chain"

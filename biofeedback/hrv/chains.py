@@ -33,6 +33,23 @@ def chain_bounds(segment: ArrayLike) -> list[tuple[int, int]]:
     return list(zip(starts, [*starts[1:], int(seg.size)], strict=True))
 
 
+def chain_numbers(segment: ArrayLike, *splits: ArrayLike) -> NDArray[np.intp]:
+    """1, 2, 3, ...: the running number of each beat's chain; a chain also ends wherever one of
+    ``splits`` (arrays as long as ``segment``) changes value.
+
+    >>> chain_numbers([0, 0, 1, 1, 1], [False, True, True, True, False]).tolist()
+    [1, 2, 3, 3, 4]
+    """
+    seg = np.asarray(segment)
+    if seg.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    change = seg[1:] != seg[:-1]
+    for split in splits:
+        values = np.asarray(split)
+        change |= values[1:] != values[:-1]
+    return np.cumsum(np.r_[True, change])
+
+
 def same_chain(segment: ArrayLike) -> NDArray[np.bool_]:
     """For each successive difference ``i`` (beats ``i`` and ``i + 1``): inside one chain.
 

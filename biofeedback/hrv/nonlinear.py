@@ -20,6 +20,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, NDArray
 
+from biofeedback.hrv.chains import chain_bounds
 from biofeedback.hrv.dfa import (
     ALPHA1_SCALES_BEATS,
     ALPHA2_SCALES_BEATS,
@@ -139,8 +140,7 @@ def _chains(rr_ms: ArrayLike, segment: ArrayLike | None) -> tuple[FloatArray, li
         raise ValueError("rr_ms and segment must be one-dimensional and of equal length")
     if not np.all(np.isfinite(rr)):
         raise ValueError("rr_ms must be finite")
-    cuts = np.flatnonzero(seg[1:] != seg[:-1]) + 1
-    return rr, [c for c in np.split(rr, cuts) if c.size]
+    return rr, [rr[a:b] for a, b in chain_bounds(seg)]
 
 
 def _valid_counts(pieces: list[FloatArray], length: int, r_ms: float) -> NDArray[np.int64]:

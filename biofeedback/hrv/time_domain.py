@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from biofeedback.hrv.chains import same_chain
 from biofeedback.hrv.floors import is_constant, sd_floor_ms
 
 FloatArray = NDArray[np.float64]
@@ -41,7 +42,7 @@ def successive_differences_ms(rr_ms: ArrayLike, segment: ArrayLike | None = None
     seg = np.asarray(segment)
     if seg.shape != rr.shape:
         raise ValueError(f"segment must match rr_ms in shape, got {seg.shape} vs {rr.shape}")
-    within: FloatArray = diff[seg[1:] == seg[:-1]]
+    within: FloatArray = diff[same_chain(seg)]
     return within
 
 

@@ -35,6 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from biofeedback.hrv.analysis import NnSeries, prepare_nn
+from biofeedback.hrv.chains import chain_bounds, chain_numbers, same_chain
 from biofeedback.hrv.dfa_windows import dfa_alpha_windows
 from biofeedback.hrv.estimates import window_reason
 from biofeedback.hrv.floors import NO_HF_POWER, NO_VARIABILITY, power_floor_ms2, sd_floor_ms
@@ -136,7 +137,7 @@ def _time_domain(
     s1 = _between(_prefix(x), lo, hi)
     s2 = _between(_prefix(x * x), lo, hi)
     diff = np.diff(nn, prepend=nn[0])
-    ok = np.r_[False, seg[1:] == seg[:-1]]
+    ok = np.r_[False, same_chain(seg)]
     diff = np.where(ok, diff, 0.0)
     # Difference j joins beats j-1 and j: inside the window when lo + 1 <= j < hi.
     dlo = np.minimum(lo + 1, hi)
@@ -186,11 +187,9 @@ def _spectral(
     fs = settings.resample_hz
     n_samples = int(np.floor(window_s * fs))
     seg, t = series.segment, series.t_s
-    chain_starts = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])
-    chain_ends = np.r_[chain_starts[1:], seg.size]
-    chain_of_beat = np.repeat(np.arange(chain_starts.size), chain_ends - chain_starts)
+    chain_of_beat = chain_numbers(seg) - 1
     last = np.maximum(hi - 1, lo)
-    for c, (a, b) in enumerate(zip(chain_starts, chain_ends, strict=True)):
+    for c, (a, b) in enumerate(chain_bounds(seg)):
         if b - a < 4:
             continue
         t0 = t[a]
