@@ -364,7 +364,7 @@ async def test_a_finished_session_shows_its_summary_and_u_shows_it_again() -> No
             *seeded_session(30.0),
             SegmentEnded(30.0, 0, "settling", False, 30.0),
             RecordingChanged(30.0, False, 7),
-            SessionFinished(30.0, 7, summary),
+            SessionFinished(1.7e9, 7, summary),
         ]
     )
     async with app.run_test(size=(80, 24)) as pilot:

@@ -37,7 +37,7 @@ def _finished() -> tuple[BiofeedbackApp, FakePipeline]:
         *seeded_session(end_s),
         Disconnected(end_s, DisconnectReason.USER),
         RecordingChanged(end_s, False, 7),
-        SessionFinished(end_s, 7, seeded_summary(7)),
+        SessionFinished(1.7e9, 7, seeded_summary(7)),  # stamped with Unix time, as live
     ]
     fake = FakePipeline(script)
     return make_app(fake, sessions=FakeSessions(), title="snapshot"), fake
