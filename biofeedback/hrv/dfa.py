@@ -26,6 +26,35 @@ ALPHA1_SCALES_BEATS: tuple[int, int] = (4, 16)
 ALPHA2_SCALES_BEATS: tuple[int, int] = (16, 64)
 
 
+def scaling_exponent(log_f: FloatArray, scales_beats: tuple[int, int]) -> FloatArray:
+    """Least-squares slope of ``log F(n)`` on ``log n`` over the integer scales of
+    ``scales_beats``, along the last axis of ``log_f`` (one exponent per row): the one DFA
+    slope, used by the batch, windowed, pooled and live forms.
+
+    >>> float(scaling_exponent(0.5 * np.log(np.arange(4.0, 17.0)), (4, 16)))
+    0.5
+    """
+    log_n = np.log(np.arange(scales_beats[0], scales_beats[1] + 1))
+    log_n_c = log_n - log_n.mean()
+    slope: FloatArray = (log_f - log_f.mean(axis=-1, keepdims=True)) @ log_n_c / (log_n_c @ log_n_c)
+    return slope
+
+
+def detrended_rss(
+    sum_y: FloatArray,
+    sum_ty: FloatArray,
+    sum_yy: FloatArray,
+    n: FloatArray | float,
+    sum_tt: FloatArray | float,
+) -> FloatArray:
+    """Residual sum of squares of the least-squares line through blocks of ``n`` profile points,
+    from the block sums of ``y``, ``t·y`` and ``y²`` with ``t`` centred in the block and
+    ``sum_tt = Σt² = n(n² − 1)/12``: ``Σy² − (Σy)²/n − (Σty)²/Σt²`` (windowed and live forms).
+    """
+    rss: FloatArray = sum_yy - sum_y * sum_y / n - sum_ty * sum_ty / sum_tt
+    return rss
+
+
 def _profile_ms(rr_ms: ArrayLike) -> FloatArray:
     x = np.asarray(rr_ms, dtype=np.float64)
     if x.ndim != 1:
@@ -89,10 +118,7 @@ def dfa_alpha(rr_ms: ArrayLike, scales_beats: tuple[int, int], overlap: bool = F
     fluct = dfa_fluctuations_ms(rr_ms, scales_beats, overlap)
     if np.any(fluct <= 0):
         return float("nan")
-    log_n = np.log(np.arange(scales_beats[0], scales_beats[1] + 1))
-    log_f = np.log(fluct)
-    log_n_c = log_n - log_n.mean()
-    return float(log_n_c @ (log_f - log_f.mean()) / (log_n_c @ log_n_c))
+    return float(scaling_exponent(np.log(fluct), scales_beats))
 
 
 def dfa_alpha1(rr_ms: ArrayLike, overlap: bool = False) -> float:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from biofeedback.hrv.dfa import detrended_rss, scaling_exponent
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
@@ -42,7 +44,7 @@ def _block_rss_ms2(profile: FloatArray, scales: IntArray) -> list[FloatArray]:
             a = size - n + 1
             sum_t2 = n * (n * n - 1) / 12.0
             trend = s1[:a] - 0.5 * (n - 1) * s0[:a]
-            rss = s2[:a] - s0[:a] * s0[:a] / n - trend * trend / sum_t2
+            rss = detrended_rss(s0[:a], trend, s2[:a], n, sum_t2)
             out.append(np.maximum(rss, 0.0))
     return out
 
@@ -104,10 +106,8 @@ def dfa_alpha_windows(
         total = prefix[last] - np.where(before >= 0, prefix[np.maximum(before, 0)], 0.0)
         with np.errstate(divide="ignore"):
             log_f[:, j] = 0.5 * np.log(np.maximum(total, 0.0) / (count * n))
-    log_n = np.log(scales)
-    log_n_c = log_n - log_n.mean()
     with np.errstate(invalid="ignore"):
-        slope = (log_f - log_f.mean(axis=1, keepdims=True)) @ log_n_c / (log_n_c @ log_n_c)
+        slope = scaling_exponent(log_f, scales_beats)
     changes = np.concatenate(([0], np.cumsum(np.diff(x) != 0)))
     flat = changes[a + n_w - 1] == changes[a]
     alpha[usable] = np.where(np.isfinite(log_f).all(axis=1) & ~flat, slope, np.nan)

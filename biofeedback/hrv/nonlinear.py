@@ -26,6 +26,7 @@ from biofeedback.hrv.dfa import (
     ALPHA2_SCALES_BEATS,
     dfa_alpha,
     dfa_fluctuations_ms,
+    scaling_exponent,
 )
 from biofeedback.hrv.entropy import (
     sample_and_approximate_entropy,
@@ -198,10 +199,7 @@ def _pooled_alpha(chains: list[FloatArray], scales: tuple[int, int], overlap: bo
     fluct = np.sqrt((weights * squares).sum(axis=0) / weights.sum(axis=0))
     if np.any(fluct <= 0):
         return math.nan
-    log_n = np.log(sizes)
-    log_f = np.log(fluct)
-    log_n_c = log_n - log_n.mean()
-    return float(log_n_c @ (log_f - log_f.mean()) / (log_n_c @ log_n_c))
+    return float(scaling_exponent(np.log(fluct), scales))
 
 
 def nonlinear_metrics_chains(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from biofeedback.hrv.dfa import detrended_rss, scaling_exponent
 from biofeedback.hrv.estimates import Value, window_reason
 from biofeedback.hrv.floors import NO_HF_POWER, is_constant
 from biofeedback.hrv.frequency import cubic_spline_at, result_from_spectrum, welch_columns
@@ -62,7 +63,7 @@ class BlockDfa:
             self._ones[row, start:end] = 1.0
             self._ramp[row, start:end] = t
             self._norm[row] = t @ t
-        self._log_n = np.log(np.arange(self.scales_beats[0], self.scales_beats[1] + 1))
+        self._n_scales = self.scales_beats[1] - self.scales_beats[0] + 1
 
     def alpha(self, rr_ms: FloatArray) -> float:
         """DFA exponent of ``rr_ms`` (ms); ``nan`` if too short or some ``F(n)`` is 0."""
@@ -78,15 +79,13 @@ class BlockDfa:
         ones, ramp = self._ones[:rows, :n_beats], self._ramp[:rows, :n_beats]
         sums, trends, squares = ones @ y, ramp @ y, ones @ (y * y)
         n = self._size[:rows]
-        rss = squares - sums * sums / n - trends * trends / self._norm[:rows]
+        rss = detrended_rss(sums, trends, squares, n, self._norm[:rows])
         index = self._scale_index[:rows]
-        total = np.bincount(index, np.maximum(rss, 0.0), minlength=self._log_n.size)
-        count = np.bincount(index, n, minlength=self._log_n.size)
+        total = np.bincount(index, np.maximum(rss, 0.0), minlength=self._n_scales)
+        count = np.bincount(index, n, minlength=self._n_scales)
         if np.any(total <= 0):
             return float("nan")
-        log_f = 0.5 * np.log(total / count)
-        log_n_c = self._log_n - self._log_n.mean()
-        return float(log_n_c @ (log_f - log_f.mean()) / (log_n_c @ log_n_c))
+        return float(scaling_exponent(0.5 * np.log(total / count), self.scales_beats))
 
 
 @dataclass(frozen=True, slots=True)
