@@ -57,7 +57,9 @@ def _options(db: Path, protocol: str, *, fast: bool = True, **source: object) ->
 def test_the_record_key_gives_each_session_its_own_summary(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     # In real time (sped up): as fast as possible, the source would run ahead of the keys.
-    pipeline = build_session(_options(db, "quick", fast=False, simulate="sim", seed=2, speed=100.0))
+    # At 40x the 60-s tapping block lasts 1.5 s of wall time; the keys come 3 and 8 beats into
+    # it (about 0.2 s), so a loaded machine's lag cannot push "r on" past the block's end.
+    pipeline = build_session(_options(db, "quick", fast=False, simulate="sim", seed=2, speed=40.0))
 
     async def drive() -> None:
         in_tapping = -1
@@ -67,9 +69,9 @@ def test_the_record_key_gives_each_session_its_own_summary(tmp_path: Path) -> No
                     in_tapping = 0 if event.label == "tapping" else -1
                 elif isinstance(event, SnapshotComputed) and in_tapping >= 0:
                     in_tapping += 1
-                    if in_tapping == 5 and pipeline.recording:
+                    if in_tapping == 3 and pipeline.recording:
                         await pipeline.stop_recording()  # r off
-                    if in_tapping == 15 and not pipeline.recording:
+                    if in_tapping == 8 and not pipeline.recording:
                         await pipeline.start_recording()  # r on
 
     asyncio.run(drive())

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections import deque
 from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any
@@ -369,7 +368,7 @@ class LivePipeline:
             await self._settle_ratings()
             await self._shutdown(self._end_status or self.user_status())
             yield SessionFinished(
-                time.time(), self.last_summary.get("session_id"), self.last_summary
+                self.clock.now(), self.last_summary.get("session_id"), self.last_summary
             )
         except GeneratorExit:
             # The consumer closed the stream: the user's end unless it said otherwise.

@@ -124,7 +124,7 @@ class DashboardModel:
         ``received_s`` is when it arrived by a local clock; for a beat it dates the silence
         the strap panel reports when beats stop (see :meth:`silent_s`).
         """
-        # The live pipeline stamps SessionFinished with Unix time, not the source clock.
+        # SessionFinished closes the stream; the time it carries is no new data to show.
         t_s = None if isinstance(event, SessionFinished) else getattr(event, "t_s", None)
         if isinstance(t_s, float | int) and (self.now_s is None or t_s > self.now_s):
             self.now_s = float(t_s)
