@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from biofeedback.hrv.block_estimate import BlockEstimate, block_record
 from biofeedback.live.messages import MarkerRecorded, SegmentEnded, SegmentStarted
-from devices.events import Beat, Disconnected, MalformedPacket
+from devices.events import Beat, Disconnected, DisconnectReason, MalformedPacket
 
 if TYPE_CHECKING:
     from biofeedback.hrv.processor import Snapshot
@@ -76,7 +76,10 @@ class SessionTally:
                 self._open.beats += 1
                 self._open.rr_sum_ms += event.rr_ms
         elif isinstance(event, Disconnected):
-            self.disconnects += 1
+            # The strap lost, not the stream closed on purpose at the end (the pipeline's
+            # "strap lost" notice follows the same rule).
+            if event.reason is not DisconnectReason.USER:
+                self.disconnects += 1
         elif isinstance(event, MalformedPacket):
             self.malformed += 1
         elif isinstance(event, SegmentStarted):
