@@ -152,6 +152,8 @@ def hann_periodic(n: int) -> FloatArray:
     >>> hann_periodic(4).tolist()
     [0.0, 0.5, 1.0, 0.5]
     """
+    if n <= 1:
+        return np.ones(n)  # scipy's length guard
     fac = np.linspace(-np.pi, np.pi, n + 1)
     window = np.zeros(n + 1)
     for k, a in enumerate((0.5, 0.5)):
