@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
+import os
 import re
 import sqlite3
 import sys
@@ -428,6 +429,11 @@ def _say(command: str, message: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if "numpy" not in sys.modules:
+        # numpy's and scipy's OpenBLAS each start a busy thread per core when imported; the
+        # maths here is sequential (banded LAPACK, FFTs, small products), so one thread saves
+        # about 0.2 s of CPU per run on a 2-core machine (results unchanged). A user's setting wins.
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from biofeedback.errors import BiofeedbackError, InputError
     from devices.errors import DeviceError, ProfileError
 
