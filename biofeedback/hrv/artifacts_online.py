@@ -268,7 +268,10 @@ class OnlineArtifactDetector:
             d[2:3],
             d[3:4],
             normalise(np.array([m]), th2),
-            np.array([beat.gated_ms]),
+            # The interval as it would be corrected: an earlier extra beat's interval is
+            # carried into this one, so the missed/extra tests judge the sum (else a run of
+            # "extra" beats merges into one implausibly long interval).
+            np.array([beat.gated_ms + self._carry_ms]),
             np.array([rr_next]),
             np.array([med]),
             th2,
