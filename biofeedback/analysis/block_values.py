@@ -18,6 +18,7 @@ import numpy as np
 from biofeedback.analysis.metrics import SPECTRAL
 from biofeedback.hrv import time_domain as td
 from biofeedback.hrv.analysis import NnSeries
+from biofeedback.hrv.chains import chain_bounds
 from biofeedback.hrv.estimates import pns_index
 from biofeedback.hrv.frequency import frequency_domain
 from biofeedback.hrv.respiration import respiration_from_spectrum
@@ -118,9 +119,7 @@ def _spectral(
     values: dict[str, float],
     missing: dict[str, str],
 ) -> None:
-    starts = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])
-    ends = np.r_[starts[1:], seg.size] - 1
-    longest_s = float(np.max(t[ends] - t[starts]))
+    longest_s = float(np.max([t[stop - 1] - t[start] for start, stop in chain_bounds(seg)]))
     if longest_s < hrv.spectral_window_s:
         why = f"no continuous stretch of {hrv.spectral_window_s:.0f} s"
         missing.update({k: why for k in SPECTRAL & set(metrics)})

@@ -24,6 +24,7 @@ from biofeedback.analysis.view import compare_view
 from biofeedback.errors import BiofeedbackError
 from biofeedback.hrv import time_domain as td
 from biofeedback.hrv.analysis import prepare_nn
+from biofeedback.hrv.chains import same_chain
 from biofeedback.hrv.estimates import ln_rmssd_uncertainty
 from biofeedback.hrv.frequency import Spectrum, frequency_domain
 from biofeedback.hrv.settings import HrvSettings
@@ -121,7 +122,7 @@ def session_report(
     base = next(((float(s["start_s"]), float(s["end_s"])) for s in segments
                  if s.get("kind") == "baseline"), None)  # fmt: skip
     trend_t, trend_z = _trend(t, rr, seg, base, hrv)
-    same = series.segment[1:] == series.segment[:-1]
+    same = same_chain(series.segment)
     windows = [("baseline", *base)] if base else [("whole record", -math.inf, math.inf)]
     windows += [(r.label, r.start_s + cfg.onset_s, r.end_s) for r in responses.blocks]
     curves = _spectrum_curves(series.t_s, series.nn_ms, series.segment, windows, hrv)

@@ -25,6 +25,7 @@ from typing import Final, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from biofeedback.hrv.chains import chain_starts
 from biofeedback.sessions.formats_types import FloatArray, IntArray
 
 GAP_MIN_S: Final = 0.15
@@ -88,7 +89,7 @@ def arrival_times(
     """Beat times (s from the wall time ``start``): cumulative RR within each segment, its
     first beat placed at its arrival."""
     cum = np.cumsum(rr_s)
-    firsts = np.flatnonzero(np.r_[True, np.diff(segment) != 0])
+    firsts = chain_starts(segment)
     offset = (wall_s[firsts] - start) - cum[firsts]
     counts = np.diff(np.r_[firsts, segment.size])
     return np.asarray(cum + np.repeat(offset, counts), dtype=np.float64)
