@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from biofeedback.hrv.chains import chain_starts
 from biofeedback.live.messages import (
     MarkerRecorded,
     Notice,
@@ -50,6 +51,20 @@ BEAT_HISTORY_S = 600.0
 
 MANUAL_INDEX = -1
 """Segment index of a trigger marked by hand (``mark_trigger_start``/``mark_trigger_stop``)."""
+
+
+def broken_at_chains(
+    t_s: NDArray[np.float64], values: NDArray[np.float64], segment: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``t_s`` and ``values`` with a NaN value before each chain but the first, so a drawn line
+    breaks where continuity does (the NaN point sits at the next chain's first time).
+
+    >>> t, v = broken_at_chains(np.r_[0.0, 1.0, 5.0], np.r_[1.0, 2.0, 3.0], np.r_[0, 0, 1])
+    >>> t.tolist(), v.tolist()
+    ([0.0, 1.0, 5.0, 5.0], [1.0, 2.0, nan, 3.0])
+    """
+    breaks = chain_starts(segment)[1:]
+    return np.insert(t_s, breaks, t_s[breaks]), np.insert(values, breaks, np.nan)
 
 
 class LinkState(enum.Enum):
@@ -271,9 +286,7 @@ class DashboardModel:
         rr = np.fromiter(self.beat_rr_ms, np.float64, len(self.beat_rr_ms))
         seg = np.fromiter(self.beat_segment, np.int64, len(self.beat_segment))
         keep = t >= t[-1] - window_s
-        t, rr, seg = t[keep], rr[keep], seg[keep]
-        breaks = np.flatnonzero(np.diff(seg) != 0) + 1
-        return np.insert(t, breaks, t[breaks]), np.insert(rr, breaks, np.nan)
+        return broken_at_chains(t[keep], rr[keep], seg[keep])
 
     def trend_series(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Times and values of the selected trend metric over the whole session."""

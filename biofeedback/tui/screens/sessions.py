@@ -17,6 +17,7 @@ from biofeedback.errors import BiofeedbackError
 from biofeedback.live.messages import SegmentKind
 from biofeedback.tui.chart import ChartData, nice_range, segment_spans
 from biofeedback.tui.format import NO_VALUE, NOT_MEDICAL, format_clock
+from biofeedback.tui.model import broken_at_chains
 from biofeedback.tui.protocols import SessionsSource, SessionSummaryLike
 from biofeedback.tui.widgets import BrailleChart, Panel
 
@@ -122,8 +123,7 @@ def rr_chart(bundle: SessionBundle) -> ChartData:
     t = np.asarray(bundle.beats["t_s"], np.float64)
     rr = np.asarray(bundle.beats["rr_ms"], np.float64)
     seg = np.asarray(bundle.beats["segment"], np.int64)
-    breaks = np.flatnonzero(np.diff(seg) != 0) + 1
-    t, rr = np.insert(t, breaks, t[breaks]), np.insert(rr, breaks, math.nan)
+    t, rr = broken_at_chains(t, rr, seg)
     segments = _segments(bundle.segments)
     end = float(t[-1]) if t.size else 1.0
     start = min([s[0] for s in segments] + t[:1].tolist() + [end - 1.0])
