@@ -79,11 +79,33 @@ def run(args: argparse.Namespace) -> int:
     recording = read_recording(path, unit=args.unit)
     settings = analyze_settings(args, HrvSettings())
     try:
+        beats_out = getattr(args, "beats_out", None)
+        if beats_out is not None:
+            write_beats(Path(beats_out), recording, settings)
         if args.window is None:
             return _whole(recording, settings, as_json=args.json, origin=str(path))
         return _windows(recording, settings, args)
     except ValueError as exc:  # e.g. no interval within the physiological range
         raise InputError(f"{path}: {exc}") from exc
+
+
+def write_beats(out: Path, recording: Any, settings: Any) -> None:
+    """The per-beat table (:mod:`biofeedback.hrv.beats`) as CSV, written through ``safe_io``."""
+    import io
+
+    from biofeedback.hrv.beats import COLUMNS, beat_table
+    from biofeedback.safe_io import write_private
+
+    table = beat_table(
+        recording.rr_ms, t_s=recording.t_s, segment=recording.segment, settings=settings
+    )
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for t, rr, label, nn, count, seg, withheld in table.rows():
+        nn_text = "" if nn is None else f"{nn:.3f}"
+        writer.writerow([f"{t:.4f}", f"{rr:g}", label, nn_text, count, seg, withheld])
+    write_private(out, text.getvalue())
 
 
 def _whole(recording: Any, settings: Any, *, as_json: bool, origin: str) -> int:

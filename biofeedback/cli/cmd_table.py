@@ -27,6 +27,13 @@ MAX_FILES = 100_000
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "beats_out", None) is not None and (
+        len(args.file) != 1
+        or getattr(args, "out", None) is not None
+        or getattr(args, "compare_kubios", False)
+        or Path(args.file[0]).is_dir()
+    ):
+        raise InputError("analyze --beats-out: one FILE, without --out or --compare-kubios")
     if getattr(args, "compare_kubios", False):
         from biofeedback.cli import cmd_kubios
 

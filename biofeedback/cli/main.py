@@ -234,6 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="detrending before time-domain, Poincare and spectral analysis, as Kubios "
         "(default: none before time domain, smoothness priors lambda 500 before spectra)",
     )
+    p.add_argument(
+        "--beats-out",
+        metavar="CSV",
+        help="one file: also write every input interval (t_s, rr_ms, label, nn_ms, nn_count, "
+        "segment, withheld) to CSV",
+    )
     p.add_argument("--unit", choices=["ms", "s"], help="RR unit of a text file (default: detect)")
     p.add_argument(
         "--compare-kubios",

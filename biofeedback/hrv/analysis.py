@@ -43,6 +43,7 @@ class NnSeries:
 
     ``withheld`` marks raw intervals inside sustained irregular rhythm (:mod:`.rhythm`): they
     are not in the NN series, are labelled normal (not artifacts) and split their chain.
+    ``origin[k]`` is the raw interval that NN value ``k`` came from (:class:`.ArtifactResult`).
     """
 
     t_raw_s: FloatArray
@@ -51,6 +52,7 @@ class NnSeries:
     nn_ms: FloatArray
     segment: IntArray
     withheld: NDArray[np.bool_] | None = None
+    origin: IntArray | None = None
 
     @property
     def n_corrected(self) -> int:
@@ -93,6 +95,7 @@ def prepare_nn(
     parts_t: list[FloatArray] = []
     parts_nn: list[FloatArray] = []
     parts_seg: list[IntArray] = []
+    parts_origin: list[IntArray] = []
     for a, b in chain_bounds(parts_id):
         if withheld is not None and withheld[a]:
             continue
@@ -100,12 +103,16 @@ def prepare_nn(
             result = correct_artifacts(rr[a:b], correction=level)
             labels[a:b] = result.labels
             nn = result.nn_ms
+            assert result.origin is not None
+            origin = a + result.origin.astype(np.int64)
         else:
             nn = rr[a:b]
+            origin = np.arange(a, b, dtype=np.int64)
         if nn.size:
             parts_t.append(t_raw[b - 1] - (nn.sum() - np.cumsum(nn)) / 1000.0)
             parts_nn.append(nn)
             parts_seg.append(np.full(nn.size, parts_id[a], np.int64))
+            parts_origin.append(origin)
     if not parts_nn:
         if withheld is not None and withheld.any():
             raise ValueError(MESSAGE)
@@ -117,6 +124,7 @@ def prepare_nn(
         np.concatenate(parts_nn),
         np.concatenate(parts_seg),
         withheld,
+        np.concatenate(parts_origin),
     )
 
 

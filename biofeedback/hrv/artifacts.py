@@ -46,7 +46,7 @@ Choices where the paper is silent, identical in the online form:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -97,15 +97,23 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class ArtifactResult:
-    """Labels per input interval and the corrected NN series (ms)."""
+    """Labels per input interval and the corrected NN series (ms).
+
+    ``origin[k]`` is the input interval that NN value ``k`` came from (a missed beat gives two,
+    an extra beat none: its time is in the next interval's value; leading out-of-range
+    intervals none).
+    """
 
     labels: LabelArray
     nn_ms: FloatArray
     n_corrected: int
+    origin: IndexArray | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         self.labels.setflags(write=False)
         self.nn_ms.setflags(write=False)
+        if self.origin is not None:
+            self.origin.setflags(write=False)
 
     @property
     def share_corrected(self) -> float:
@@ -355,19 +363,19 @@ def correct_artifacts(
     level = _level(robust, correction)
     result_labels = np.full(rr.size, BeatLabel.OUT_OF_RANGE, dtype=np.int8)
     if not in_range(rr).any():
-        return ArtifactResult(result_labels, np.zeros(0), rr.size)
+        return ArtifactResult(result_labels, np.zeros(0), rr.size, np.zeros(0, np.intp))
     x, gate_labels, origin = _gate(rr)
     result_labels[origin] = BeatLabel.NORMAL
     if level == "robust":
         labels = _robust_labels(rr)
-        nn, _ = _apply(x, labels[origin], origin)
-        return ArtifactResult(labels, nn, int(np.count_nonzero(labels)))
+        nn, nn_origin = _apply(x, labels[origin], origin)
+        return ArtifactResult(labels, nn, int(np.count_nonzero(labels)), nn_origin)
     floor = _floor(rr)
     if level != "automatic":
         labels = np.where(gate_labels == BeatLabel.OUT_OF_RANGE, gate_labels, _found(x, level, 0))
         result_labels[origin] = labels
         nn = x if level == "none" else interpolate_flagged(x, labels != BeatLabel.NORMAL)
-        return ArtifactResult(result_labels, nn, int(np.count_nonzero(result_labels)))
+        return ArtifactResult(result_labels, nn, int(np.count_nonzero(result_labels)), origin)
     found = np.where(gate_labels == BeatLabel.OUT_OF_RANGE, gate_labels, _detect_gated(x, floor))
     count = int(np.count_nonzero(found))
     while count:
@@ -380,4 +388,4 @@ def correct_artifacts(
         previous, count = count, int(np.count_nonzero(found))
         if count >= previous:
             break
-    return ArtifactResult(result_labels, x, int(np.count_nonzero(result_labels)))
+    return ArtifactResult(result_labels, x, int(np.count_nonzero(result_labels)), origin)
