@@ -359,6 +359,7 @@ def test_notices_become_alerts_and_link_events_stay_in_the_panel() -> None:
         "biofeedback.tui.screens.rating",
         "biofeedback.tui.forest",
         "biofeedback.tui.compare_data",
+        "biofeedback.tui.model",
     ],
 )
 def test_docstring_examples_hold(module: str) -> None:

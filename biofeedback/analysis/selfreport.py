@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 RATING_KEYS = ("relaxation", "tingles")
 
@@ -59,34 +59,20 @@ def block_ratings(
     return found
 
 
-def average_ranks(x: ArrayLike) -> NDArray[np.float64]:
-    """Ranks 1..n with ties given their mean rank.
-
-    >>> average_ranks([10, 20, 20, 5]).tolist()
-    [2.0, 3.5, 3.5, 1.0]
-    """
-    a = np.asarray(x, dtype=np.float64)
-    order = np.argsort(a, kind="stable")
-    sorted_a = a[order]
-    starts = np.flatnonzero(np.r_[True, sorted_a[1:] != sorted_a[:-1]])
-    ends = np.r_[starts[1:], a.size]
-    mean_rank = (starts + ends + 1) / 2.0
-    ranks = np.empty(a.size)
-    ranks[order] = np.repeat(mean_rank, ends - starts)
-    return ranks
-
-
 def spearman_rho(x: ArrayLike, y: ArrayLike) -> float:
-    """Spearman's rank correlation (NaN when either side is constant or n < 3).
+    """Spearman's rank correlation, ties given their mean rank (``scipy.stats.spearmanr``);
+    NaN when either side is constant or n < 3.
 
-    >>> spearman_rho([1, 2, 3, 4, 5], [2, 4, 6, 8, 20])
+    >>> round(spearman_rho([1, 2, 3, 4, 5], [2, 4, 6, 8, 20]), 12)
     1.0
+    >>> round(spearman_rho([0, 5, 5, 10], [1.0, 3.0, 2.0, 4.0]), 4)
+    0.9487
     """
     a, b = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 1:
         raise ValueError("x and y must be one-dimensional and of equal length")
-    if a.size < 3:
-        return math.nan
-    ra, rb = average_ranks(a) - (a.size + 1) / 2.0, average_ranks(b) - (b.size + 1) / 2.0
-    denom = math.sqrt(float(ra @ ra) * float(rb @ rb))
-    return float(ra @ rb) / denom if denom > 0 else math.nan
+    if a.size < 3 or np.all(a == a[0]) or np.all(b == b[0]):
+        return math.nan  # scipy would warn (ConstantInputWarning) and give NaN
+    from scipy.stats import spearmanr  # lazily: scipy.stats is slow to import
+
+    return float(spearmanr(a, b).statistic)
