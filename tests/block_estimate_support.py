@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from biofeedback.hrv.block_estimate import BlockEstimate
+from biofeedback.hrv.block_replay import push_through
 from biofeedback.hrv.processor import HrvProcessor
 from devices.simulator import ArtifactRates, Profile, Segment, SimConfig, SimulatedStrap
 from devices.simulator.profile import TriggerResponse, load_profile
@@ -126,16 +127,8 @@ def _measure(truth: GroundTruth, bounds: list[tuple[float, float, str, str]]) ->
     base_truth = math.nan
     base_values: list[float] = []
     next_sample = 0.0
-    k = 0
-    for t_s, rr_ms in zip(t_beats.tolist(), rr.tolist(), strict=True):
-        while k < len(events) and events[k][0] <= t_s:
-            at, starts, kind, label = events[k]
-            if starts:
-                processor.begin_segment(kind, label, at)
-            else:
-                processor.end_segment(at)
-            k += 1
-        snap = processor.push(_Beat(t_s, rr_ms))
+    beats = (_Beat(t_s, rr_ms) for t_s, rr_ms in zip(t_beats.tolist(), rr.tolist(), strict=True))
+    for snap in push_through(processor, beats, events):
         if snap is None:
             continue
         if snap.baseline is not None and not base_values:
@@ -165,11 +158,6 @@ def _measure(truth: GroundTruth, bounds: list[tuple[float, float, str, str]]) ->
                 tr = _truth_mean(truth, est.analysed_from_s, est.analysed_to_s)
                 trace.truth.append(tr - base_truth)
             next_sample += 1.0
-    for at, starts, kind, label in events[k:]:
-        if starts:
-            processor.begin_segment(kind, label, at)
-        else:
-            processor.end_segment(at)
     for done in processor.finish():
         for tr_ in traces:
             if tr_.start_s == done.start_s:
