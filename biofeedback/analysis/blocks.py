@@ -127,7 +127,7 @@ def session_responses(
     if rr.size < 3:
         return SessionResponses(session_id, started_wall_s, None, (), "no beats recorded")
     try:
-        series = prepare_nn(rr, t_s, continuity, artifact_method=hrv_settings.artifact_method)
+        series = prepare_nn(rr, t_s, continuity, correction=hrv_settings.correction)
     except ValueError as exc:  # e.g. no interval within the physiological range
         return SessionResponses(session_id, started_wall_s, None, (), str(exc))
 

@@ -90,7 +90,12 @@ def bundle_responses(
     settings: CompareSettings | None = None,
     hrv: HrvSettings | None = None,
 ) -> SessionResponses:
-    """Block responses of one stored or imported session."""
+    """Block responses of one stored or imported session; ``hrv`` ``None``: with the
+    correction stored with it (:func:`~biofeedback.hrv.settings.stored_settings`)."""
+    if hrv is None:
+        from biofeedback.hrv.settings import stored_settings
+
+        hrv = stored_settings(bundle.settings)
     beats = bundle.beats
     session_id = bundle.session.get("id")
     started = bundle.session.get("started_wall_s")
@@ -116,7 +121,8 @@ def load_responses(
     settings: CompareSettings | None = None,
     hrv: HrvSettings | None = None,
 ) -> list[SessionResponses]:
-    """Block responses of each session in ``ids`` (one processing setting for all of them)."""
+    """Block responses of each session in ``ids``: with ``hrv`` for all of them, or (``None``)
+    each with the correction stored with it."""
     return [
         bundle_responses(store.load_bundle(i), metrics=metrics, settings=settings, hrv=hrv)
         for i in ids

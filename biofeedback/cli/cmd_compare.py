@@ -10,6 +10,7 @@ from biofeedback.analysis.compare import ReferenceChoice, compare
 from biofeedback.analysis.load import load_responses, parse_ids, parse_since, select_sessions
 from biofeedback.analysis.metrics import SPECTRAL
 from biofeedback.analysis.view import compare_view, comparison_to_dict, format_table
+from biofeedback.cli.options import correction_settings
 from biofeedback.sessions.store import SessionStore
 from biofeedback.text import terminal_safe
 
@@ -25,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     db = getattr(args, "db", None)
     with SessionStore(Path(db) if db else None, create=False) as store:
         chosen = select_sessions(store, since_wall_s=since, ids=ids)
-        sessions = load_responses(store, chosen, metrics=metrics)
+        sessions = load_responses(store, chosen, metrics=metrics, hrv=correction_settings(args))
     choices: dict[str, ReferenceChoice] = {"control": "control", "others": "others",
                                            "baseline": "baseline"}  # fmt: skip
     reference = choices.get(getattr(args, "reference", "auto"), "auto")

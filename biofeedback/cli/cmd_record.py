@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
-from biofeedback.cli.options import source_options
+from biofeedback.cli.options import live_correction, source_options
 from biofeedback.live.headless_session import run_headless
 from biofeedback.live.pipeline import LivePipeline
 from biofeedback.live.session_builder import SessionOptions, build_session
@@ -38,6 +38,7 @@ def session_options(args: argparse.Namespace) -> SessionOptions:
         record=not getattr(args, "no_record", False),
         silent_player=getattr(args, "silent", False),
         artifact_method=getattr(args, "artifact_method", "published"),
+        correction="robust" if live_correction(args) == "robust" else "automatic",
     )
 
 

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from biofeedback.cli.options import live_correction
 from biofeedback.errors import InputError
 from biofeedback.sessions.bundle import SessionBundle
 from biofeedback.sessions.export import export_session, export_to_file
@@ -87,7 +88,11 @@ def run_show(args: argparse.Namespace) -> int:
         "segments": bundle.segments,
         "markers": dict(Counter(m["kind"] for m in bundle.markers)),
         "flagged_beats": sum(1 for f in bundle.beats["flags"] if f),
-        "blocks": _blocks(bundle, getattr(args, "metric", None) or "ln_rmssd"),
+        "blocks": _blocks(
+            bundle,
+            getattr(args, "metric", None) or "ln_rmssd",
+            live_correction(args, "show (the live processor replayed)"),
+        ),
     }
     if getattr(args, "json", False):
         print(json.dumps(doc))
@@ -108,16 +113,19 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _blocks(bundle: SessionBundle, metric: str) -> list[dict[str, object]]:
-    """Each block's change from the baseline, recomputed as the live summary made it."""
+def _blocks(
+    bundle: SessionBundle, metric: str, correction: str | None = None
+) -> list[dict[str, object]]:
+    """Each block's change from the baseline, recomputed as the live summary made it, with the
+    session's stored correction or ``correction`` (a live one: the replay is the live
+    processor's)."""
     from biofeedback.hrv.block_estimate import block_record
     from biofeedback.hrv.block_replay import replay_blocks
-    from biofeedback.hrv.settings import HrvSettings
+    from biofeedback.hrv.settings import stored_settings
 
     beats = bundle.beats
     metric = {"lnrmssd": "ln_rmssd", "hr": "hr_bpm"}.get(metric, metric)
-    robust = bundle.settings.get("artifact_method") == "robust"
-    settings = HrvSettings(artifact_method="robust" if robust else "published")
+    settings = stored_settings(bundle.settings, correction)
     estimates = replay_blocks(
         beats["t_s"], beats["rr_ms"], beats["segment"], bundle.segments, settings
     )

@@ -257,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="one session's details")
     p.add_argument("id", type=_session_id)
     p.add_argument("--json", action="store_true")
+    _add_correction(p, "recompute the blocks with automatic or robust (default: as stored)")
     _add_db(p)
     p.set_defaults(handler="biofeedback.cli.cmd_sessions:run_show")
 
@@ -320,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--sessions", type=_session_ids, metavar="IDS", help="session ids, e.g. 3,5,8-10"
     )
     p.add_argument("--json", action="store_true")
+    _add_correction(p, _RECOMPUTE_CORRECTION_HELP)
     _add_db(p)
     p.set_defaults(handler="biofeedback.cli.cmd_compare:run")
 
@@ -330,6 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", choices=["lnrmssd", "hr", "hf", "pns", "resp"], default="lnrmssd")
     p.add_argument("--since", metavar="DATE")
     p.add_argument("--sessions", type=_session_ids, metavar="IDS")
+    _add_correction(p, _RECOMPUTE_CORRECTION_HELP + "; a session report: automatic or robust")
     _add_db(p)
     p.set_defaults(handler="biofeedback.cli.cmd_report:run")
 
@@ -352,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="the summary as JSON (with --headless)")
     _add_artifact_method(p)
+    _add_correction(p, _LIVE_CORRECTION_HELP)
     p.set_defaults(handler="biofeedback.cli.cmd_demo:run", simulate="sim")
     return parser
 
@@ -385,6 +389,19 @@ def _detrend(text: str) -> tuple[str, float]:
     return ("smoothness_priors", lambda_)
 
 
+def _add_correction(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--correction", choices=CORRECTION_CHOICES, help=what)
+
+
+_LIVE_CORRECTION_HELP = (
+    "artifact correction of the live processor, stored with the session: automatic (default) "
+    "or robust (threshold levels and none are for analyze and compare)"
+)
+_RECOMPUTE_CORRECTION_HELP = (
+    "recompute with this artifact correction (default: the one stored with each session)"
+)
+
+
 def _add_artifact_method(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--artifact-method",
@@ -403,6 +420,7 @@ def _add_db(p: argparse.ArgumentParser) -> None:
 
 def _add_session_options(p: argparse.ArgumentParser) -> None:
     _add_artifact_method(p)
+    _add_correction(p, _LIVE_CORRECTION_HELP)
     p.add_argument("--protocol", default="default", help="protocol name or TOML file")
     p.add_argument("--player", choices=["mpv", "manual", "none"], default="manual")
     p.add_argument("--silent", action="store_true", help="mpv without audio/video output")

@@ -5,8 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from biofeedback.errors import InputError
+
 if TYPE_CHECKING:
+    from biofeedback.hrv.settings import HrvSettings
     from biofeedback.live.sources import SourceOptions
+
+LIVE_CORRECTIONS = ("automatic", "robust")
+"""``hrv.settings.LIVE_CORRECTIONS``, spelt out so that parsing does not import numpy."""
 
 
 def source_options(args: argparse.Namespace) -> SourceOptions:
@@ -25,3 +31,25 @@ def source_options(args: argparse.Namespace) -> SourceOptions:
         artifacts=getattr(args, "artifacts", ""),
         latency_s=getattr(args, "latency", 0.0),
     )
+
+
+def live_correction(args: argparse.Namespace, what: str = "live processing") -> str | None:
+    """``--correction`` where the live processor computes (``None``: not given); a threshold
+    level or ``none`` is refused in one line (the live processor applies only these two)."""
+    level: str | None = getattr(args, "correction", None)
+    if level is not None and level not in LIVE_CORRECTIONS:
+        raise InputError(
+            f"--correction {level}: {what} applies only automatic or robust; threshold levels "
+            "and none are for analyze, compare and report --compare"
+        )
+    return level
+
+
+def correction_settings(args: argparse.Namespace) -> HrvSettings | None:
+    """HRV settings for ``--correction`` when given; ``None``: each session's stored one."""
+    level = getattr(args, "correction", None)
+    if level is None:
+        return None
+    from biofeedback.hrv.settings import HrvSettings
+
+    return HrvSettings(correction=level)

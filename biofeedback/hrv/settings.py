@@ -8,8 +8,9 @@ doi:10.1093/oxfordjournals.eurheartj.a014868.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
 from biofeedback.hrv.artifacts_rule import CORRECTION_LEVELS, CorrectionLevel
 from biofeedback.hrv.nonlinear import NonlinearSettings
@@ -17,11 +18,15 @@ from biofeedback.hrv.nonlinear import NonlinearSettings
 SpectralMethod = Literal["welch", "lomb"]
 DetrendMethod = Literal["smoothness_priors", "none"]
 ArtifactMethod = Literal["published", "robust"]
+LiveCorrection = Literal["automatic", "robust"]
 
 TIME_WINDOW_MIN_S = 30.0
 TIME_WINDOW_MAX_S = 300.0
 SPECTRAL_WINDOW_MIN_S = 120.0
 DFA_WINDOW_MIN_S = 60.0
+LIVE_CORRECTIONS: Final = ("automatic", "robust")
+"""The corrections the live processor applies (beat by beat, trailing windows); the threshold
+levels and ``none`` are batch-only (``analyze``, ``compare``, ``report --compare``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,3 +168,18 @@ def _lists(mapping: dict[str, object]) -> dict[str, object]:
         k: _lists(v) if isinstance(v, dict) else list(v) if isinstance(v, tuple) else v
         for k, v in mapping.items()
     }
+
+
+def stored_settings(stored: Mapping[str, object], correction: str | None = None) -> HrvSettings:
+    """The settings a session is recomputed with: ``correction`` if given, else the level stored
+    with it (``correction``, or an older session's ``artifact_method``); defaults otherwise.
+
+    >>> stored_settings({"artifact_method": "robust"}).correction
+    'robust'
+    >>> stored_settings({"correction": "robust"}, "medium").correction
+    'medium'
+    """
+    level = correction or stored.get("correction")
+    if level not in CORRECTION_LEVELS:
+        level = "robust" if stored.get("artifact_method") == "robust" else "automatic"
+    return HrvSettings(correction=level)  # type: ignore[arg-type]

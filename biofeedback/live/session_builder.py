@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from biofeedback.errors import InputError
 from biofeedback.hrv.processor import HrvProcessor
-from biofeedback.hrv.settings import ArtifactMethod, HrvSettings
+from biofeedback.hrv.settings import ArtifactMethod, HrvSettings, LiveCorrection
 from biofeedback.live.clock import SessionClock
 from biofeedback.live.pipeline import LivePipeline
 from biofeedback.live.protocol_runner import DEFAULT_MEDIA_BLOCK_S
@@ -35,6 +35,9 @@ class SessionOptions:
     """Run a simulated source as fast as possible (tests, headless generation)."""
     artifact_method: ArtifactMethod = "published"
     """Artifact detection of the live processor (stored with the session's settings)."""
+    correction: LiveCorrection = "automatic"
+    """``automatic`` or ``robust`` (``hrv.settings.LIVE_CORRECTIONS``); ``automatic`` with
+    ``artifact_method="robust"`` is robust. Stored as ``settings.correction``."""
 
 
 def plan_segments(plan: ProtocolPlan) -> tuple[Segment, ...]:
@@ -186,7 +189,9 @@ def build_session(opts: SessionOptions) -> LivePipeline:
         store=store,
         plan=plan,
         player=_player(opts, clock),
-        processor=HrvProcessor(HrvSettings(artifact_method=opts.artifact_method)),
+        processor=HrvProcessor(
+            HrvSettings(correction=opts.correction, artifact_method=opts.artifact_method)
+        ),
         record=opts.record,
         truth=truth,
     )

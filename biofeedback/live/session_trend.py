@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from biofeedback.hrv.processor import HrvProcessor
-from biofeedback.hrv.settings import HrvSettings
+from biofeedback.hrv.settings import LIVE_CORRECTIONS, HrvSettings, stored_settings
 from devices.events import Beat
 
 if TYPE_CHECKING:
@@ -30,10 +30,10 @@ class SessionTrend:
 
 
 def session_trend(bundle: SessionBundle, step_s: float = 5.0) -> SessionTrend:
-    method = bundle.settings.get("artifact_method", "published")
-    processor = HrvProcessor(
-        HrvSettings(artifact_method="robust" if method == "robust" else "published")
-    )
+    settings = stored_settings(bundle.settings)
+    if settings.correction not in LIVE_CORRECTIONS:
+        settings = HrvSettings()
+    processor = HrvProcessor(settings)
     baselines = sorted(
         (float(s["start_s"]), float(s["end_s"]))
         for s in bundle.segments
