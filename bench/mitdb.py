@@ -8,6 +8,7 @@ anti-aliasing FIR, Kaiser window), as FACTS.md §4.6 did for NeuroKit2; annotati
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -72,11 +73,15 @@ def load(record: int, seconds: float | None = None, root: Path = MITDB) -> Recor
     import wfdb
 
     path = str(root / str(record))
-    header = wfdb.rdheader(path)
-    lead = header.sig_name.index("MLII") if "MLII" in header.sig_name else 0
-    sampto = None if seconds is None else int(seconds * header.fs)
-    rec = wfdb.rdrecord(path, channels=[lead], sampto=sampto, physical=True)
-    ann = wfdb.rdann(path, "atr", sampto=sampto)
+    with warnings.catch_warnings():
+        # wfdb 4 calls DataFrame.set_index(inplace=True), which pandas 3 deprecates: the
+        # library's warning, not ours (the suite turns warnings into errors).
+        warnings.filterwarnings("ignore", message=r"The inplace keyword", category=Warning)
+        header = wfdb.rdheader(path)
+        lead = header.sig_name.index("MLII") if "MLII" in header.sig_name else 0
+        sampto = None if seconds is None else int(seconds * header.fs)
+        rec = wfdb.rdrecord(path, channels=[lead], sampto=sampto, physical=True)
+        ann = wfdb.rdann(path, "atr", sampto=sampto)
     mv = np.nan_to_num(rec.p_signal[:, 0])
     ecg = resample_poly(mv * 1000.0, 13, 36)
     symbols = np.asarray(ann.symbol)
