@@ -4,13 +4,16 @@ Pure statistics on top of :mod:`biofeedback.hrv` and the session store:
 
 * :func:`~.blocks.session_responses` measures each trigger block of one session against the
   session's baseline and the rest just before it (:mod:`.blocks`, :mod:`.block_values`);
-* :func:`~.compare.compare` pools sessions per trigger: mean, bootstrap interval, probability of
-  being best, verdict, pairwise differences, order effects, self-report (:mod:`.stats`,
-  :mod:`.bootstrap`, :mod:`.verdict`, :mod:`.order`, :mod:`.selfreport`);
+* :func:`~.compare.compare` estimates each trigger's effect from within-session contrasts
+  (against the control block, or the mean of the other triggers), with t intervals on n - 1
+  degrees of freedom, Benjamini-Hochberg across triggers, verdicts, a power estimate, order
+  effects and self-report (:mod:`.effects`, :mod:`.verdict`, :mod:`.order`, :mod:`.selfreport`);
 * :func:`~.view.compare_view` turns a comparison into table rows and forest-plot data for the
   CLI and the dashboard;
-* :mod:`.report` writes self-contained HTML (matplotlib, optional, imported only there);
-* :mod:`.simstudy` checks the whole method against the simulator's ground truth.
+* :mod:`.report` writes self-contained HTML (matplotlib, optional, imported only there).
+
+The simulation studies that measure the method's calibration live in ``tests/simstudy_support.py``
+and ``bench/bench_compare.py``, not in this package.
 """
 
 from __future__ import annotations
