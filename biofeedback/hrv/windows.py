@@ -24,12 +24,17 @@ says why (``"ln_rmssd_ln_ms: RMSSD is 0; lf_hf_ratio: HF power at or below ..."`
 equal intervals has SDNN, RMSSD, SD1 and SD2 of exactly 0 and no lnRMSSD, DFA or spectral ratio;
 LF/HF and the HF peak need HF power above the floor of :mod:`biofeedback.hrv.floors`, and SD2
 below the SD floor of SDNN is 0 (see there).
+
+Sustained irregular rhythm is withheld before anything else when ``settings.rhythm_check`` is on
+(:func:`.prepare_nn`, as the whole-record analysis does): a window more than half of whose raw
+beats are withheld has no values and its ``reason`` is :data:`.rhythm.MESSAGE`; in the others,
+withheld beats count neither as beats nor in ``artifact_share``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -41,6 +46,7 @@ from biofeedback.hrv.estimates import window_reason
 from biofeedback.hrv.floors import NO_HF_POWER, NO_VARIABILITY, power_floor_ms2, sd_floor_ms
 from biofeedback.hrv.frequency import Spectrum, resample_cubic, welch_psd_columns
 from biofeedback.hrv.respiration import respiration_from_spectrum
+from biofeedback.hrv.rhythm import MESSAGE
 from biofeedback.hrv.settings import HrvSettings
 
 FloatArray = NDArray[np.float64]
@@ -274,12 +280,15 @@ def sliding_windows(
 
     ``t_s`` are raw beat times (default: cumulative RR), ``segment`` continuity ids. Artifacts are
     corrected per chain first (``correct``); a window's ``artifact_share`` is the share of raw
-    beats inside it that the correction labelled.
+    beats inside it that the correction labelled, among those not withheld. With
+    ``settings.rhythm_check``, sustained irregular rhythm is withheld first (:mod:`.rhythm`); a
+    window more than half of whose raw beats are withheld has no values and ``reason``
+    :data:`.rhythm.MESSAGE`.
     """
     settings = settings or HrvSettings()
     if window_s <= 0 or step_s <= 0:
         raise ValueError("window_s and step_s must be positive")
-    series = prepare_nn(rr_ms, t_s, segment, correct=correct, correction=settings.correction)
+    series = _prepare(rr_ms, t_s, segment, correct, settings)
     t, nn = series.t_s, series.nn_ms
     origin_s = float(t[0] - nn[0] / 1000.0)
     n_windows = max(0, int(np.floor((t[-1] - origin_s - window_s) / step_s)) + 1)
@@ -290,14 +299,21 @@ def sliding_windows(
     raw_lo = np.searchsorted(series.t_raw_s, start, side="right")
     raw_hi = np.searchsorted(series.t_raw_s, end, side="right")
     n_raw = (raw_hi - raw_lo).astype(np.float64)
+    withheld = (
+        np.zeros(n_raw.size)
+        if series.withheld is None
+        else _between(_prefix(series.withheld.astype(np.float64)), raw_lo, raw_hi)
+    )
+    n_judged = n_raw - withheld
     flagged = _between(_prefix((series.labels != 0).astype(np.float64)), raw_lo, raw_hi)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(n_raw > 0, flagged / n_raw, 0.0)
+        share = np.where(n_judged > 0, flagged / n_judged, 0.0)
+        irregular = np.where(n_raw > 0, withheld / n_raw, 0.0) > 0.5
     covered = _between(_prefix(nn), lo, hi) / 1000.0
     n_beats = hi - lo
     reasons = [
-        window_reason(int(nb), float(cv), window_s, float(sh), settings)
-        for nb, cv, sh in zip(n_beats, covered, share, strict=True)
+        MESSAGE if irr else window_reason(int(nb), float(cv), window_s, float(sh), settings)
+        for nb, cv, sh, irr in zip(n_beats, covered, share, irregular, strict=True)
     ]
     valid = np.array([r is None for r in reasons], dtype=bool)
     columns = _time_domain(nn, series.segment, lo, hi)
@@ -320,6 +336,32 @@ def sliding_windows(
         notes=notes,
         **columns,
     )
+
+
+def _prepare(
+    rr_ms: ArrayLike,
+    t_s: ArrayLike | None,
+    segment: ArrayLike | None,
+    correct: bool,
+    settings: HrvSettings,
+) -> NnSeries:
+    """:func:`.prepare_nn` withholding irregular rhythm; when it withholds everything, the
+    series as :func:`.analyze_record` builds it then (nothing labelled, every interval withheld)."""
+    try:
+        return prepare_nn(
+            rr_ms,
+            t_s,
+            segment,
+            correct=correct,
+            correction=settings.correction,
+            withhold_irregular=settings.rhythm_check,
+        )
+    except ValueError as exc:
+        if str(exc) != MESSAGE:
+            raise
+    series = prepare_nn(rr_ms, t_s, segment, correct=correct, correction=settings.correction)
+    size = series.labels.size
+    return replace(series, labels=np.zeros(size, np.int8), withheld=np.ones(size, dtype=bool))
 
 
 _TIME_COLUMNS = ("sdnn_ms", "rmssd_ms", "sdsd_ms", "pnn50_pct", "pnn20_pct", "sd1_ms", "sd2_ms")
