@@ -139,7 +139,12 @@ def build_session(opts: SessionOptions) -> LivePipeline:
             plan = replay_plan(protocol, recorded)
         else:
             index = _session_index(opts.db, protocol.name) if opts.record else 0
-            plan = protocol.plan(session_index=index)
+            # A simulated run is reproducible: its randomised order follows --seed (and the
+            # session's index), unless the protocol fixes a seed of its own.
+            order_seed = None
+            if src.simulate is not None and protocol.seed is None and src.seed is not None:
+                order_seed = int(src.seed) * 1_000_003 + index
+            plan = protocol.plan(session_index=index, seed=order_seed)
         protocol_json = protocol.to_json()
     from biofeedback.sessions.store import SessionStore
 
