@@ -156,7 +156,12 @@ def _add_source_options(p: argparse.ArgumentParser, *, device: bool = True) -> N
         g.add_argument("--device", metavar="ADDR|NAME", help="a real strap: address or name part")
         g.add_argument("--replay", metavar="FILE", help="replay a recording (bundle, RR file...)")
     p.add_argument("--profile", default="responder", help="simulator profile name or TOML file")
-    p.add_argument("--seed", type=_seed, default=0, help="simulator seed (default 0)")
+    p.add_argument(
+        "--seed",
+        type=_seed,
+        default=0,
+        help="simulator seed, also of a randomised block order (default 0)",
+    )
     p.add_argument("--speed", type=_speed, default=1.0, help="time acceleration (sim)")
     p.add_argument(
         "--segments",
