@@ -13,6 +13,8 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final
 
+import numpy as np
+
 from biofeedback.errors import InputError
 from biofeedback.sessions.bundle import BEAT_COLUMNS, SessionBundle
 
@@ -86,18 +88,18 @@ def normalise(bundle: SessionBundle, origin: str) -> SessionBundle:
     packets = bundle.packets
     try:
         bundle.beats = {
-            "t_s": [_finite(v) for v in beats["t_s"]],
-            "rr_ms": [_finite(v) for v in beats["rr_ms"]],
-            "rr_raw": [None if v is None else _integer(v) for v in beats["rr_raw"]],
-            "segment": [_integer(v) for v in beats["segment"]],
-            "flags": [_integer(v) for v in beats["flags"]],
+            "t_s": _finite_column(beats["t_s"]),
+            "rr_ms": _finite_column(beats["rr_ms"]),
+            "rr_raw": _integer_column(beats["rr_raw"], none_ok=True),
+            "segment": _integer_column(beats["segment"]),
+            "flags": _integer_column(beats["flags"]),
         }
         bundle.packets = {
-            "t_s": [_finite(v) for v in packets["t_s"]],
-            "wall_s": [_finite(v) for v in packets["wall_s"]],
+            "t_s": _finite_column(packets["t_s"]),
+            "wall_s": _finite_column(packets["wall_s"]),
             "hex": [bytes.fromhex(v).hex() for v in packets["hex"]],
         }
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise InputError(f"{origin}: bad value in beats or packets: {exc}") from exc
     status = bundle.session.get("status", "complete")
     if status not in STATUSES:
@@ -111,6 +113,26 @@ def normalise(bundle: SessionBundle, origin: str) -> SessionBundle:
             if missing:
                 raise InputError(f"{origin}: {where}[{i}] lacks {', '.join(missing)}")
     return bundle
+
+
+def _finite_column(values: list[Any]) -> list[float]:
+    """The column as floats, each a finite int or float (not a bool); vectorised when every
+    value is already an int or float, else checked one by one for the message."""
+    kinds = set(map(type, values))
+    if kinds <= {float, int}:
+        column = np.asarray(values, dtype=np.float64)
+        if np.isfinite(column).all():
+            out: list[float] = column.tolist()
+            return out
+    return [_finite(v) for v in values]
+
+
+def _integer_column(values: list[Any], *, none_ok: bool = False) -> list[Any]:
+    """The column unchanged when every value is an int (``None`` too with ``none_ok``)."""
+    allowed = {int, type(None)} if none_ok else {int}
+    if set(map(type, values)) <= allowed:
+        return list(values)
+    return [None if none_ok and v is None else _integer(v) for v in values]
 
 
 def _finite(value: object) -> float:
