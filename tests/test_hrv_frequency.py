@@ -55,10 +55,11 @@ def reference_welch(rr: np.ndarray) -> dict[str, float]:
         detrend="constant",
         scaling="density",
     )
-    df = f[1] - f[0]
 
     def band(lo: float, hi: float) -> float:
-        return float(p[(f >= lo) & (f < hi)].sum() * df)
+        # The trapezoid rule from lo to hi, the PSD linearly interpolated at the edges.
+        x = np.concatenate([[lo], f[(f > lo) & (f < hi)], [hi]])
+        return float(np.trapezoid(np.interp(x, f, p), x))
 
     return {"vlf": band(0.0033, 0.04), "lf": band(0.04, 0.15), "hf": band(0.15, 0.40)}
 

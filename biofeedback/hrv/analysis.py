@@ -262,6 +262,9 @@ class HrvReport:
                 "lf_peak_hz": freq.lf_peak_hz,
                 "hf_peak_hz": freq.hf_peak_hz,
                 "duration_s": freq.duration_s,
+                "detrend": freq.settings.detrend,
+                "vlf_retained_share": freq.vlf_retained_share,
+                "caveats": freq.caveats,
             },
             "frequency_reason": self.frequency_reason,
             "rhythm": {

@@ -15,12 +15,24 @@ Welch (the Kubios-style method; Tarvainen et al. 2014, Kubios HRV, Comput Method
    by their sample count.
 
 Lomb-Scargle (Lomb 1976, doi:10.1007/BF00648343) works on the uneven series: each chain is cut
-into blocks of about ``welch_segment_s``; each block's mean-removed NN series goes through
+into blocks of about ``welch_segment_s``; each block's mean-removed NN series (no other detrending:
+its settings say ``detrend = "mean"``) goes through
 ``scipy.signal.lombscargle`` on a grid of spacing ``1/(lomb_oversampling·welch_segment_s)`` up to
 ``lomb_max_hz``; the periodogram P is scaled to a density ``2·P·T/N`` (T block duration, N beats),
 so a sine of amplitude A carries power A²/2; blocks are averaged weighted by N.
 
-Band power is ``Σ PSD·Δf`` over the half-open band ``[low, high)`` (bands then partition).
+Band power is the trapezoid rule on the PSD, integrated exactly from ``low`` to ``high`` (the PSD
+linearly interpolated at the band edges, so adjacent bands partition the spectrum's integral). The
+rectangle sum ``Σ PSD·Δf`` over the bins in ``[low, high)`` used before gives, on
+tests/data/rhenanbartels_hrv/rest_rri.txt (Welch, defaults), VLF −16 %, LF −0.8 %, HF +1.5 %
+against it (Lomb: +1.3 %, −1.0 %, +0.4 %), and VLF +41 %, LF +7 %, HF +2 % against a trapezoid over
+the in-band bins alone (no edge pieces, so the bands would not partition).
+
+VLF caveat: :func:`vlf_retained_share` is the share of a flat VLF spectrum that survives the
+detrending (the smoothness-priors high-pass ``|1 − 1/(1 + λ²·16·sin⁴(πf/fs))|²``, the stationary
+response of the interior rows) and the segment (nothing below ``1/segment`` is resolved), averaged
+over the VLF band. Below one half (``VLF_CAVEAT_BELOW``), :attr:`FrequencyResult.caveats` says so;
+with the defaults (λ = 500 at 4 Hz, 120-s segments) about 17 % survives.
 
 Ratios need real power: LF/HF is ``nan`` when HF is at or below the power floor of
 :mod:`biofeedback.hrv.floors` (1e-6 ms², or 1e-9 of the total), LF and HF n.u. when LF + HF is, a
@@ -43,6 +55,9 @@ from biofeedback.hrv.floors import power_floor_ms2
 from biofeedback.hrv.settings import HrvSettings
 
 FloatArray = NDArray[np.float64]
+
+VLF_CAVEAT_BELOW = 0.5
+"""A VLF band that keeps less than this share of a flat spectrum gets a caveat."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +92,51 @@ class FrequencyResult:
     def total_ms2(self) -> float:
         """VLF + LF + HF power (ms²)."""
         return self.vlf_ms2 + self.lf_ms2 + self.hf_ms2
+
+    @property
+    def segment_s(self) -> float:
+        """The length of the spectral segments: ``welch_segment_s``, or a shorter record."""
+        return min(self.settings.welch_segment_s, self.duration_s)
+
+    @property
+    def vlf_retained_share(self) -> float:
+        """Share of a flat VLF spectrum kept by this result's detrending and segments."""
+        return vlf_retained_share(self.settings, self.segment_s)
+
+    @property
+    def caveats(self) -> list[str]:
+        """Why ``vlf_ms2`` and ``total_ms2`` understate VLF, if they do (module docstring)."""
+        kept = self.vlf_retained_share
+        if kept >= VLF_CAVEAT_BELOW:
+            return []
+        s = self.settings
+        how = [f"{self.segment_s:.0f}-s segments (nothing below {1 / self.segment_s:.4f} Hz)"]
+        if s.detrend == "smoothness_priors":
+            how.insert(0, f"smoothness-priors detrending (λ = {s.detrend_lambda:g})")
+        return [
+            f"vlf_ms2 and total_ms2 understate VLF: {' and '.join(how)} remove about "
+            f"{100 * (1 - kept):.0f} % of a flat VLF spectrum"
+        ]
+
+
+def vlf_retained_share(settings: HrvSettings, segment_s: float) -> float:
+    """Share of a flat spectrum over the VLF band that survives detrending and ``segment_s``.
+
+    The smoothness-priors power response ``|1 − 1/(1 + λ²·16·sin⁴(πf/fs))|²`` (none for Lomb's
+    mean removal or ``detrend = "none"``), zero below ``1/segment_s``, averaged over the band.
+
+    >>> round(vlf_retained_share(HrvSettings(), 120.0), 2)
+    0.17
+    >>> round(vlf_retained_share(HrvSettings(detrend="none"), 300.0), 2)
+    1.0
+    """
+    low, high = settings.vlf_band_hz
+    f = np.linspace(low, high, 2001)
+    kept = (f >= 1.0 / segment_s).astype(np.float64)
+    if settings.detrend == "smoothness_priors":
+        g = settings.detrend_lambda**2 * 16.0 * np.sin(np.pi * f / settings.resample_hz) ** 4
+        kept *= (g / (1.0 + g)) ** 2
+    return float(np.mean(kept))
 
 
 def beat_times_s(rr_ms: ArrayLike) -> FloatArray:
@@ -266,9 +326,34 @@ def _band_slice(freq_hz: FloatArray, band_hz: tuple[float, float]) -> slice:
     return slice(int(lo), int(hi))
 
 
+def trapezoid_weights(freq_hz: FloatArray, band_hz: tuple[float, float]) -> FloatArray:
+    """Weights ``w`` with ``psd @ w`` = the integral from ``low`` to ``high`` of the PSD linearly
+    interpolated between bins (the trapezoid rule with the band edges as its end points).
+
+    The band is clipped to the grid; weights of adjacent bands add up to the trapezoid rule over
+    their union.
+
+    >>> f = np.arange(5.0)
+    >>> trapezoid_weights(f, (0.5, 2.0)).tolist()
+    [0.125, 0.875, 0.5, 0.0, 0.0]
+    """
+    lo = max(band_hz[0], float(freq_hz[0]))
+    hi = min(band_hz[1], float(freq_hz[-1]))
+    w = np.zeros(freq_hz.size)
+    if hi <= lo:
+        return w
+    left, right = freq_hz[:-1], freq_hz[1:]
+    a = np.clip(left, lo, hi)
+    b = np.clip(right, lo, hi)
+    h = right - left
+    w[:-1] += ((right - a) ** 2 - (right - b) ** 2) / (2.0 * h)
+    w[1:] += ((b - left) ** 2 - (a - left) ** 2) / (2.0 * h)
+    return w
+
+
 def band_power_ms2(spectrum: Spectrum, band_hz: tuple[float, float]) -> float:
-    """Power (ms²) in the half-open band ``[low, high)``: ``Σ PSD·Δf``."""
-    return float(spectrum.psd_ms2_hz[_band_slice(spectrum.freq_hz, band_hz)].sum() * spectrum.df_hz)
+    """Power (ms²) from ``low`` to ``high`` by the trapezoid rule (:func:`trapezoid_weights`)."""
+    return float(spectrum.psd_ms2_hz @ trapezoid_weights(spectrum.freq_hz, band_hz))
 
 
 def peak_frequency_hz(spectrum: Spectrum, band_hz: tuple[float, float]) -> float:

@@ -17,6 +17,9 @@ from biofeedback.hrv.nonlinear import NonlinearSettings
 
 SpectralMethod = Literal["welch", "lomb"]
 DetrendMethod = Literal["smoothness_priors", "none"]
+SpectralDetrend = Literal["smoothness_priors", "none", "mean"]
+"""``mean``: only the mean is removed, all that Lomb-Scargle does (set whenever ``method`` is
+``lomb``, whatever was asked, so the export says what was done)."""
 ArtifactMethod = Literal["published", "robust"]
 LiveCorrection = Literal["automatic", "robust"]
 
@@ -44,7 +47,9 @@ class HrvSettings:
     hf_band_hz: tuple[float, float] = (0.15, 0.40)
     method: SpectralMethod = "welch"
     resample_hz: float = 4.0
-    detrend: DetrendMethod = "smoothness_priors"
+    detrend: SpectralDetrend = "smoothness_priors"
+    """Detrending before the spectrum: Welch uses it; ``method="lomb"`` always records ``mean``
+    (its blocks are only mean-removed; ``detrend_lambda`` then plays no part)."""
     detrend_lambda: float = 500.0
     welch_segment_s: float = 120.0
     welch_overlap: float = 0.5
@@ -128,8 +133,15 @@ class HrvSettings:
                 raise ValueError(f"{name} must satisfy 0 <= low < high, got {(low, high)}")
         if self.method not in ("welch", "lomb"):
             raise ValueError(f"method must be 'welch' or 'lomb', got {self.method!r}")
-        if self.detrend not in ("smoothness_priors", "none"):
-            raise ValueError(f"detrend must be 'smoothness_priors' or 'none', got {self.detrend!r}")
+        if self.detrend not in ("smoothness_priors", "none", "mean"):
+            raise ValueError(
+                f"detrend must be 'smoothness_priors', 'none' or 'mean', got {self.detrend!r}"
+            )
+        if self.method == "lomb":
+            object.__setattr__(self, "detrend", "mean")
+        elif self.detrend == "mean":
+            # Welch removes each segment's mean in any case: "mean" is its "none".
+            object.__setattr__(self, "detrend", "none")
         if self.resample_hz < 2.0 * self.hf_band_hz[1]:
             raise ValueError(
                 f"resample_hz must be >= twice the HF upper edge, got {self.resample_hz}"

@@ -44,7 +44,12 @@ from biofeedback.hrv.chains import chain_bounds, chain_numbers, same_chain
 from biofeedback.hrv.dfa_windows import dfa_alpha_windows
 from biofeedback.hrv.estimates import window_reason
 from biofeedback.hrv.floors import NO_HF_POWER, NO_VARIABILITY, power_floor_ms2, sd_floor_ms
-from biofeedback.hrv.frequency import Spectrum, resample_cubic, welch_psd_columns
+from biofeedback.hrv.frequency import (
+    Spectrum,
+    resample_cubic,
+    trapezoid_weights,
+    welch_psd_columns,
+)
 from biofeedback.hrv.respiration import respiration_from_spectrum
 from biofeedback.hrv.rhythm import MESSAGE
 from biofeedback.hrv.settings import HrvSettings
@@ -244,15 +249,10 @@ def _fill(
     psd: FloatArray,
     settings: HrvSettings,
 ) -> None:
-    df = float(freq[1] - freq[0])
-
-    def band(b: tuple[float, float]) -> NDArray[np.bool_]:
-        return (freq >= b[0]) & (freq < b[1])
-
-    hf_mask = band(settings.hf_band_hz)
-    vlf = psd[:, band(settings.vlf_band_hz)].sum(axis=1) * df
-    lf = psd[:, band(settings.lf_band_hz)].sum(axis=1) * df
-    hf = psd[:, hf_mask].sum(axis=1) * df
+    hf_mask = (freq >= settings.hf_band_hz[0]) & (freq < settings.hf_band_hz[1])
+    vlf = psd @ trapezoid_weights(freq, settings.vlf_band_hz)
+    lf = psd @ trapezoid_weights(freq, settings.lf_band_hz)
+    hf = psd @ trapezoid_weights(freq, settings.hf_band_hz)
     has_hf = hf > power_floor_ms2(vlf + lf + hf)
     out["vlf_ms2"][rows] = vlf
     out["lf_ms2"][rows] = lf
