@@ -119,10 +119,12 @@ def _whole(recording: Any, settings: Any, *, as_json: bool, origin: str) -> int:
         print(json_text(doc, indent=2))
         return 0
     print(f"{origin}: {recording.rr_ms.size} RR intervals ({recording.source_format})")
+    for note in report.notes:
+        print(f"Note: {note}")
     flat = _flatten(doc)
     # Results first, the settings that produced them last.
     for key in sorted(flat, key=lambda k: k.startswith("settings.")):
-        if key not in {"file", "format"}:
+        if key not in {"file", "format", "notes"}:
             value = finite_or_none(flat[key])
             print(f"  {key:<40} {'-' if value is None else value}")
     print("Not a medical device.")

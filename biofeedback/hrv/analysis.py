@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from biofeedback.hrv import time_domain as td
+from biofeedback.hrv.alternation import hint as alternation_hint
 from biofeedback.hrv.artifacts import BeatLabel, CorrectionLevel, correct_artifacts
 from biofeedback.hrv.chains import chain_bounds, chain_numbers, chain_starts, same_chain
 from biofeedback.hrv.detrend import smoothness_priors_detrend
@@ -212,6 +213,8 @@ class HrvReport:
     nonlinear: NonlinearResult
     reasons: dict[str, str] = field(default_factory=dict)
     n_withheld: int = 0
+    notes: tuple[str, ...] = ()
+    """One-line remarks on the whole result (e.g. :mod:`biofeedback.hrv.alternation`'s hint)."""
 
     @property
     def corrected_share(self) -> float:
@@ -294,6 +297,7 @@ class HrvReport:
         cleaned = _clean(out)
         assert isinstance(cleaned, dict)
         cleaned["reasons"] = _complete_reasons(cleaned, self.reasons)
+        cleaned["notes"] = list(self.notes)
         return cleaned
 
 
@@ -395,6 +399,9 @@ def analyze_record(
         n_withheld=series.n_withheld,
         nonlinear=nonlinear,
         reasons=reasons,
+        notes=()
+        if all_withheld
+        else tuple(filter(None, [alternation_hint(nn, seg, settings.correction)])),
     )
 
 
