@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
+import pytest
+
 
 @dataclass(frozen=True)
 class Ran:
@@ -55,3 +57,25 @@ def run_cli(
         err.write(f"{code}\n")
         code = 1
     return Ran(tuple(args), code, out.getvalue(), err.getvalue())
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``main(argv)`` with pytest's capture: (exit status, stdout, stderr)."""
+    from biofeedback.cli.main import main
+
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def store_with_one_import(tmp_path: Path, capsys: pytest.CaptureFixture[str], seed: int) -> Path:
+    """A store in ``tmp_path`` holding one imported 300-beat RR file (``seed.txt``)."""
+    import numpy as np
+
+    db = tmp_path / "s.db"
+    rr = tmp_path / "seed.txt"
+    rng = np.random.default_rng(seed)
+    rr.write_text("".join(f"{800 + 40 * v:.1f}\n" for v in rng.standard_normal(300)))
+    status, _, err = run_main(capsys, "import", "--db", str(db), str(rr))
+    assert status == 0, err
+    return db

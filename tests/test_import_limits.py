@@ -23,30 +23,21 @@ from typing import Any
 import numpy as np
 import pytest
 
-from biofeedback.cli.main import main
 from biofeedback.errors import InputError
 from biofeedback.sessions import formats_limits
 from biofeedback.sessions.formats import read_recording
+from tests.cli_support import run_main, store_with_one_import
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    status = main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
+run = run_main
 
 
 @pytest.fixture
 def store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     """A store holding one imported session."""
-    db = tmp_path / "s.db"
-    rr = tmp_path / "seed.txt"
-    rng = np.random.default_rng(1)
-    rr.write_text("".join(f"{800 + 40 * v:.1f}\n" for v in rng.standard_normal(300)))
-    status, out, _ = run(capsys, "import", "--db", str(db), str(rr))
-    assert status == 0, out
-    return db
+    return store_with_one_import(tmp_path, capsys, seed=1)
 
 
 def listing(capsys: pytest.CaptureFixture[str], db: Path) -> Any:

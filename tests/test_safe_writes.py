@@ -13,14 +13,13 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from biofeedback.cli.main import main
 from biofeedback.errors import InputError
 from biofeedback.safe_io import private_file, read_limited, write_private
 from biofeedback.sessions.bundle import read_bundle, write_bundle
 from biofeedback.sessions.formats import read_as_bundle
+from tests.cli_support import run_main, store_with_one_import
 
 REPO = Path(__file__).resolve().parents[1]
 VICTIM_TEXT = "export PATH=/usr/bin  # the victim's file\n"
@@ -36,21 +35,12 @@ def loose_umask() -> Iterator[None]:
         os.umask(old)
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    status = main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
+run = run_main
 
 
 @pytest.fixture
 def store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    db = tmp_path / "s.db"
-    rr = tmp_path / "seed.txt"
-    rng = np.random.default_rng(3)
-    rr.write_text("".join(f"{800 + 40 * v:.1f}\n" for v in rng.standard_normal(300)))
-    status, _, err = run(capsys, "import", "--db", str(db), str(rr))
-    assert status == 0, err
-    return db
+    return store_with_one_import(tmp_path, capsys, seed=3)
 
 
 @pytest.fixture
