@@ -4,12 +4,9 @@ missing or crashed in an earlier block, or a load that failed. They must not cou
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import shutil
 import signal
-import struct
-import wave
 from collections.abc import Sequence
 from contextlib import aclosing
 from pathlib import Path
@@ -23,6 +20,7 @@ from biofeedback.live.sources import SourceOptions
 from biofeedback.playback.events import Crashed, Ended, Started
 from biofeedback.sessions.protocol import PlannedSegment
 from biofeedback.sessions.store import SessionStore
+from tests.media_support import write_sine
 
 BASE = PlannedSegment("baseline", "baseline", None, None, 60.0)
 MEDIA = PlannedSegment("tapping", "trigger", "repetitive sounds", "/m/tap.wav", None)
@@ -77,20 +75,6 @@ def test_a_load_that_fails_ends_the_block_at_once_incomplete() -> None:
 # -- through the pipeline into the store -----------------------------------------------------
 
 HEAD = 'name = "media-blocks"\nsettling_s = 0\nbaseline_s = 4\nwashout_s = 1\norder = "fixed"\n'
-
-
-def write_sine(path: Path, seconds: float, rate: int = 8000) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(
-            b"".join(
-                struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
-                for i in range(int(seconds * rate))
-            )
-        )
-    return path
 
 
 def stored_segments(db: Path) -> list[tuple[str, bool]]:

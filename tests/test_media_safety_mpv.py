@@ -11,14 +11,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import http.server
-import math
 import os
 import shutil
-import struct
 import subprocess
 import tempfile
 import threading
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,8 +24,8 @@ import pytest
 from biofeedback.playback import Ended, MpvPlayer, PlayerEvent, Started, played_duration_s
 from biofeedback.playback.errors import MediaRefusedError
 from biofeedback.playback.mpv import SAFETY_OPTIONS
+from tests.media_support import write_sine
 
-RATE_HZ = 8000
 _LISTEN = "0A"  # TCP_LISTEN in /proc/net/tcp
 _SO_ACCEPTCON = 0x10000  # a listening unix socket in /proc/net/unix
 
@@ -36,19 +33,6 @@ _SO_ACCEPTCON = 0x10000  # a listening unix socket in /proc/net/unix
 def needs_mpv() -> None:
     if shutil.which("mpv") is None:
         pytest.skip("mpv not installed")
-
-
-def write_sine(path: Path, duration_s: float) -> Path:
-    frames = b"".join(
-        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / RATE_HZ)))
-        for i in range(int(duration_s * RATE_HZ))
-    )
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(RATE_HZ)
-        out.writeframes(frames)
-    return path
 
 
 # -- what a process has open --------------------------------------------------------------

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import os
 import shutil
 import signal
 import stat
 import statistics
-import struct
 import subprocess
 import sys
 import time
-import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -38,6 +35,7 @@ from biofeedback.playback import (
     played_duration_s,
     played_intervals,
 )
+from tests.media_support import write_sine
 
 # The whole file needs the player; CI installs the Debian package mpv.
 pytestmark = [
@@ -45,23 +43,8 @@ pytestmark = [
     pytest.mark.slow,  # real mpv playing media in real time
 ]
 
-RATE_HZ = 8000
 TOLERANCE_S = 0.1
 MPV_STEP_S = 0.25
-
-
-def write_sine(path: Path, duration_s: float) -> Path:
-    """A mono 16-bit 440 Hz sine, ``duration_s`` long."""
-    frames = b"".join(
-        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / RATE_HZ)))
-        for i in range(int(duration_s * RATE_HZ))
-    )
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(RATE_HZ)
-        out.writeframes(frames)
-    return path
 
 
 def proc_file(pid: int, name: str) -> bytes:

@@ -7,10 +7,7 @@ Scaled down to keep the suite short: 3-s media blocks instead of 3-min ones, in 
 from __future__ import annotations
 
 import asyncio
-import math
 import shutil
-import struct
-import wave
 from contextlib import aclosing
 from pathlib import Path
 
@@ -20,6 +17,7 @@ from biofeedback.live.messages import MarkerRecorded, SegmentEnded, SegmentStart
 from biofeedback.live.session_builder import SessionOptions, build_session
 from biofeedback.live.sources import SourceOptions
 from biofeedback.sessions.store import SessionStore
+from tests.media_support import write_sine
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("mpv") is None, reason="mpv not installed"),
@@ -30,18 +28,6 @@ MEDIA_S = 3.0
 SPEED = 1.0
 PAUSE_S = 3.0  # seconds
 MPV_STEP_S = 0.25
-
-
-def write_sine(path: Path, seconds: float, rate: int = 8000) -> None:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        frames = (
-            struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
-            for i in range(int(seconds * rate))
-        )
-        w.writeframes(b"".join(frames))
 
 
 @pytest.fixture
