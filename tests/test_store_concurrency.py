@@ -29,6 +29,7 @@ import pytest
 
 from biofeedback.sessions.store import SessionStore
 from tests.cli_support import Ran, run_cli
+from tests.cli_worker import CliWorker
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -110,22 +111,31 @@ def integrity(db: Path) -> str:
 
 
 class Loop:
-    """Run ``step`` again and again in a thread until stopped; collect failures."""
+    """Run ``step`` again and again in a thread, in its own ``biofeedback`` process, until stopped.
 
-    def __init__(self, step: Callable[[int], None]) -> None:
+    Each loop owns one long-lived child (``CliWorker``) that runs the commands ``step`` sends it:
+    a separate process on the store, without a fresh interpreter's imports per command. A short
+    pause between steps keeps the loops from taking every core from the recorders they test.
+    """
+
+    PAUSE_S = 0.25
+
+    def __init__(self, step: Callable[[CliWorker, int], None]) -> None:
         self.step = step
         self.runs = 0
         self.errors: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self._worker = CliWorker()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.step(self.runs)
+                self.step(self._worker, self.runs)
             except AssertionError as exc:
                 self.errors.append(str(exc))
             self.runs += 1
+            self._stop.wait(self.PAUSE_S)
 
     def __enter__(self) -> Loop:
         self._thread.start()
@@ -134,16 +144,17 @@ class Loop:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=120)
+        self._worker.close()
 
 
-def reader(db: Path) -> Callable[[int], None]:
+def reader(db: Path) -> Callable[[CliWorker, int], None]:
     commands = (["sessions"], ["show", "1"], ["compare"], ["export", "1", "--format", "csv"])
 
-    def step(i: int) -> None:
+    def step(run: CliWorker, i: int) -> None:
         command = commands[i % len(commands)]
-        done = cli(*command, db=db)
+        done = run(*command, "--db", str(db))
         # A reader may find no comparison yet or a session deleted under it (exit 2, one
-        # line); it must never crash or find the store damaged.
+        # line); it must never crash (the worker would die) or find the store damaged.
         assert done.returncode in (0, 2), (command, done.stderr)
         assert "Traceback" not in done.stderr, (command, done.stderr)
         assert "damaged" not in done.stderr, (command, done.stderr)
@@ -170,12 +181,12 @@ def test_recording_reaches_disk_whole_while_others_read_import_and_delete(
     )
     imported: list[int] = []
 
-    def writer(i: int) -> None:
-        done = cli("import", str(rr_file(tmp_path / f"new{i}.txt", 100 + i)), db=db)
+    def writer(run: CliWorker, i: int) -> None:
+        done = run("import", str(rr_file(tmp_path / f"new{i}.txt", 100 + i)), "--db", str(db))
         assert done.returncode == 0, done.stderr
         imported.append(int(done.stdout.split("session ")[1].split()[0]))
         if i < 4:
-            gone = cli("delete", str(i + 1), "--yes", db=db)
+            gone = run("delete", str(i + 1), "--yes", "--db", str(db))
             assert gone.returncode == 0, gone.stderr
 
     with Loop(reader(db)) as r1, Loop(reader(db)) as r2, Loop(writer) as w:

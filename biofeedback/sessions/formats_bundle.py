@@ -16,8 +16,6 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-import numpy as np
-
 from biofeedback.errors import InputError
 from biofeedback.sessions import formats_limits as lim
 
@@ -102,6 +100,8 @@ def _packets(packets: Mapping[str, list[Any]], where: str) -> None:
 def _numbers(column: list[Any], low: float, high: float, where: str, *, ints: bool = False) -> None:
     if not column:
         return
+    import numpy as np  # only when a bundle is checked: opening a store need not load numpy
+
     kinds = "iu" if ints else "iuf"
     try:
         array = np.asarray(column)

@@ -13,8 +13,6 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final
 
-import numpy as np
-
 from biofeedback.errors import InputError
 from biofeedback.sessions.bundle import BEAT_COLUMNS, SessionBundle
 
@@ -120,6 +118,8 @@ def _finite_column(values: list[Any]) -> list[float]:
     value is already an int or float, else checked one by one for the message."""
     kinds = set(map(type, values))
     if kinds <= {float, int}:
+        import numpy as np  # here, not at import: opening a store must not pay for numpy
+
         column = np.asarray(values, dtype=np.float64)
         if np.isfinite(column).all():
             out: list[float] = column.tolist()
