@@ -72,21 +72,87 @@ def analyze_settings(args: argparse.Namespace, base: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from biofeedback.cli.ecg_files import load
     from biofeedback.hrv.settings import HrvSettings
-    from biofeedback.sessions.formats import read_recording
 
     path = Path(args.file)
-    recording = read_recording(path, unit=args.unit)
+    loaded = load(path, unit=args.unit)
+    acc = _acc(args, loaded)
     settings = analyze_settings(args, HrvSettings())
+    recording = loaded.recording
+    if recording is None:
+        return _breathing_only(args, path, loaded)
     try:
         beats_out = getattr(args, "beats_out", None)
         if beats_out is not None:
-            write_beats(Path(beats_out), recording, settings)
+            if loaded.ecg is not None:
+                write_ecg_beats(Path(beats_out), loaded.ecg, settings)
+            else:
+                write_beats(Path(beats_out), recording, settings)
         if args.window is None:
-            return _whole(recording, settings, as_json=args.json, origin=str(path))
+            extra = _waveform_sections(loaded, acc)
+            return _whole(recording, settings, as_json=args.json, origin=str(path), extra=extra)
         return _windows(recording, settings, args)
     except ValueError as exc:  # e.g. no interval within the physiological range
         raise InputError(f"{path}: {exc}") from exc
+
+
+def _acc(args: argparse.Namespace, loaded: Any) -> Any:
+    """The ``--acc FILE`` samples (a Polar Sensor Logger ACC file), or the file's own ACC."""
+    from biofeedback.cli.ecg_files import load
+
+    name = getattr(args, "acc", None)
+    if name is None:
+        return loaded.acc
+    if loaded.acc is not None:
+        raise InputError(f"{args.file}: already chest acceleration; --acc takes the ACC file")
+    other = load(Path(name))
+    if other.acc is None:
+        raise InputError(f"--acc {name}: not a chest-acceleration (ACC) file")
+    return other.acc
+
+
+def _waveform_sections(loaded: Any, acc: Any) -> dict[str, Any]:
+    """``ecg`` (R-peaks and beat shapes) and ``breathing`` (chest, ECG-derived), where given."""
+    from biofeedback.cli.ecg_files import breathing, ecg_summary
+
+    out: dict[str, Any] = {}
+    if loaded.ecg is not None:
+        out["ecg"] = ecg_summary(loaded.ecg)
+    if acc is not None or loaded.ecg is not None:
+        offset = 0.0
+        ecg_t0 = loaded.ecg.wave.meta.get("sensor_t0_ns") if loaded.ecg is not None else None
+        acc_t0 = acc.meta.get("sensor_t0_ns") if acc is not None else None
+        if ecg_t0 is not None and acc_t0 is not None:
+            offset = (acc_t0 - ecg_t0) / 1e9
+        out["breathing"] = breathing(acc, loaded.ecg, acc_offset_s=offset)
+    return out
+
+
+def _breathing_only(args: argparse.Namespace, path: Path, loaded: Any) -> int:
+    """``analyze ACC_FILE``: the breathing rate from the chest, and what the file held."""
+    from biofeedback.cli.ecg_files import breathing
+
+    if getattr(args, "beats_out", None) is not None or args.window is not None:
+        raise InputError(f"{path}: chest acceleration only: no beats for --beats-out or --window")
+    acc = loaded.acc
+    doc = {
+        "file": str(path),
+        "format": acc.source_format,
+        "acc": {
+            "fs_hz": acc.fs_hz,
+            "samples": int(acc.t_s.size),
+            "duration_s": acc.duration_s,
+            "gaps": int(acc.segment[-1]),
+        },
+        "breathing": breathing(acc, None),
+    }
+    if args.json:
+        print(json_text(doc, indent=2))
+        return 0
+    print(f"{path}: {acc.t_s.size} chest-acceleration samples ({acc.source_format})")
+    _print_flat(doc)
+    return 0
 
 
 def write_beats(out: Path, recording: Any, settings: Any) -> None:
@@ -108,27 +174,77 @@ def write_beats(out: Path, recording: Any, settings: Any) -> None:
     write_private(out, text.getvalue())
 
 
-def _whole(recording: Any, settings: Any, *, as_json: bool, origin: str) -> int:
+ECG_BEAT_COLUMNS = ("shape",)
+"""Appended to the RR columns for ECG input: the beat's class by shape."""
+
+
+def write_ecg_beats(out: Path, beats: Any, settings: Any) -> None:
+    """``--beats-out`` for an ECG: one row per detected R-peak, ``t_s`` in s from the first ECG
+    sample; the RR columns describe the interval the beat ends (empty for a segment's first
+    beat) as for RR input, and ``shape`` is the beat's class by shape."""
+    import io
+
+    from biofeedback.cli.ecg_files import SHAPE_NAMES
+    from biofeedback.hrv.beats import COLUMNS, beat_table
+    from biofeedback.safe_io import write_private
+
+    recording = beats.recording
+    rows = beat_table(
+        recording.rr_ms, t_s=recording.t_s, segment=recording.segment, settings=settings
+    ).rows()
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow((*COLUMNS, *ECG_BEAT_COLUMNS))
+    for t, k, seg, shape in zip(
+        beats.t_s.tolist(),
+        beats.interval.tolist(),
+        beats.segment.tolist(),
+        beats.shape.tolist(),
+        strict=True,
+    ):
+        shape_name = SHAPE_NAMES[shape]
+        if k < 0:
+            writer.writerow([f"{t:.4f}", "", "", "", 0, seg, 0, shape_name])
+            continue
+        _, rr, label, nn, count, _, withheld = rows[k]
+        nn_text = "" if nn is None else f"{nn:.3f}"
+        writer.writerow([f"{t:.4f}", f"{rr:.3f}", label, nn_text, count, seg, withheld, shape_name])
+    write_private(out, text.getvalue())
+
+
+def _whole(
+    recording: Any,
+    settings: Any,
+    *,
+    as_json: bool,
+    origin: str,
+    extra: dict[str, Any] | None = None,
+) -> int:
     from biofeedback.hrv.analysis import analyze_record
 
     report = analyze_record(
         recording.rr_ms, t_s=recording.t_s, segment=recording.segment, settings=settings
     )
-    doc = {"file": origin, "format": recording.source_format, **report.to_dict()}
+    doc = {"file": origin, "format": recording.source_format, **report.to_dict(), **(extra or {})}
     if as_json:
         print(json_text(doc, indent=2))
         return 0
-    print(f"{origin}: {recording.rr_ms.size} RR intervals ({recording.source_format})")
+    derived = " derived from ECG R-peaks" if "ecg" in (extra or {}) else ""
+    print(f"{origin}: {recording.rr_ms.size} RR intervals{derived} ({recording.source_format})")
     for note in report.notes:
         print(f"Note: {note}")
+    _print_flat(doc)
+    return 0
+
+
+def _print_flat(doc: dict[str, Any]) -> None:
     flat = _flatten(doc)
-    # Results first, the settings that produced them last.
+    # Results first, the settings that produced them last; per-window lists are JSON-only.
     for key in sorted(flat, key=lambda k: k.startswith("settings.")):
-        if key not in {"file", "format", "notes"}:
+        if key not in {"file", "format", "notes"} and not key.endswith("per_window"):
             value = finite_or_none(flat[key])
             print(f"  {key:<40} {'-' if value is None else value}")
     print("Not a medical device.")
-    return 0
 
 
 def _flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -74,12 +74,22 @@ def expand(names: Iterable[str]) -> list[tuple[str, str | None]]:
 
 
 def read_one(task: tuple[str, str | None, bool | None]) -> SessionBundle | str:
-    """The bundle of one file, or the one-line reason it cannot be read (in a worker)."""
-    from biofeedback.sessions.formats import read_as_bundle
+    """The bundle of one file, or the one-line reason it cannot be read (in a worker).
+
+    An ECG file is stored as the beats its R-peaks make (``source`` ``import:polar_ecg`` or
+    ``import:wfdb``, ``import.derived_from`` ``ECG``); the samples themselves are not stored.
+    """
+    from biofeedback.sessions.formats import Waveform, read_for_import, recording_to_bundle
 
     name, unit, offset = task
     try:
-        return read_as_bundle(Path(name), unit=unit, first_is_offset=offset)
+        path = Path(name)
+        read = read_for_import(path, unit=unit, first_is_offset=offset)
+        if not isinstance(read, Waveform):
+            return read
+        from biofeedback.cli.ecg_files import beats_of
+
+        return recording_to_bundle(beats_of(path, read), path.name)
     except InputError as exc:
         return str(exc)
 

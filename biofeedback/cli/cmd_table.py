@@ -121,11 +121,11 @@ def analyze_file(
     """The rows of one file (run in a worker process): its HRV, or its error."""
     name, unit, window, step, settings = task
     from biofeedback.cli.cmd_analyze import _flatten, finite_or_none
-    from biofeedback.sessions.formats import read_recording
+    from biofeedback.cli.ecg_files import read_rr
 
     base: dict[str, Any] = {"file": name}
     try:
-        recording = read_recording(Path(name), unit=unit)
+        recording = read_rr(Path(name), unit=unit)
         base.update(_about(recording))
         if window is None:
             from biofeedback.hrv.analysis import analyze_record

@@ -245,6 +245,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="one file: also write every input interval (t_s, rr_ms, label, nn_ms, nn_count, "
         "segment, withheld) to CSV",
     )
+    p.add_argument(
+        "--acc",
+        metavar="ACC_FILE",
+        help="one file: a Polar Sensor Logger ACC file recorded with it; adds the breathing rate "
+        "from the chest",
+    )
     p.add_argument("--unit", choices=["ms", "s"], help="RR unit of a text file (default: detect)")
     p.add_argument(
         "--compare-kubios",

@@ -9,6 +9,8 @@ Logger...), ``polar_hrm`` (Polar HRM, R-R mode), ``npy`` (a 1-D numpy array of R
 ``suunto_sml`` and ``apple_health`` (:mod:`.formats_xml`), and the column formats of
 :mod:`.formats_columns` (``empatica_ibi``, ``time_rr``, ``rr_line``, ``movesense_hr``,
 ``vu_ams``, ``beat_list``, ``garmin_csv``; ``polar_flow_csv`` is refused: heart rate only).
+Waveforms (:mod:`.formats_ecg`: ``polar_ecg``, ``polar_acc``, ``wfdb``) are samples, not beats:
+:func:`read_input` returns them as a :class:`Waveform` and the command line detects the beats.
 Text may be UTF-8 (with or without BOM), UTF-16 (with BOM) or Windows-1252/Latin-1, with LF
 or CRLF lines. Every failure is an :class:`~biofeedback.errors.InputError` with a one-line
 message naming the file and, where there is one, the line.
@@ -41,10 +43,12 @@ from numpy.typing import NDArray
 from biofeedback.errors import InputError
 from biofeedback.safe_io import read_limited
 from biofeedback.sessions import formats_columns as columns
+from biofeedback.sessions import formats_ecg as waveforms
 from biofeedback.sessions import formats_limits as lim
 from biofeedback.sessions import formats_rr as rr
 from biofeedback.sessions import formats_xml as xml_formats
 from biofeedback.sessions.bundle import SessionBundle, parse_bundle
+from biofeedback.sessions.formats_ecg import Waveform
 from biofeedback.sessions.formats_fit import is_fit, read_fit
 from biofeedback.sessions.formats_hrm import is_hrm, read_hrm
 from biofeedback.sessions.formats_kubios import is_kubios_report, read_kubios
@@ -64,8 +68,18 @@ FORMATS: Final = (
     "suunto_sml",
     "apple_health",
     *columns.FORMATS,
+    *waveforms.FORMATS,
 )
-__all__ = ["FORMATS", "RRRecording", "detect_format", "read_as_bundle", "read_recording"]
+__all__ = [
+    "FORMATS",
+    "RRRecording",
+    "Waveform",
+    "detect_format",
+    "read_as_bundle",
+    "read_for_import",
+    "read_input",
+    "read_recording",
+]
 RR_MAX_MS: Final = 60_000.0
 NPY_MAGIC: Final = b"\x93NUMPY"
 
@@ -92,6 +106,9 @@ def _detect(path: Path, data: bytes) -> str:
         return "fit"
     head = rr.decode_text(path, data[:65536], partial=len(data) > 65536)
     stripped = head.lstrip()
+    wave = waveforms.sniff(path, stripped)
+    if wave is not None:
+        return wave
     if stripped.startswith("{"):
         return "bundle"
     if stripped.startswith("<"):
@@ -124,10 +141,38 @@ def read_recording(
     return _recording(path, _read_bytes(path), unit, first_is_offset, fmt)
 
 
+def read_input(
+    path: Path, *, unit: str | None = None, first_is_offset: bool | None = None
+) -> RRRecording | Waveform:
+    """RR intervals, or the samples of an ECG or ACC file (:mod:`.formats_ecg`): the command
+    line turns an ECG into beats (``sessions`` does not import ``ecg``)."""
+    path = Path(path)
+    data = _read_bytes(path)
+    fmt = _detect(path, data)
+    if fmt in waveforms.FORMATS:
+        return _waveform(path, data, fmt)
+    return _recording(path, data, unit, first_is_offset, fmt)
+
+
+def _waveform(path: Path, data: bytes, fmt: str) -> Waveform:
+    if fmt == "wfdb":
+        return waveforms.read_wfdb(path)
+    lim.check_lines(data, str(path))
+    wave = waveforms.read_polar(path, rr.decode_text(path, data), fmt)
+    _started(path, wave.meta)
+    return wave
+
+
 def _recording(
     path: Path, data: bytes, unit: str | None, first_is_offset: bool | None, fmt: str | None
 ) -> RRRecording:
     fmt = fmt or _detect(path, data)
+    if fmt in waveforms.FORMATS:
+        kind = "ACC" if fmt == "polar_acc" else "ECG"
+        raise InputError(
+            f"{path}: {kind} samples ({fmt}), not RR intervals: analyze or import the file "
+            "to have its beats detected"
+        )
     if fmt == "bundle":
         return _from_bundle(parse_bundle(data, str(path)))
     if fmt not in ("npy", "fit"):
@@ -330,3 +375,17 @@ def read_as_bundle(
         return parse_bundle(data, str(path))
     recording = _recording(path, data, unit, first_is_offset, fmt)
     return recording_to_bundle(recording, path.name)
+
+
+def read_for_import(
+    path: Path, *, unit: str | None = None, first_is_offset: bool | None = None
+) -> SessionBundle | Waveform:
+    """:func:`read_as_bundle`, or the samples of a waveform file (the caller detects its beats)."""
+    path = Path(path)
+    data = _read_bytes(path)
+    fmt = _detect(path, data)
+    if fmt in waveforms.FORMATS:
+        return _waveform(path, data, fmt)
+    if fmt == "bundle":
+        return parse_bundle(data, str(path))
+    return recording_to_bundle(_recording(path, data, unit, first_is_offset, fmt), path.name)
