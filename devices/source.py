@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias, runtime_checkable
 
 from devices.events import DeviceInfo, SourceEvent, StreamEvent
 from devices.timeline import BeatTimeline
@@ -17,6 +17,23 @@ class HeartRateSource(Protocol):
     def device(self) -> DeviceInfo: ...
 
     def events(self) -> AsyncGenerator[SourceEvent, None]: ...
+
+
+if TYPE_CHECKING:
+    from devices.pmd_stream import AccSamples, EcgSamples, PmdGap
+
+    WaveformEvent: TypeAlias = EcgSamples | AccSamples | PmdGap
+    """Raw ECG and chest-acceleration samples on the session clock, and the gaps between them."""
+
+
+@runtime_checkable
+class WaveformSource(Protocol):
+    """A source that also streams waveforms (a Polar H10's PMD ECG and ACC).
+
+    :meth:`waveforms` runs beside :meth:`~HeartRateSource.events` (the heart-rate service's RRs
+    keep flowing); it may end early (no PMD after all) without ending the session."""
+
+    def waveforms(self) -> AsyncGenerator[WaveformEvent, None]: ...
 
 
 async def with_beats(

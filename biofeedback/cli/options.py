@@ -30,6 +30,7 @@ def source_options(args: argparse.Namespace) -> SourceOptions:
         duration_s=getattr(args, "duration", None),
         artifacts=getattr(args, "artifacts", ""),
         latency_s=getattr(args, "latency", 0.0),
+        strap=getattr(args, "strap", "hr"),
     )
 
 

@@ -186,6 +186,13 @@ class OnlineRPeakDetector:
         self._start = 0
         """Absolute index of the buffer's first sample."""
         self._last = -math.inf
+        self.wide: F64 = np.empty(0)
+        """The 0.5-40 Hz signal of the buffer at the last :meth:`feed` (for beat labelling)."""
+
+    @property
+    def start(self) -> int:
+        """Absolute sample index of :attr:`wide`'s first value."""
+        return self._start
 
     def feed(self, samples_uv: NDArray[np.floating] | NDArray[np.integer]) -> RPeaks:
         """New samples in; the R-peaks that became final (positions are absolute indices)."""
@@ -194,7 +201,7 @@ class OnlineRPeakDetector:
             drop = len(self._buffer) - self._size
             self._buffer = self._buffer[drop:]
             self._start += drop
-        found = detect_r_peaks(self._buffer, self.fs_hz)
+        found, self.wide = _detect(self._buffer, self.fs_hz)
         final = len(self._buffer) - self._lookahead
         # Near the buffer's start the filters and thresholds have not settled: trust only the
         # part after the first second once the buffer is full.

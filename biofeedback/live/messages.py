@@ -4,6 +4,11 @@ The pipeline yields, in time order, every :mod:`devices.events` stream event (``
 ``Disconnected``, ``Reconnecting``, ``BatteryRead``, ``SignalStrength``, ``Beat``,
 ``MalformedPacket``, ``UnitCheck``, ``MeasurementReceived``) and the events below. All ``t_s``
 are on the source's monotonic clock, the same clock as the beats.
+
+A strap with the PMD service (a Polar H10) also streams ECG and chest acceleration; the
+pipeline passes them through the online ECG stage (:mod:`biofeedback.ecg.online`) and yields
+:class:`EcgProcessed` per ECG frame and :class:`BreathingEstimated` every few seconds instead of
+the raw sample events. A strap without PMD yields neither.
 """
 
 from __future__ import annotations
@@ -15,6 +20,11 @@ from typing import TYPE_CHECKING, Any
 from devices.events import StreamEvent
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from biofeedback.ecg.labels import BeatClass
+    from biofeedback.ecg.online import BreathEstimate, LiveBeat
     from biofeedback.hrv.processor import Snapshot
 
 
@@ -96,6 +106,32 @@ class SessionFinished:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class EcgProcessed:
+    """One ECG frame through the online stage: its samples (for the strip) and the R-peaks
+    that became final with it, labelled by shape (the UI draws these, it computes nothing)."""
+
+    t_s: float
+    """The newest sample's time."""
+    samples_t_s: NDArray[np.float64]
+    samples_uv: NDArray[np.int32]
+    segment: int
+    """PMD continuity segment: the strip breaks where it changes."""
+    beats: tuple[LiveBeat, ...]
+    label_counts: tuple[tuple[BeatClass, int], ...]
+    """Beats per label since the stream began."""
+
+
+@dataclass(frozen=True, slots=True)
+class BreathingEstimated:
+    """Breathing measured from the chest (ACC) and from R amplitudes (ECG-derived), beside the
+    RSA estimate of the HRV snapshot; either is ``None`` until its window has data."""
+
+    t_s: float
+    chest: BreathEstimate | None
+    edr: BreathEstimate | None
+
+
 PipelineEvent = (
     StreamEvent
     | SegmentStarted
@@ -106,4 +142,6 @@ PipelineEvent = (
     | Notice
     | RecordingChanged
     | SessionFinished
+    | EcgProcessed
+    | BreathingEstimated
 )

@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING, Any
 from biofeedback.hrv.processor import HrvProcessor
 from biofeedback.live.clock import SessionClock
 from biofeedback.live.messages import (
+    BreathingEstimated,
+    EcgProcessed,
     MarkerRecorded,
     Notice,
     PipelineEvent,
@@ -65,12 +67,14 @@ from devices.events import (
     MeasurementReceived,
     StreamEvent,
 )
-from devices.source import HeartRateSource, with_beats
+from devices.source import HeartRateSource, WaveformSource, with_beats
 
 if TYPE_CHECKING:
+    from biofeedback.ecg.online import EcgStage
     from biofeedback.playback.player import Player
     from biofeedback.sessions.protocol import ProtocolPlan
     from biofeedback.sessions.store import SessionStore
+    from devices.source import WaveformEvent
 
 _END = object()
 TICK_S = 0.1
@@ -152,7 +156,14 @@ class EventQueue:
         return item
 
 
-_DISPLAY = (SnapshotComputed, Beat, MeasurementReceived, MalformedPacket)
+_DISPLAY = (
+    SnapshotComputed,
+    Beat,
+    MeasurementReceived,
+    MalformedPacket,
+    EcgProcessed,
+    BreathingEstimated,
+)
 
 
 def _is_display(item: object) -> bool:
@@ -221,6 +232,8 @@ class LivePipeline:
         self._run_task: asyncio.Task[None] | None = None
         self._behind_noted = False
         self._paused = False
+        self.ecg: EcgStage | None = None
+        """The online ECG/ACC stage, once the source has streamed a waveform (a Polar H10)."""
 
     # -- recording -------------------------------------------------------------------------
     @property
@@ -409,10 +422,16 @@ class LivePipeline:
                 others: list[asyncio.Task[None]] = []
                 if self.runner is not None and self.clock.speed is not None:
                     others.append(group.create_task(self._tick(), name="ticker"))
+                waves: asyncio.Task[None] | None = None
+                if isinstance(self.source, WaveformSource):
+                    waves = group.create_task(self._pump_waveforms(), name="waveforms")
+                    others.append(waves)
                 if self.player is not None:
                     others.append(group.create_task(self._pump_player(), name="player events"))
                     others.append(group.create_task(self._run_commands(), name="player commands"))
                 await source
+                if waves is not None and not self._queue.paced:
+                    await waves  # as fast as possible: every sample is shown, as every beat
                 for task in others:
                     task.cancel()
         except BaseExceptionGroup as group_error:
@@ -540,6 +559,33 @@ class LivePipeline:
             self._on_stream_event(event)
             if self._past_the_end(t_s):
                 break
+
+    async def _pump_waveforms(self) -> None:
+        """ECG and ACC samples through the online stage (not stored: the recording holds the
+        heart-rate service's packets and beats); their end is not the session's."""
+        assert isinstance(self.source, WaveformSource)
+        async for event in self.source.waveforms():
+            if not self._queue.paced:
+                await self._queue.room()
+            self._on_waveform(event)
+
+    def _on_waveform(self, event: WaveformEvent) -> None:
+        from biofeedback.ecg.online import EcgStage
+        from devices.pmd_stream import AccSamples, EcgSamples
+
+        if self.ecg is None:
+            self.ecg = EcgStage()
+        if isinstance(event, EcgSamples):
+            beats = self.ecg.ecg(event.t_s, event.samples_uv, event.segment)
+            counts = tuple(self.ecg.label_counts.items())
+            last = float(event.t_s[-1]) if len(event.t_s) else float("nan")
+            self._put(
+                EcgProcessed(last, event.t_s, event.samples_uv, event.segment, tuple(beats), counts)
+            )
+        elif isinstance(event, AccSamples):
+            breathing = self.ecg.acc(event.t_s, event.samples_mg, event.segment)
+            if breathing is not None:
+                self._put(BreathingEstimated(breathing.t_s, breathing.chest, breathing.edr))
 
     def _past_the_end(self, t_s: object) -> bool:
         """Whether the protocol is over *at the source's time* ``t_s``.

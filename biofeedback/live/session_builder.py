@@ -164,7 +164,12 @@ def build_session(opts: SessionOptions) -> LivePipeline:
 
             config = replace(config, segments=plan_segments(plan), duration_s=src.duration_s)
         strap = SimulatedStrap(config)
-        source = SimulatedSource(strap, speed=speed, clock_offset_s=0.0)
+        if src.strap == "h10":
+            from devices.simulator.h10 import SimulatedH10Source
+
+            source = SimulatedH10Source(strap, speed=speed, clock_offset_s=0.0)
+        else:
+            source = SimulatedSource(strap, speed=speed, clock_offset_s=0.0)
 
         def truth() -> dict[str, Any]:
             from biofeedback.live.simulation import truth_columns

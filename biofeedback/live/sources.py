@@ -29,6 +29,9 @@ class SourceOptions:
     duration_s: float | None = None
     artifacts: str = ""
     latency_s: float = 0.0
+    strap: str = "hr"
+    """The simulated strap's kind: ``hr`` (the Heart Rate Service only) or ``h10`` (a Polar H10:
+    also raw ECG and chest acceleration over PMD; the in-process simulator)."""
 
 
 def parse_artifact_rates(spec: str) -> ArtifactRates:
