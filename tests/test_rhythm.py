@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from biofeedback.hrv.analysis import analyze_record, prepare_nn
-from biofeedback.hrv.rhythm import MESSAGE, irregular_mask, segment_features, withheld_mask
+from biofeedback.hrv.rhythm import COSEN_MIN, MESSAGE, cosen, segment_features, withheld_mask
 from biofeedback.hrv.settings import HrvSettings
 
 
@@ -43,7 +43,24 @@ def test_real_polar_h10_bigeminy_is_not_withheld(reference_dir: Path) -> None:
     with (reference_dir / "detectpvc_polarh10" / "polar_h10_rr_extracted.csv").open() as fh:
         rr = np.array([float(r["rr"]) for r in csv.DictReader(fh)])
     assert withheld_mask(rr).mean() == 0.0
-    assert irregular_mask(rr).mean() > 0.3  # Dash et al.'s three tests alone are fooled
+    feats = segment_features(rr)
+    dash = np.isfinite(feats.cosen)  # COSEn is computed where Dash et al.'s three tests flag
+    assert dash.mean() > 0.3  # they alone are fooled by bigeminy with varying coupling
+    assert (feats.cosen[dash] < COSEN_MIN).all()  # its short-long pattern is predictable
+
+
+@pytest.mark.parametrize("cv", [0.05, 0.115, 0.2])
+def test_cosen_of_independent_intervals_is_log_of_their_spread(cv: float) -> None:
+    # Lake & Moorman (2011): COSEn = SampEn + ln(2r) - ln(mean); for independent Gaussian RR
+    # SampEn -> -ln(2r / (2 sqrt(pi) sd)), so COSEn -> ln(2 sqrt(pi) CV): -0.9 is CV 11.5 %.
+    rr = 800.0 * (1.0 + cv * np.random.default_rng(3).standard_normal(2000))
+    assert cosen(rr) == pytest.approx(np.log(2 * np.sqrt(np.pi) * cv), abs=0.06)
+
+
+def test_cosen_of_a_repeating_pattern_is_low_and_of_no_match_is_infinite() -> None:
+    rr = np.tile([1000.0, 820.0, 1250.0], 40)  # every match continues: SampEn 0
+    assert cosen(rr) == pytest.approx(np.log(2 * 30.0 / rr.mean()))
+    assert cosen(np.arange(500.0, 500.0 + 100 * 40, 40)) == np.inf
 
 
 @pytest.mark.parametrize(
@@ -119,7 +136,7 @@ def test_mitdb_af_is_withheld(
 ) -> None:
     rr, af = _mitdb(shared_reference_dir, record)
     mask = withheld_mask(rr)
-    # Measured: 201 98 % of AF intervals withheld, 203 100 %; 101 (sinus) none.
+    # Measured: 201 and 203 100 % of AF intervals withheld; 101 (sinus) none.
     if af.any():
         assert mask[af].mean() >= min_af
     assert mask[~af].mean() <= max_other

@@ -31,7 +31,7 @@ from biofeedback.hrv.floors import NO_HF_POWER, NO_VARIABILITY, is_constant
 from biofeedback.hrv.frequency import FrequencyResult, frequency_domain
 from biofeedback.hrv.nonlinear import NonlinearResult, NonlinearSettings, nonlinear_metrics_chains
 from biofeedback.hrv.respiration import Respiration, respiration_from_spectrum
-from biofeedback.hrv.rhythm import MESSAGE, withheld_mask
+from biofeedback.hrv.rhythm import MESSAGE, METHOD, withheld_mask
 from biofeedback.hrv.settings import ArtifactMethod, HrvSettings
 
 FloatArray = NDArray[np.float64]
@@ -271,9 +271,7 @@ class HrvReport:
             },
             "frequency_reason": self.frequency_reason,
             "rhythm": {
-                "method": "Dash et al. 2009 (doi:10.1007/s10439-009-9740-z) + ectopy guard"
-                if self.settings.rhythm_check
-                else "off",
+                "method": METHOD if self.settings.rhythm_check else "off",
                 "withheld_intervals": self.n_withheld,
                 "withheld_share": self.n_withheld / self.n_beats,
                 "message": MESSAGE if self.n_withheld else None,

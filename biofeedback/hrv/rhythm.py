@@ -5,31 +5,38 @@ the arrhythmia, not vagal tone (the Task Force's HRV assumes sinus rhythm), so t
 withheld from HRV instead of being "corrected" as artifacts or reported as huge variability.
 This is not a diagnosis: the rhythm is outside what HRV analysis assumes.
 
-Method: Dash S, Chon KH, Lu S, Raeder EA (2009), Automatic real time detection of atrial
-fibrillation, Ann Biomed Eng 37:1701-1709, doi:10.1007/s10439-009-9740-z (FACTS §3.5). Over a
-segment of 128 intervals, with its 8 longest and 8 shortest removed (so isolated ectopic beats do
-not count): the normalised RMSSD (RMSSD / mean RR) exceeds 0.1, the Shannon entropy of a 16-bin
-histogram (normalised by ln 16) exceeds 0.7, and the turning-point ratio of the whole segment is
-in [0.54, 0.77] (a random sequence has 2/3; regular alternation such as bigeminy has ~1). All
-three must hold. The constants are those of the paper as reproduced by third-party
-implementations [S]; the paper reports sensitivity 94.4 % and specificity 95.1 % on the MIT-BIH
-AF database [R]. Measured here on the labelled MIT-BIH and LTDB records:
-``bench/bench_rhythm.py``.
+Method (FACTS §3.5), per segment of 128 intervals starting every ``STEP_BEATS``:
 
-Frequent ectopic beats (bigeminy, runs of PVCs) also pass these three tests: MIT-BIH 208 and the
-real Polar H10 bigeminy file did. A fourth test, this project's, keeps only rhythms that stay
-irregular once ectopy is set aside: the RMSSD of the successive differences between intervals that
-the robust artifact detector leaves normal, over their mean, must exceed ``KEPT_NRMSSD_MIN``
-(0.12, chosen on the labelled half of the records in ``../shared``). Measured there with the edge
-refinement below (``bench/bench_rhythm.py``): 91.8 % of the intervals inside annotated AF/flutter
-withheld; of all other intervals of those 28 records 5.9 % (MIT-BIH 208, frequent PVCs and
-couplets, 42 %; LTDB 14134 18 %; the non-AF rhythms of 201 and 203); none on the clean 21-h
-rr_healthy_000, pyHRV's 60-min file, or the Polar H10 bigeminy file. Without the guard: 98 % and
-13.6 %.
+1. Dash S, Chon KH, Lu S, Raeder EA (2009), Automatic real time detection of atrial
+   fibrillation, Ann Biomed Eng 37:1701-1709, doi:10.1007/s10439-009-9740-z. With the segment's 8
+   longest and 8 shortest intervals removed (so isolated ectopic beats do not count): the
+   normalised RMSSD (RMSSD / mean RR) exceeds 0.1, the Shannon entropy of a 16-bin histogram
+   (normalised by ln 16) exceeds 0.7, and the turning-point ratio of the whole segment is in
+   [0.54, 0.77] (a random sequence has 2/3; regular alternation such as bigeminy has ~1). The
+   constants are those of the paper as reproduced by third-party implementations [S]; the paper
+   reports sensitivity 94.4 % and specificity 95.1 % on the MIT-BIH AF database [R].
+2. Lake DE, Moorman JR (2011), Accurate estimation of entropy in very short physiological time
+   series: the problem of atrial fibrillation detection in implanted ventricular devices, Am J
+   Physiol Heart Circ Physiol 300:H319-H325, doi:10.1152/ajpheart.00561.2010: the coefficient of
+   sample entropy COSEn = SampEn(m = 1, r) + ln(2r) − ln(mean RR), r = 30 ms, over the whole
+   segment, must exceed ``COSEN_MIN``. Frequent ectopic beats (bigeminy, trigeminy, PVCs with
+   compensatory pauses) pass Dash's three tests, but their short-long patterns repeat, so the
+   next interval is predictable from the current one and sample entropy is low; under AF it is
+   not. For a memoryless Gaussian RR sequence COSEn ≈ ln(2√π·CV), so −0.9 is the
+   unpredictability of independent intervals with a coefficient of variation of 11.5 %. The
+   paper's own cut-off (−1.4, for 12-beat segments [R]) is too lenient against ectopy here; −0.9
+   was chosen on the labelled half of the records in ``../shared`` (``bench/bench_labelled.py``).
+3. Sustained, with hysteresis: a segment counts only inside a run of at least
+   ``CONFIRM_SEGMENTS`` consecutive segments that pass 1 and 2 (irregular over at least
+   128 + 4·16 = 192 intervals), so a stretch of dense ectopy that looks random once or twice is
+   not withheld; the run then extends by one segment at each end that passes Dash's tests alone
+   (a segment straddling an onset is half sinus, which lowers its COSEn, so without this the
+   first ~16 intervals of an episode were left to the artifact detector).
 
-Segments start every ``STEP_BEATS`` intervals; each interval takes the verdict of the segment
-whose centre is nearest; edges are then refined (``EDGE_BEATS``). A
-chain shorter than one segment is never withheld (too short to tell).
+Each interval takes the verdict of the segment whose centre is nearest; edges are then refined
+(``EDGE_BEATS``). A chain shorter than one segment is never withheld (too short to tell). The
+decision uses RR alone (not the artifact labels), so every correction level withholds the same
+intervals, batch and sliding windows alike. Measured on the labelled records: bench/results.
 """
 
 from __future__ import annotations
@@ -50,16 +57,27 @@ NRMSSD_MIN: Final = 0.1
 ENTROPY_MIN: Final = 0.7
 ENTROPY_BINS: Final = 16
 TPR_RANGE: Final = (0.54, 0.77)
+COSEN_R_MS: Final = 30.0
+"""Lake & Moorman's (2011) starting tolerance for the m = 1 template match (ms)."""
+COSEN_MIN: Final = -0.9
+"""COSEn cut-off (module notes, step 2)."""
+CONFIRM_SEGMENTS: Final = 5
+EXTEND_SEGMENTS = 3
+"""Consecutive irregular segments needed (module notes, step 3)."""
 EDGE_BEATS: Final = 8
 """A segment that straddles the start of an episode is judged regular until about half of it is
 irregular, so each withheld stretch grows outwards (at most a quarter segment) over intervals whose
 relative successive differences, RMS over this many intervals, exceed ``NRMSSD_MIN``."""
-KEPT_NRMSSD_MIN: Final = 0.12
-KEPT_MIN_DIFFERENCES: Final = 10
+METHOD: Final = (
+    "Dash et al. 2009 (doi:10.1007/s10439-009-9740-z) + COSEn > -0.9 (Lake & Moorman 2011, "
+    "doi:10.1152/ajpheart.00561.2010), sustained over 5 segments of 128 intervals"
+)
+"""What the JSON's ``rhythm.method`` names."""
 MESSAGE: Final = (
     "irregular rhythm: RR-HRV does not measure vagal tone here (the rhythm is outside what "
     "HRV analysis assumes; not a diagnosis: if it recurs, ask a doctor)"
 )
+_COSEN_CHUNK: Final = 64
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -67,22 +85,57 @@ BoolArray = NDArray[np.bool_]
 
 @dataclass(frozen=True, slots=True)
 class SegmentFeatures:
-    """Dash et al. (2009) features of each evaluated segment, and its verdict."""
+    """Features of each evaluated segment, and its verdict.
+
+    ``cosen`` is NaN where Dash et al.'s three tests already call the segment regular (it is
+    only computed where it can change the verdict); ``irregular`` is the verdict of steps 1-2 of
+    the module notes, before the confirmation of step 3.
+    """
 
     start: NDArray[np.intp]
     nrmssd: FloatArray
     entropy: FloatArray
     tpr: FloatArray
+    cosen: FloatArray
     irregular: BoolArray
 
 
-def segment_features(
-    rr_ms: ArrayLike, step: int = STEP_BEATS, ectopic: ArrayLike | None = None
-) -> SegmentFeatures:
-    """Features of the ``SEGMENT_BEATS`` segments starting every ``step`` intervals (RR in ms).
+def cosen(rr_ms: ArrayLike, r_ms: float = COSEN_R_MS) -> float:
+    """Coefficient of sample entropy (Lake & Moorman 2011) of one RR sequence (ms), m = 1.
 
-    ``ectopic`` (one flag per interval, e.g. labels of the robust detector) enables the fourth
-    test of the module notes; without it only Dash et al.'s three apply.
+    SampEn = −ln(A/B) (Richman & Moorman 2000), B the pairs of the first n − 1 intervals within
+    ``r_ms`` of each other, A those whose next intervals match too; COSEn = SampEn + ln(2r/mean).
+    No matching pair of length 2 (A = 0) gives +inf: as unpredictable as it can be measured.
+
+    >>> round(cosen(800 + 10 * np.sin(np.arange(100))), 2)
+    -2.59
+    >>> round(cosen(np.random.default_rng(0).uniform(400, 1000, 128)), 1) > -0.9
+    True
+    """
+    x = np.asarray(rr_ms, dtype=np.float64)
+    return float(_cosen_rows(x[None, :], r_ms)[0])
+
+
+def _cosen_rows(seg: FloatArray, r_ms: float) -> FloatArray:
+    """COSEn of each row of ``seg`` (segments of equal length), by pairwise template distances."""
+    out = np.empty(seg.shape[0])
+    n = seg.shape[1]
+    iu = np.triu_indices(n - 1, 1)
+    for lo in range(0, seg.shape[0], _COSEN_CHUNK):
+        block = seg[lo : lo + _COSEN_CHUNK]
+        a, b = block[:, :-1], block[:, 1:]
+        near1 = np.abs(a[:, :, None] - a[:, None, :]) <= r_ms
+        near2 = near1 & (np.abs(b[:, :, None] - b[:, None, :]) <= r_ms)
+        pairs_b = near1[:, iu[0], iu[1]].sum(axis=1)
+        pairs_a = near2[:, iu[0], iu[1]].sum(axis=1)
+        with np.errstate(divide="ignore"):
+            sampen = np.where(pairs_a > 0, np.log(pairs_b / np.maximum(pairs_a, 1)), np.inf)
+        out[lo : lo + block.shape[0]] = sampen + np.log(2.0 * r_ms / block.mean(axis=1))
+    return out
+
+
+def segment_features(rr_ms: ArrayLike, step: int = STEP_BEATS) -> SegmentFeatures:
+    """Features of the ``SEGMENT_BEATS`` segments starting every ``step`` intervals (RR in ms).
 
     >>> rng = np.random.default_rng(0)
     >>> bool(segment_features(rng.uniform(400, 1000, 300)).irregular.all())
@@ -97,7 +150,7 @@ def segment_features(
         raise ValueError(f"step must be positive, got {step}")
     if rr.size < SEGMENT_BEATS:
         empty = np.zeros(0)
-        return SegmentFeatures(np.zeros(0, np.intp), empty, empty, empty, np.zeros(0, bool))
+        return SegmentFeatures(np.zeros(0, np.intp), empty, empty, empty, empty, np.zeros(0, bool))
     starts = np.arange(0, rr.size - SEGMENT_BEATS + 1, step, dtype=np.intp)
     seg = sliding_window_view(rr, SEGMENT_BEATS)[starts]
     # Turning points of the whole segment (Dash: before outlier removal).
@@ -121,46 +174,48 @@ def segment_features(
     p = counts / trimmed.shape[1]
     with np.errstate(divide="ignore", invalid="ignore"):
         entropy = -np.sum(np.where(p > 0, p * np.log(p), 0.0), axis=1) / np.log(ENTROPY_BINS)
-    irregular = (
+    dash = (
         (nrmssd > NRMSSD_MIN)
         & (entropy > ENTROPY_MIN)
         & (tpr >= TPR_RANGE[0])
         & (tpr <= TPR_RANGE[1])
     )
-    if ectopic is not None:
-        irregular &= _kept_nrmssd(rr, np.asarray(ectopic, dtype=bool), starts) > KEPT_NRMSSD_MIN
-    return SegmentFeatures(starts, nrmssd, entropy, tpr, irregular)
+    coefficient = np.full(starts.size, np.nan)
+    if dash.any():
+        coefficient[dash] = _cosen_rows(seg[dash], COSEN_R_MS)
+    irregular = dash & (np.nan_to_num(coefficient, nan=-np.inf) > COSEN_MIN)
+    return SegmentFeatures(starts, nrmssd, entropy, tpr, coefficient, irregular)
 
 
-def _kept_nrmssd(rr: FloatArray, ectopic: BoolArray, starts: NDArray[np.intp]) -> FloatArray:
-    """Per segment: RMSSD over normal-normal neighbours / mean normal interval (0 if too few)."""
-    if ectopic.shape != rr.shape:
-        raise ValueError(f"ectopic must match rr_ms in shape, got {ectopic.shape}")
-    ok = ~ectopic
-    pair = (ok[1:] & ok[:-1]).astype(np.float64)
-    d2 = np.diff(rr) ** 2 * pair
-    cum = np.r_[0.0, np.cumsum(pair)], np.r_[0.0, np.cumsum(d2)]
-    cum_ok = np.r_[0.0, np.cumsum(ok)], np.r_[0.0, np.cumsum(np.where(ok, rr, 0.0))]
-    stop_d, stop = starts + SEGMENT_BEATS - 1, starts + SEGMENT_BEATS
-    n_pairs = cum[0][stop_d] - cum[0][starts]
-    n_ok = cum_ok[0][stop] - cum_ok[0][starts]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.sqrt((cum[1][stop_d] - cum[1][starts]) / n_pairs) / (
-            (cum_ok[1][stop] - cum_ok[1][starts]) / n_ok
-        )
-    return np.where(n_pairs >= KEPT_MIN_DIFFERENCES, value, 0.0)
+def _runs(flags: BoolArray) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each run of True."""
+    bounds = np.flatnonzero(np.diff(np.r_[0, flags.astype(np.int8), 0])).reshape(-1, 2)
+    return [(int(a), int(b)) for a, b in bounds]
+
+
+def _confirmed(feats: SegmentFeatures) -> BoolArray:
+    """Step 3 of the module notes: runs of at least ``CONFIRM_SEGMENTS`` irregular segments,
+    each extended by up to ``EXTEND_SEGMENTS`` adjacent segments that pass Dash's tests alone."""
+    dash = np.isfinite(feats.cosen)
+    out = np.zeros(feats.irregular.size, dtype=bool)
+    runs = [(a, b) for a, b in _runs(feats.irregular) if b - a >= CONFIRM_SEGMENTS]
+    for a, b in runs:
+        out[a:b] = True
+        for side in (range(a - 1, a - 1 - EXTEND_SEGMENTS, -1), range(b, b + EXTEND_SEGMENTS)):
+            for i in side:
+                if not 0 <= i < out.size or not dash[i]:
+                    break
+                out[i] = True
+    return out
 
 
 def irregular_mask(
-    rr_ms: ArrayLike,
-    segment: ArrayLike | None = None,
-    step: int = STEP_BEATS,
-    ectopic: ArrayLike | None = None,
+    rr_ms: ArrayLike, segment: ArrayLike | None = None, step: int = STEP_BEATS
 ) -> BoolArray:
     """One flag per interval: inside sustained irregular rhythm (withhold from HRV).
 
     Evaluated per continuity chain (equal ``segment`` ids); each interval takes the verdict of
-    the segment whose centre is nearest. ``ectopic`` as in :func:`segment_features`.
+    the segment whose centre is nearest (module notes).
 
     >>> rng = np.random.default_rng(1)
     >>> rr = np.r_[800 + 10 * rng.standard_normal(400), rng.uniform(400, 1000, 400)]
@@ -172,24 +227,33 @@ def irregular_mask(
     seg = np.zeros(rr.size, np.int64) if segment is None else np.asarray(segment)
     if seg.shape != rr.shape:
         raise ValueError(f"segment must match rr_ms in shape, got {seg.shape} vs {rr.shape}")
-    flags = None if ectopic is None else np.asarray(ectopic, dtype=bool)
     out = np.zeros(rr.size, dtype=bool)
     for a, b in chain_bounds(seg):
         chain = rr[a:b]
-        feats = segment_features(chain, step, None if flags is None else flags[a:b])
-        out[a:b] = _chain_mask(chain, feats, step)
+        out[a:b] = _chain_mask(chain, segment_features(chain, step), step)
     return out
+
+
+def withheld_mask(rr_ms: ArrayLike, segment: ArrayLike | None = None) -> BoolArray:
+    """The intervals HRV withholds as irregular rhythm: :func:`irregular_mask` at its defaults.
+
+    >>> rng = np.random.default_rng(2)
+    >>> bool(withheld_mask(rng.uniform(400, 1000, 400)).all())
+    True
+    """
+    return irregular_mask(rr_ms, segment)
 
 
 def _chain_mask(rr: FloatArray, feats: SegmentFeatures, step: int) -> BoolArray:
     """One chain's flags: each interval takes the verdict of the nearest segment centre."""
-    if not feats.irregular.any():
+    verdict = _confirmed(feats)
+    if not verdict.any():
         return np.zeros(rr.size, dtype=bool)
     centres = feats.start + SEGMENT_BEATS // 2
     nearest = np.clip(
         np.searchsorted(centres, np.arange(rr.size) - step / 2.0), 0, centres.size - 1
     )
-    return _grow(feats.irregular[nearest], _locally_irregular(rr))
+    return _grow(verdict[nearest], _locally_irregular(rr))
 
 
 def _locally_irregular(rr: FloatArray) -> BoolArray:
@@ -211,31 +275,4 @@ def _grow(flagged: BoolArray, irregular_here: BoolArray) -> BoolArray:
                 break
             out[i] = True
             i += step
-    return out
-
-
-def withheld_mask(rr_ms: ArrayLike, segment: ArrayLike | None = None) -> BoolArray:
-    """:func:`irregular_mask` with the ectopy guard fed by the robust artifact detector.
-
-    The guard only ever clears a segment that Dash et al.'s three tests flag, so a chain in
-    which they flag none is regular whatever the detector says: the detector (sequential, about
-    5 µs a beat) runs only on chains with a candidate segment, and the mask is the same.
-
-    >>> rng = np.random.default_rng(2)
-    >>> bool(withheld_mask(rng.uniform(400, 1000, 400)).all())
-    True
-    """
-    from biofeedback.hrv.artifacts import detect_artifacts
-
-    rr = np.asarray(rr_ms, dtype=np.float64)
-    seg = np.zeros(rr.size, np.int64) if segment is None else np.asarray(segment)
-    if seg.shape != rr.shape:
-        raise ValueError(f"segment must match rr_ms in shape, got {seg.shape} vs {rr.shape}")
-    out = np.zeros(rr.size, dtype=bool)
-    for a, b in chain_bounds(seg):
-        chain = rr[a:b]
-        feats = segment_features(chain)
-        if feats.irregular.any():
-            feats = segment_features(chain, ectopic=detect_artifacts(chain, robust=True) != 0)
-        out[a:b] = _chain_mask(chain, feats, STEP_BEATS)
     return out
