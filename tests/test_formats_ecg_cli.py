@@ -1,0 +1,153 @@
+"""``analyze`` and ``import`` of Polar Sensor Logger ECG and ACC files (the simulated H10)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from biofeedback.hrv.beats import COLUMNS
+from tests.cli_support import run_cli
+from tests.formats_ecg_support import Simulated, simulate, write_acc, write_ecg
+
+DURATION_S = 90.0
+
+
+@pytest.fixture(scope="module")
+def sim() -> Simulated:
+    return simulate(DURATION_S)
+
+
+@pytest.fixture(scope="module")
+def files(sim: Simulated, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("psl")
+    return {
+        "ecg": write_ecg(d / "Polar_H10_1_20260726_215626_ECG.txt", sim.ecg_uv),
+        "acc": write_acc(d / "Polar_H10_1_20260726_215626_ACC.txt", sim.acc_mg, sim.acc_fs_hz),
+    }
+
+
+def _beats_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_beats_out_lists_every_simulated_r_peak_within_one_sample_with_its_shape(
+    sim: Simulated, files: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "beats.csv"
+    ran = run_cli("analyze", str(files["ecg"]), "--beats-out", str(out), "--json")
+    assert ran.returncode == 0, ran.stderr
+    rows = _beats_csv(out)
+    assert list(rows[0]) == [*COLUMNS, "shape"]
+    t = np.array([float(r["t_s"]) for r in rows])
+    assert t.size == sim.r_peak_t_s.size
+    assert np.max(np.abs(t - sim.r_peak_t_s)) < 1 / 130
+    # RR at ms precision from the peak times; the first peak ends no interval.
+    assert rows[0]["rr_ms"] == ""
+    assert rows[0]["nn_count"] == "0"
+    rr = np.array([float(r["rr_ms"]) for r in rows[1:]])
+    assert np.max(np.abs(rr - np.diff(t) * 1000)) < 0.1
+    shape = np.array([r["shape"] for r in rows])
+    judged = shape != "unknown"
+    assert judged[5:].all()
+    assert np.array_equal(shape[judged] == "ventricular", sim.ventricular[judged])
+    assert sim.ventricular[judged].sum() >= 4
+
+
+def test_analyze_json_gives_the_hrv_of_the_true_beats_and_the_ecg_section(
+    sim: Simulated, files: dict[str, Path], tmp_path: Path
+) -> None:
+    ran = run_cli("analyze", str(files["ecg"]), "--json")
+    assert ran.returncode == 0, ran.stderr
+    doc = json.loads(ran.stdout)
+    assert doc["format"] == "polar_ecg"
+    assert doc["n_beats"] == sim.r_peak_t_s.size - 1
+    true_rr = tmp_path / "true_rr.txt"
+    true_rr.write_text("".join(f"{v:.3f}\n" for v in np.diff(sim.r_peak_t_s) * 1000))
+    truth = json.loads(run_cli("analyze", str(true_rr), "--json").stdout)
+    assert doc["labels"] == truth["labels"]
+    for key in ("mean_rr_ms", "rmssd_ms", "sdnn_ms"):
+        assert doc["time"][key] == pytest.approx(truth["time"][key], abs=1.0), key
+    ecg = doc["ecg"]
+    assert ecg["fs_hz"] == pytest.approx(130.0)
+    assert ecg["r_peaks"] == sim.r_peak_t_s.size
+    assert ecg["beat_shapes"]["ventricular"] == int(sim.ventricular[5:].sum())
+    assert "Pan & Tompkins" in ecg["r_peak_method"]
+    assert doc["breathing"]["ecg_derived"]["method"].startswith("ECG-derived")
+
+
+def test_acc_file_alone_gives_breathing_from_the_chest_within_one_per_minute(
+    sim: Simulated, files: dict[str, Path]
+) -> None:
+    ran = run_cli("analyze", str(files["acc"]), "--json")
+    assert ran.returncode == 0, ran.stderr
+    doc = json.loads(ran.stdout)
+    chest = doc["breathing"]["chest_acc"]
+    assert doc["format"] == "polar_acc"
+    assert chest["method"].startswith("chest acceleration")
+    assert chest["rate_per_min"] == pytest.approx(sim.breathing_per_min, abs=1.0)
+    assert chest["windows"] >= 3
+    text = run_cli("analyze", str(files["acc"]))
+    assert text.returncode == 0
+    assert "breathing.chest_acc.rate_per_min" in text.stdout
+
+
+def test_ecg_with_acc_reports_both_breathing_estimates_on_the_ecg_clock(
+    sim: Simulated, files: dict[str, Path]
+) -> None:
+    ran = run_cli("analyze", str(files["ecg"]), "--acc", str(files["acc"]), "--json")
+    assert ran.returncode == 0, ran.stderr
+    breathing = json.loads(ran.stdout)["breathing"]
+    assert set(breathing) == {"chest_acc", "ecg_derived"}
+    assert breathing["chest_acc"]["rate_per_min"] == pytest.approx(sim.breathing_per_min, abs=1)
+    first = breathing["chest_acc"]["per_window"][0]["t_s"]
+    assert first == pytest.approx(breathing["chest_acc"]["window_s"] / 2, abs=0.1)
+
+
+def test_acc_without_beats_refuses_beats_out_and_acc_must_be_acc(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    ran = run_cli("analyze", str(files["acc"]), "--beats-out", str(tmp_path / "b.csv"))
+    assert ran.returncode == 2
+    assert "no beats" in ran.stderr
+    ran = run_cli("analyze", str(files["ecg"]), "--acc", str(files["ecg"]))
+    assert ran.returncode == 2
+    assert "not a chest-acceleration" in ran.stderr
+
+
+def test_import_stores_the_derived_beats_as_an_ecg_session(
+    sim: Simulated, files: dict[str, Path], tmp_path: Path
+) -> None:
+    db = tmp_path / "s.db"
+    ran = run_cli("import", str(files["ecg"]), db=db)
+    assert ran.returncode == 0, ran.stderr
+    assert f"({sim.r_peak_t_s.size - 1} beats)" in ran.stdout
+    show = json.loads(run_cli("show", "1", "--json", db=db).stdout)
+    assert show["source"] == "import:polar_ecg"
+    assert show["session"]["import"]["derived_from"] == "ECG"
+    assert show["beat_count"] == sim.r_peak_t_s.size - 1
+    refused = run_cli("import", str(files["acc"]), db=db)
+    assert refused.returncode == 2
+    assert "no heartbeats" in refused.stderr
+
+
+def test_a_gap_in_the_samples_splits_the_beats_into_segments(
+    sim: Simulated, tmp_path: Path
+) -> None:
+    n = sim.ecg_uv.size
+    keep = np.ones(n, bool)
+    keep[n // 2 : n // 2 + 3 * 130] = False  # 3 s of samples lost
+    path = write_ecg(tmp_path / "gap_ECG.txt", sim.ecg_uv, keep=keep)
+    out = tmp_path / "beats.csv"
+    ran = run_cli("analyze", str(path), "--beats-out", str(out), "--json")
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["ecg"]["gaps"] == 1
+    rows = _beats_csv(out)
+    assert {r["segment"] for r in rows} == {"0", "1"}
+    starts = [r for r in rows if r["rr_ms"] == ""]
+    assert len(starts) == 2  # no interval spans the gap
+    assert max(float(r["rr_ms"]) for r in rows if r["rr_ms"]) < 1500
