@@ -62,8 +62,9 @@ COSEN_R_MS: Final = 30.0
 COSEN_MIN: Final = -0.9
 """COSEn cut-off (module notes, step 2)."""
 CONFIRM_SEGMENTS: Final = 5
-EXTEND_SEGMENTS = 3
 """Consecutive irregular segments needed (module notes, step 3)."""
+EXTEND_SEGMENTS: Final = 1
+"""Hysteresis at each end of a confirmed run (module notes, step 3)."""
 EDGE_BEATS: Final = 8
 """A segment that straddles the start of an episode is judged regular until about half of it is
 irregular, so each withheld stretch grows outwards (at most a quarter segment) over intervals whose
