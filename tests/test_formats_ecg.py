@@ -187,3 +187,13 @@ def test_mitdb_101_first_minute_r_peaks_match_the_cardiologists_beats(
     assert m.sensitivity >= 0.99
     assert m.positive_predictivity >= 0.99
     assert np.nanmedian(np.abs(m.error_s)) < 0.01
+
+
+def test_utf16_and_crlf_files_give_the_same_beats(ecg_lines: list[str], tmp_path: Path) -> None:
+    plain = tmp_path / "plain_ECG.txt"
+    plain.write_text("\n".join(ecg_lines) + "\n")
+    windows = tmp_path / "windows_ECG.txt"
+    windows.write_bytes(("\r\n".join(ecg_lines) + "\r\n").encode("utf-16"))
+    got = [json.loads(run_cli("analyze", str(p), "--json").stdout)["ecg"] for p in (plain, windows)]
+    assert got[0]["r_peaks"] == got[1]["r_peaks"] > 30
+    assert got[0]["beat_shapes"] == got[1]["beat_shapes"]

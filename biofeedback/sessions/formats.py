@@ -158,7 +158,9 @@ def _waveform(path: Path, data: bytes, fmt: str) -> Waveform:
     if fmt == "wfdb":
         return waveforms.read_wfdb(path)
     lim.check_lines(data, str(path))
-    wave = waveforms.read_polar(path, rr.decode_text(path, data), fmt)
+    if rr.text_encoding(data[:4]) == "utf-16":
+        data = rr.decode_text(path, data).encode("utf-8")
+    wave = waveforms.read_polar(path, data, fmt)
     _started(path, wave.meta)
     return wave
 

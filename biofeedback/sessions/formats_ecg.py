@@ -92,11 +92,15 @@ def sniff(path: Path, text_head: str) -> str | None:
     return None
 
 
-def read_polar(path: Path, text: str, fmt: str) -> Waveform:
-    """A Polar Sensor Logger ECG (``fmt="polar_ecg"``) or ACC (``"polar_acc"``) export."""
-    lines = text.split("\n", 1)
-    header = lines[0].lstrip("\ufeff").strip()
-    body = lines[1] if len(lines) > 1 else ""
+def read_polar(path: Path, data: bytes, fmt: str) -> Waveform:
+    """A Polar Sensor Logger ECG (``fmt="polar_ecg"``) or ACC (``"polar_acc"``) export.
+
+    ``data``: the file's bytes, ASCII-compatible (UTF-8, with or without BOM; the caller
+    re-encodes UTF-16). The table is parsed from the bytes (no text copy: a file at the size
+    limit stays within about its own size in memory).
+    """
+    head, _, rest = data.partition(b"\n")
+    header = head.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
     names = [c.strip() for c in header.split(";")]
     lower = [n.lower() for n in names]
     wanted = ["ecg [uv]"] if fmt == "polar_ecg" else ["x [mg]", "y [mg]", "z [mg]"]
@@ -121,8 +125,17 @@ def read_polar(path: Path, text: str, fmt: str) -> Waveform:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "input contained no data": handled below
-            table = np.loadtxt(io.StringIO(body), delimiter=";", usecols=cols, dtype=dtype, ndmin=1)
+            table = np.loadtxt(
+                io.BytesIO(data),
+                delimiter=";",
+                skiprows=1,
+                usecols=cols,
+                dtype=dtype,
+                ndmin=1,
+                encoding="latin1",
+            )
     except ValueError:
+        body = rest.decode("utf-8", errors="replace")
         raise InputError(_first_bad_line(path, body, cols, ns_time)) from None
     n = int(table.size)
     if n < 2:
@@ -150,7 +163,7 @@ def read_polar(path: Path, text: str, fmt: str) -> Waveform:
     meta: dict[str, Any] = {"device": "Polar (Polar Sensor Logger)", "clock": names[time_col]}
     if ns_time:
         meta["sensor_t0_ns"] = int(raw_t[0])
-    phone = _first_phone_time(body, lower)
+    phone = _first_phone_time(rest[:4096].decode("utf-8", errors="replace"), lower)
     if phone:
         meta["started_local"] = phone
     if fmt == "polar_ecg":
