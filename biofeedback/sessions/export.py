@@ -261,13 +261,22 @@ def read_bids_physio(data_path: Path) -> tuple[dict[str, Any], dict[str, list[An
     fs, start = float(sidecar["SamplingFrequency"]), float(sidecar["StartTime"])
     columns = sidecar["Columns"]
     beat_col, rr_col, seg_col = (columns.index(c) for c in ("beat", "rr_ms", "segment"))
+    import numpy as np  # a reader for tests and users' scripts; writing needs no numpy
+
     beats: dict[str, list[Any]] = {"t_s": [], "rr_ms": [], "segment": []}
-    with gzip.open(data_path, "rt", encoding="ascii") as fh:
-        for index, line in enumerate(fh):
-            if line.startswith("1"):
-                cells = line.rstrip("\n").split("\t")
-                if cells[beat_col] == "1":
-                    beats["t_s"].append(start + index / fs)
-                    beats["rr_ms"].append(float(cells[rr_col]))
-                    beats["segment"].append(int(cells[seg_col]))
+    text = gzip.decompress(data_path.read_bytes())
+    # One row per sample (1000 Hz: millions of rows); only the beat rows ("1\t...") are parsed.
+    if not text.endswith(b"\n"):
+        text += b"\n"
+    chars = np.frombuffer(text, dtype=np.uint8)
+    ends = np.flatnonzero(chars == ord("\n"))
+    starts = np.r_[0, ends[:-1] + 1]
+    beat_rows = (chars[starts] == ord("1")) & (chars[np.minimum(starts + 1, ends)] == ord("\t"))
+    for index in np.flatnonzero(beat_rows):
+        begin, end = int(starts[index]), int(ends[index])
+        cells = text[begin:end].decode("ascii").split("\t")
+        if cells[beat_col] == "1":
+            beats["t_s"].append(start + int(index) / fs)
+            beats["rr_ms"].append(float(cells[rr_col]))
+            beats["segment"].append(int(cells[seg_col]))
     return sidecar, beats
