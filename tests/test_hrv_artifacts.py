@@ -86,7 +86,8 @@ def test_ltdb_reference_is_what_we_think(ltdb: dict[str, np.ndarray]) -> None:
 # that variant our one pass agrees with it on 99.96 % of intervals). The goal (96 %, 99.5 %) is
 # not met: most of this record's ectopy comes as bigeminy and couplets, where the 91-beat QD is
 # itself set by the ectopic rhythm. Where ectopy is sparse the method works as published (below).
-#   robust (batch = online, below):  sensitivity 82.7 %, specificity 99.47 %
+#   robust (batch = online, below):  sensitivity 83.8 %, specificity 99.46 % (82.9 % / 99.47 %
+#   before rule 5, the compensatory pause after a premature beat)
 # The robust mode is this project's extension (README, "HRV methods"). No RR-only
 # detector can reach the 96 % goal here: 549 of the 9 862 V/F beats (5.6 %) sit within 9 % of
 # the surrounding sinus intervals on both sides (late-coupled and fusion beats), and 9 % is
@@ -98,7 +99,7 @@ def test_ltdb_reference_is_what_we_think(ltdb: dict[str, np.ndarray]) -> None:
         ("detect", 0.46, 0.993),
         ("correct", 0.54, 0.990),
         ("online", 0.52, 0.989),
-        ("robust", 0.82, 0.994),
+        ("robust", 0.835, 0.994),
     ],
 )
 def test_ltdb_sensitivity_specificity(
