@@ -50,6 +50,10 @@ BAD = {
     "too few samples": (lambda ls: ls[: 2 * FS + 1], "too few samples: 260 (2.0 s)"),
     "header only": (lambda ls: ls[:1], "too few samples (0)"),
     "time goes back": (_swap_times, "sample 101: the timestamp does not increase"),
+    "flat signal": (
+        lambda ls: [ls[0], *(ln.rsplit(";", 1)[0] + ";0" for ln in ls[1:])],
+        "no heartbeats found in 30 s of ECG",
+    ),
     "not finite": (
         lambda ls: [*ls[:9], ls[9].rsplit(";", 1)[0] + ";nan", *ls[10:]],
         "sample 9: not a finite number",

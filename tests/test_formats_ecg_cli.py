@@ -151,3 +151,17 @@ def test_a_gap_in_the_samples_splits_the_beats_into_segments(
     starts = [r for r in rows if r["rr_ms"] == ""]
     assert len(starts) == 2  # no interval spans the gap
     assert max(float(r["rr_ms"]) for r in rows if r["rr_ms"]) < 1500
+
+
+def test_a_folder_table_analyses_the_ecg_and_names_the_acc_file_on_its_row(
+    sim: Simulated, files: dict[str, Path], tmp_path: Path
+) -> None:
+    table = tmp_path / "t.csv"
+    ran = run_cli("analyze", str(files["ecg"].parent), "--out", str(table))
+    assert ran.returncode == 2  # the ACC file's row is an error
+    with table.open(newline="") as fh:
+        rows = {Path(r["file"]).name: r for r in csv.DictReader(fh)}
+    ecg = rows[files["ecg"].name]
+    assert (ecg["status"], ecg["format"]) == ("ok", "polar_ecg")
+    assert int(ecg["beats"]) == sim.r_peak_t_s.size - 1
+    assert "no heartbeats" in rows[files["acc"].name]["error"]
