@@ -212,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         "file",
         nargs="+",
         metavar="FILE|DIR",
-        help="an RR recording (README: import formats); several, or folders, with --out",
+        help="an RR or ECG recording (README: import formats); several, or folders, with --out",
     )
     p.add_argument("--out", metavar="TABLE", help="one table for all files (.csv or .parquet)")
     p.add_argument(
