@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test bench lint clean
 
+# Python's default: cache compiled bytecode. Some containers turn it off; the suite starts some
+# sixty `biofeedback` processes, and each one would compile the package again (about 0.25 s).
+unexport PYTHONDONTWRITEBYTECODE
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
