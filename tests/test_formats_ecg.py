@@ -201,3 +201,19 @@ def test_utf16_and_crlf_files_give_the_same_beats(ecg_lines: list[str], tmp_path
     got = [json.loads(run_cli("analyze", str(p), "--json").stdout)["ecg"] for p in (plain, windows)]
     assert got[0]["r_peaks"] == got[1]["r_peaks"] > 30
     assert got[0]["beat_shapes"] == got[1]["beat_shapes"]
+
+
+def test_a_folder_import_reads_a_wfdb_record_once_through_its_header(
+    sim: Simulated, tmp_path: Path
+) -> None:
+    folder = tmp_path / "records"
+    folder.mkdir()
+    _wrsamp(folder, "r1", FS, ["MLII"], (sim.ecg_uv / 1000.0)[:, None])
+    (folder / "r1.atr").write_bytes(b"\x00\x00")  # an annotation file beside it
+    ran = run_cli("import", str(folder), db=tmp_path / "s.db")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.count("imported as session") == 1
+    assert "r1.hea: imported as session 1" in ran.stdout
+    show = json.loads(run_cli("show", "1", "--json", db=tmp_path / "s.db").stdout)
+    assert show["source"] == "import:wfdb"
+    assert show["session"]["import"]["lead"] == "MLII"

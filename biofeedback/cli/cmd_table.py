@@ -85,12 +85,19 @@ def gather(names: list[str]) -> list[Path]:
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
                 and p.name not in ("MANIFEST.md", "README.md")
             )
-            files.extend(found)
+            files.extend(_wfdb_headers_only(found))
         else:
             files.append(path)
         if len(files) > MAX_FILES:
             raise InputError(f"analyze: over {MAX_FILES} files")
     return files
+
+
+def _wfdb_headers_only(found: list[Path]) -> list[Path]:
+    """A WFDB record is its ``.hea``: the signal and annotation files beside it (same stem,
+    ``100.dat``, ``100.atr``) are read through it, not as recordings of their own."""
+    records = {p.with_suffix("") for p in found if p.suffix.lower() == ".hea"}
+    return [p for p in found if p.suffix.lower() == ".hea" or p.with_suffix("") not in records]
 
 
 def _settings(args: argparse.Namespace) -> Any:
