@@ -117,6 +117,9 @@ def test_acc_without_beats_refuses_beats_out_and_acc_must_be_acc(
     ran = run_cli("analyze", str(files["ecg"]), "--acc", str(files["ecg"]))
     assert ran.returncode == 2
     assert "not a chest-acceleration" in ran.stderr
+    ran = run_cli("analyze", str(files["ecg"]), "--acc", str(files["acc"]), "--window", "60")
+    assert ran.returncode == 2
+    assert "not with --window" in ran.stderr
 
 
 def test_import_stores_the_derived_beats_as_an_ecg_session(

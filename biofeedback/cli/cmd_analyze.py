@@ -104,6 +104,8 @@ def _acc(args: argparse.Namespace, loaded: Any) -> Any:
     name = getattr(args, "acc", None)
     if name is None:
         return loaded.acc
+    if args.window is not None:
+        raise InputError("analyze --acc: the whole record only (not with --window)")
     if loaded.acc is not None:
         raise InputError(f"{args.file}: already chest acceleration; --acc takes the ACC file")
     other = load(Path(name))
