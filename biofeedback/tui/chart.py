@@ -42,6 +42,8 @@ class ChartData:
     y_digits: int = 0
     time_axis: bool = False
     """A bottom row of ``m:ss`` ticks on the session clock (x in seconds)."""
+    mark_char: str = "✦"
+    """What a mark looks like in the label row (tingles ✦, detected beats ▼)."""
 
 
 def nice_range(
@@ -84,7 +86,9 @@ def chart_lines(data: ChartData, width: int, height: int) -> list[Text]:
     lines: list[Text] = []
     if labelled:
         row = Text(" " * AXIS_WIDTH)
-        row.append_text(label_row(data.spans, data.marks, plot_width, data.x_range))
+        row.append_text(
+            label_row(data.spans, data.marks, plot_width, data.x_range, data.mark_char)
+        )
         lines.append(row)
     plot = render_braille(
         data.xs,

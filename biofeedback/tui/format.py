@@ -15,6 +15,7 @@ from devices.events import DisconnectReason
 from devices.heart_rate import SensorContact
 
 if TYPE_CHECKING:
+    from biofeedback.ecg.online import BreathEstimate
     from biofeedback.hrv.estimates import Value
     from biofeedback.hrv.processor import Snapshot
 
@@ -237,8 +238,65 @@ def estimate_lines(model: DashboardModel) -> list[str]:
         _now_ln_rmssd(snap),
         _now_hr(snap),
         format_value("PNS index", snap.pns_index, "SD (approx.)", signed=True),
-        format_value("Breathing", snap.respiration_rate_per_min, "/min", 1),
+        breathing_line(model),
     ]
+
+
+def _rate(estimate: BreathEstimate | None) -> str:
+    if estimate is None:
+        return NO_VALUE
+    return f"{estimate.rate_per_min:.1f} ±{estimate.se_per_min:.1f}"
+
+
+def breathing_line(model: DashboardModel) -> str:
+    """The RSA breathing rate; with an H10's chest data, the chest (ACC) rate beside it.
+
+    >>> from biofeedback.live.messages import BreathingEstimated
+    >>> from biofeedback.ecg.online import BreathEstimate
+    >>> m = DashboardModel()
+    >>> m.breathing = BreathingEstimated(60.0, BreathEstimate(60.0, 6.04, 0.12, 60.0, "acc"), None)
+    >>> breathing_line(m)
+    'Breathing: RSA —, chest 6.0 ±0.1 /min, 60 s'
+    """
+    snap = model.snapshot
+    if model.breathing is None and model.ecg is None:
+        if snap is None:
+            return "Breathing: waiting for the first window…"
+        return format_value("Breathing", snap.respiration_rate_per_min, "/min", 1)
+    rsa = NO_VALUE
+    if snap is not None:
+        value = snap.respiration_rate_per_min.value
+        if value is not None and math.isfinite(value):
+            rsa = f"{value:.1f}"
+    chest = model.breathing.chest if model.breathing is not None else None
+    window = f", {chest.window_s:.0f} s" if chest is not None else " (after 30 s of ACC)"
+    return f"Breathing: RSA {rsa}, chest {_rate(chest)} /min{window}"
+
+
+_LABEL_SHORT: Final = ((0, "N"), (1, "S"), (2, "V"), (3, "?"))
+"""``BeatClass`` values (an IntEnum) and their AAMI letters, without importing the ECG maths."""
+
+
+def ecg_lines(model: DashboardModel) -> list[str]:
+    """The ECG's beat labels by shape (counts since the start: normal, supraventricular,
+    ventricular, not judged yet) and the breathing rate derived from the R amplitudes.
+
+    >>> from biofeedback.ecg.labels import BeatClass
+    >>> from biofeedback.tui.model import EcgTrace
+    >>> counts = {BeatClass.NORMAL: 118, BeatClass.VENTRICULAR: 2}
+    >>> m = DashboardModel(ecg=EcgTrace(label_counts=counts))
+    >>> ecg_lines(m)
+    ['ECG beats: N 118, S 0, V 2, ? 0']
+    """
+    if model.ecg is None:
+        return []
+    counts = {int(label): n for label, n in model.ecg.label_counts.items()}
+    labels = ", ".join(f"{short} {counts.get(c, 0)}" for c, short in _LABEL_SHORT)
+    lines = [f"ECG beats: {labels}"]
+    edr = model.breathing.edr if model.breathing is not None else None
+    if edr is not None:
+        lines.append(f"ECG breathing {_rate(edr)} /min")
+    return lines
 
 
 _CONTACT: Final = {
@@ -263,6 +321,7 @@ def quality_lines(model: DashboardModel) -> list[str]:
         if snap.settings.artifact_method != "published":
             lines.append(f"artifact detection: {snap.settings.artifact_method} (ectopy runs)")
         lines += [f"⚠ {flag}" for flag in snap.flags]
+    lines += ecg_lines(model)
     if device.malformed_packets or model.implausible_beats:
         lines.append(
             f"malformed packets {device.malformed_packets}, "

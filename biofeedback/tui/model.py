@@ -18,6 +18,8 @@ from numpy.typing import NDArray
 
 from biofeedback.hrv.chains import chain_starts
 from biofeedback.live.messages import (
+    BreathingEstimated,
+    EcgProcessed,
     MarkerRecorded,
     Notice,
     PipelineEvent,
@@ -43,11 +45,15 @@ from devices.events import (
 from devices.heart_rate import SensorContact
 
 if TYPE_CHECKING:
+    from biofeedback.ecg.labels import BeatClass
     from biofeedback.hrv.processor import Snapshot
 
 BEAT_HISTORY_S = 600.0
 """Beats older than this (source clock) are dropped; the tachogram shows the last 2-5 min."""
 
+
+ECG_HISTORY_S = 6.0
+"""ECG samples and beats kept for the strip (it shows the last 5 s)."""
 
 MANUAL_INDEX = -1
 """Segment index of a trigger marked by hand (``mark_trigger_start``/``mark_trigger_stop``)."""
@@ -102,6 +108,54 @@ class DeviceStatus:
 
 
 @dataclass(slots=True)
+class EcgTrace:
+    """The last :data:`ECG_HISTORY_S` of ECG samples and detected beats, and the label counts."""
+
+    t_s: deque[float] = field(default_factory=deque)
+    uv: deque[float] = field(default_factory=deque)
+    segment: deque[int] = field(default_factory=deque)
+    beat_t_s: deque[float] = field(default_factory=deque)
+    beat_label: deque[BeatClass] = field(default_factory=deque)
+    label_counts: dict[BeatClass, int] = field(default_factory=dict)
+    beats_total: int = 0
+
+    def add(self, event: EcgProcessed) -> None:
+        self.t_s.extend(event.samples_t_s.tolist())
+        self.uv.extend(event.samples_uv.tolist())
+        self.segment.extend([event.segment] * len(event.samples_t_s))
+        for beat in event.beats:
+            self.beat_t_s.append(beat.t_s)
+            self.beat_label.append(beat.label)
+        self.label_counts = dict(event.label_counts)
+        self.beats_total = sum(self.label_counts.values())
+        if not self.t_s:
+            return
+        horizon = self.t_s[-1] - ECG_HISTORY_S
+        while self.t_s and self.t_s[0] < horizon:
+            self.t_s.popleft()
+            self.uv.popleft()
+            self.segment.popleft()
+        while self.beat_t_s and self.beat_t_s[0] < horizon:
+            self.beat_t_s.popleft()
+            self.beat_label.popleft()
+
+    def strip(
+        self, window_s: float
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Sample times and µV of the last ``window_s`` (NaN where the PMD segment changes)
+        and the times of the beats among them."""
+        if not self.t_s:
+            return np.empty(0), np.empty(0), np.empty(0)
+        t = np.fromiter(self.t_s, np.float64, len(self.t_s))
+        uv = np.fromiter(self.uv, np.float64, len(self.uv))
+        seg = np.fromiter(self.segment, np.int64, len(self.segment))
+        keep = t >= t[-1] - window_s
+        t, uv = broken_at_chains(t[keep], uv[keep], seg[keep])
+        beats = np.fromiter(self.beat_t_s, np.float64, len(self.beat_t_s))
+        return t, uv, beats[beats >= t[0]] if t.size else beats
+
+
+@dataclass(slots=True)
 class DashboardModel:
     """Everything the monitor shows, accumulated from :data:`PipelineEvent` values."""
 
@@ -132,6 +186,11 @@ class DashboardModel:
     beats_version: int = 0
     trend_version: int = 0
     status_version: int = 0
+    ecg: EcgTrace | None = None
+    """The strap's ECG and what the pipeline found in it; ``None`` without PMD (no strip)."""
+    breathing: BreathingEstimated | None = None
+    """The newest chest (ACC) and ECG-derived breathing rates, beside the snapshot's RSA one."""
+    ecg_version: int = 0
 
     def apply(self, event: PipelineEvent, received_s: float | None = None) -> None:
         """Fold one event into the state (unknown kinds only advance the clock).
@@ -151,6 +210,17 @@ class DashboardModel:
             self._add_snapshot(event.snapshot)
         elif isinstance(event, SegmentStarted | SegmentEnded | MarkerRecorded):
             self._apply_protocol(event)
+        elif isinstance(event, EcgProcessed):
+            if self.ecg is None:
+                self.ecg = EcgTrace()
+                self.status_version += 1
+            self.ecg.add(event)
+            if event.beats:
+                self.status_version += 1
+            self.ecg_version += 1
+        elif isinstance(event, BreathingEstimated):
+            self.breathing = event
+            self.status_version += 1
         else:
             self._apply_status(event)
 

@@ -34,6 +34,9 @@ MIN_SIZE: Final = (80, 24)
 TACHOGRAM_WINDOW_S = 180.0
 """The tachogram shows the last 3 minutes (the brief asks for 2-5)."""
 
+ECG_STRIP_S = 5.0
+"""The ECG strip (shown only when the strap streams ECG) shows the last 5 seconds."""
+
 _TREND_SCALE = {
     TrendMetric.RELAXATION: (4.0, 1.0, 0.0),
     TrendMetric.LN_RMSSD: (1.0, 0.5, None),
@@ -70,6 +73,7 @@ class MonitorScreen(Screen[None]):
         self.pipeline = pipeline
         self.model = model
         self._drawn = (-1, -1, -1)
+        self._ecg_drawn = -1
         self.clock: Callable[[], float] = time.monotonic
         """The clock of the model's ``received_s`` (tests may replace it)."""
 
@@ -80,6 +84,7 @@ class MonitorScreen(Screen[None]):
                 yield Static(heart_rate_caption(self.model), id="hr-caption")
             yield Panel(id="segment")
             yield Panel(id="device")
+        yield BrailleChart("ECG: waiting for samples…", id="ecg")
         yield BrailleChart("RR tachogram: waiting for beats…", id="tachogram")
         yield BrailleChart("trend: waiting for the first HRV window…", id="trend")
         with Horizontal(id="bottom"):
@@ -126,6 +131,34 @@ class MonitorScreen(Screen[None]):
         if status != self._drawn[2] or beats != self._drawn[0]:
             self._draw_status()
         self._drawn = (beats, trend, status)
+        if m.ecg_version != self._ecg_drawn:
+            self._draw_ecg()
+            self._ecg_drawn = m.ecg_version
+
+    def _draw_ecg(self) -> None:
+        """The last :data:`ECG_STRIP_S` of ECG with a ▼ over each detected beat."""
+        trace = self.model.ecg
+        if trace is None:
+            return
+        chart = self.query_one("#ecg", BrailleChart)
+        self.set_class(True, "-ecg")
+        t, uv, beats = trace.strip(ECG_STRIP_S)
+        if not t.size:
+            return
+        end = float(t[-1])
+        counts = {int(k): n for k, n in trace.label_counts.items()}
+        chart.border_title = (
+            f"ECG (µV), last {ECG_STRIP_S:.0f} s · ▼ beats found · V {counts.get(2, 0)} so far"
+        )
+        chart.data = ChartData(
+            t,
+            uv,
+            nice_range(uv, 1000.0, 500.0),
+            (end - ECG_STRIP_S, end),
+            marks=tuple(beats.tolist()),
+            colour="red",
+            mark_char="▼",
+        )
 
     def _draw_beats(self) -> None:
         m = self.model
