@@ -47,6 +47,10 @@ BAD = {
         lambda ls: [*ls[:50], ls[50].rsplit(";", 1)[0] + ";12a", *ls[51:]],
         "line 51: field 4 is not a number: '12a'",
     ),
+    "time not in ns": (
+        lambda ls: [*ls[:7], ls[7].replace(";838432586", ";8.38432586", 1), *ls[8:]],
+        "line 8: field 2 is not an integer (ns): '8.38432586",
+    ),
     "too few samples": (lambda ls: ls[: 2 * FS + 1], "too few samples: 260 (2.0 s)"),
     "header only": (lambda ls: ls[:1], "too few samples (0)"),
     "time goes back": (_swap_times, "sample 101: the timestamp does not increase"),

@@ -205,8 +205,16 @@ def _first_bad_line(path: Path, body: str, cols: list[int], ns_time: bool) -> st
             return f"{where}: {len(cells)} fields, expected {need} (a truncated row?)"
         for i, c in enumerate(cols):
             cell = cells[c].strip()
+            if i == 0 and ns_time:
+                try:
+                    ns = int(cell)
+                except ValueError:
+                    return f"{where}: field {c + 1} is not an integer (ns): {cell[:40]!r}"
+                if not -(2**63) <= ns < 2**63:
+                    return f"{where}: field {c + 1} is out of range: {cell[:40]!r}"
+                continue
             try:
-                int(cell) if (i == 0 and ns_time) else float(cell)
+                float(cell)
             except ValueError:
                 return f"{where}: field {c + 1} is not a number: {cell[:40]!r}"
     return f"{path}: not a readable Polar Sensor Logger table"
