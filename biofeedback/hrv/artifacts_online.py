@@ -113,7 +113,11 @@ class OnlineArtifactDetector:
     when neither of its beats is one; the first ``ROBUST_WARMUP_BEATS`` differences enter as they
     come). Long and short beats do enter: taking only normal beats locked the thresholds at a
     quiet rhythm's spread when breathing became slow and deep (RSA ±250 ms), flagging most beats;
-    (2) the dRR threshold is capped at ``ROBUST_TH1_CAP`` x the local median RR; (3) the dRR of a
+    (2) the dRR threshold is capped at ``ROBUST_TH1_CAP`` x the local median RR, and so is Th2 of
+    the missed/extra tests: in dense trigeminy the |mRR| window is full of unflagged ectopic
+    intervals, Th2 exceeded half the median and ``|RR/2 - med| < Th2`` called normal intervals
+    "missed" and split them (LTDB 14134: 251 such splits; with the cap the labelled records'
+    robust specificity rose 98.92 -> 99.02 %, sensitivity 78.3 -> 78.7 %); (3) the dRR of a
     beat that follows a corrected one is taken against the replacement, not the raw interval, so
     the sinus beat after an ectopic pair is not flagged; (4) a beat shorter than the local median
     right before an interval labelled ectopic on its long side is labelled ectopic too (both
@@ -268,7 +272,10 @@ class OnlineArtifactDetector:
         ahead = [p.drr_ms for p in list(self._pending)[:2]]
         raw = np.array([self._prev_drr_ms, beat.drr_ms, *ahead, 0.0, 0.0][:4])
         d = normalise(raw, np.full(4, th1))
-        th2 = np.array([ALPHA * max(self._m_win.qd(), self._floor_ms)])
+        th2_ms = ALPHA * max(self._m_win.qd(), self._floor_ms)
+        if self._robust:
+            th2_ms = min(th2_ms, ROBUST_TH1_CAP * med)
+        th2 = np.array([th2_ms])
         ectopic, candidate = ectopic_and_candidates(d[0:1], d[1:2], d[2:3])
         rr_next = self._pending[0].gated_ms if self._pending else math.nan
         label = classify(

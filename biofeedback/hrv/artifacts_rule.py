@@ -39,8 +39,9 @@ CORRECTION_LEVELS: Final[tuple[str, ...]] = (
     "robust",
 )
 ROBUST_TH1_CAP: Final = 0.2
-"""Robust mode: the dRR threshold never exceeds this fraction of the local median RR (Malik's
-20 % rule: Malik M et al. 1993, Eur Heart J 14:1473, doi:10.1093/eurheartj/14.11.1473)."""
+"""Robust mode: the dRR threshold (and Th2 of the missed/extra tests) never exceeds this fraction
+of the local median RR (Malik's 20 % rule: Malik M et al. 1993, Eur Heart J 14:1473,
+doi:10.1093/eurheartj/14.11.1473)."""
 ROBUST_WARMUP_BEATS: Final = 20
 """Robust mode: differences taken into the dRR window as they come, before any is judged."""
 
