@@ -21,6 +21,7 @@ from textual.binding import Binding, BindingType
 
 from biofeedback.errors import BiofeedbackError
 from biofeedback.live.messages import (
+    EcgProcessed,
     Notice,
     PipelineEvent,
     RatingRequested,
@@ -30,6 +31,7 @@ from biofeedback.live.messages import (
 from biofeedback.tui.messages import (
     AlertRaised,
     BeatReceived,
+    EcgReceived,
     RatingAsked,
     SnapshotUpdated,
     StatusChanged,
@@ -59,10 +61,14 @@ _YIELD_EVERY: Final = 64
 """Give the UI a turn after this many events of a burst (a fast replay never starves it)."""
 
 
-def message_for(event: PipelineEvent) -> BeatReceived | SnapshotUpdated | StatusChanged:
+def message_for(
+    event: PipelineEvent,
+) -> BeatReceived | SnapshotUpdated | StatusChanged | EcgReceived:
     """The coalescing message that tells the app an event reached the model."""
     if isinstance(event, Beat):
         return BeatReceived(event)
+    if isinstance(event, EcgProcessed):
+        return EcgReceived()
     if isinstance(event, SnapshotComputed):
         return SnapshotUpdated(event.snapshot.t_s)
     return StatusChanged()
@@ -172,6 +178,11 @@ class BiofeedbackApp(App[StrapFound | None]):
 
     def on_beat_received(self, _: BeatReceived) -> None:
         self.request_redraw()
+
+    def on_ecg_received(self, _: EcgReceived) -> None:
+        self.monitor.redraw_ecg()
+        if self.model.status_version != self.monitor.drawn_status:
+            self.request_redraw()  # new beats changed the label counts
 
     def on_snapshot_updated(self, _: SnapshotUpdated) -> None:
         self.request_redraw()

@@ -35,6 +35,15 @@ class SnapshotUpdated(Message):
 
 
 @dataclass
+class EcgReceived(Message):
+    """An ECG frame reached the model (only the newest matters): the strip is redrawn at once,
+    outside the monitor's throttled redraw (it is cheap, and a strip should not lag)."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, EcgReceived)
+
+
+@dataclass
 class StatusChanged(Message):
     """Device, protocol or recording state changed in the model."""
 

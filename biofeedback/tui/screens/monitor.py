@@ -131,9 +131,18 @@ class MonitorScreen(Screen[None]):
         if status != self._drawn[2] or beats != self._drawn[0]:
             self._draw_status()
         self._drawn = (beats, trend, status)
-        if m.ecg_version != self._ecg_drawn:
+        self.redraw_ecg()
+
+    @property
+    def drawn_status(self) -> int:
+        """The model's status version the panels show."""
+        return self._drawn[2]
+
+    def redraw_ecg(self) -> None:
+        """The ECG strip, if the model's ECG changed since it was drawn."""
+        if self.model.ecg_version != self._ecg_drawn:
             self._draw_ecg()
-            self._ecg_drawn = m.ecg_version
+            self._ecg_drawn = self.model.ecg_version
 
     def _draw_ecg(self) -> None:
         """The last :data:`ECG_STRIP_S` of ECG with a ▼ over each detected beat."""

@@ -1,0 +1,227 @@
+"""Benchmark: the live ECG/ACC stage on the simulated Polar H10 (issue 18, items 3-4, live).
+
+1. **Online R-peak latency**, 10 simulated minutes through :class:`~biofeedback.ecg.online.EcgStage`
+   in the H10's frames (73 ECG samples = 0.56 s per notification, 36 ACC samples), as the
+   pipeline feeds it. Per beat:
+   - *from the R-peak sample*: the newest sample's time when the beat was reported minus the
+     R-peak's time, plus the compute time of that frame. It contains the strap's own frame
+     buffering (a sample waits up to 0.56 s in the H10 before it is sent), which no detector
+     can avoid;
+   - *after its frame arrived*: the same, less the wait inside the strap (the R-peak's frame's
+     last sample minus the R-peak): what the detector's lookahead adds once the sample is here.
+   Both for the default lookahead (250 ms) and the shortest allowed (150 ms), with sensitivity
+   and positive predictivity against the simulated beats (AAMI 150-ms window) and the timing
+   error.
+2. **CPU share** of live ECG + ACC processing: process time spent in the stage's calls over the
+   simulated duration (the waveform simulation is not counted), in % of one core.
+3. **ECG sample to screen**: the in-process simulated H10 (``biofeedback demo``'s strap) through
+   the real :class:`~biofeedback.live.pipeline.LivePipeline` into the real dashboard (Textual
+   ``run_test``, headless), paced at ``SCREEN_SPEED``× real time: from the moment a frame's
+   samples leave the source to the first paint of the ECG strip that includes them. Not on the
+   fake BlueZ: the BLE path does not stream PMD into the pipeline yet (see the README).
+
+Prints a table and writes bench/results/ecg_live.json. Never asserts a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from biofeedback.ecg.online import EcgStage, LiveBeat
+from biofeedback.ecg.scoring import match_beats
+from devices.pmd_stream import AccSamples, EcgSamples
+from devices.simulator import ArtifactRates, SimConfig, SimulatedStrap
+from devices.simulator.h10 import SimulatedH10Source
+
+RESULTS = Path(__file__).resolve().parent / "results" / "ecg_live.json"
+DURATION_S = 600.0
+SCREEN_S = 30.0
+"""Wall seconds of the sample-to-screen run."""
+SCREEN_SPEED = 1.0
+ECG_FS = 130.0
+
+
+def _q_ms(values: np.ndarray, q: float) -> float:
+    return float(np.quantile(values, q) * 1000.0) if len(values) else float("nan")
+
+
+async def _frames(duration_s: float, seed: int) -> tuple[list[object], SimulatedH10Source]:
+    config = SimConfig(duration_s=duration_s, seed=seed, artifacts=ArtifactRates(ectopic=0.01))
+    source = SimulatedH10Source(SimulatedStrap(config), speed=None)
+    return [e async for e in source.waveforms()], source
+
+
+def latency(events: list[object], source: SimulatedH10Source, lookahead_s: float) -> dict[str, Any]:
+    stage = EcgStage(lookahead_s=lookahead_s)
+    beats: list[LiveBeat] = []
+    compute: list[float] = []
+    frame_end: list[float] = []
+    cpu_s = 0.0
+    for e in events:
+        if isinstance(e, EcgSamples):
+            c0, w0 = time.process_time(), time.perf_counter()
+            found = stage.ecg(e.t_s, e.samples_uv, e.segment)
+            cpu_s += time.process_time() - c0
+            took = time.perf_counter() - w0
+            beats += found
+            compute += [took] * len(found)
+        elif isinstance(e, AccSamples):
+            c0 = time.process_time()
+            stage.acc(e.t_s, e.samples_mg, e.segment)
+            cpu_s += time.process_time() - c0
+    ecg = [e for e in events if isinstance(e, EcgSamples)]
+    ends = np.array([float(e.t_s[-1]) for e in ecg])
+    t = np.array([b.t_s for b in beats])
+    frame_end = ends[np.searchsorted(ends, t)].tolist()
+    settled = t > 3.0  # the detector's first decisions need 2 s of signal
+    from_sample = np.array([b.latency_s for b in beats]) + np.array(compute)
+    after_frame = from_sample - (np.array(frame_end) - t)
+    assert source.ecg is not None
+    last = float(ends[-1]) - 1.0
+    truth = source.ecg.r_peak_t_s[source.ecg.r_peak_t_s < last]
+    match = match_beats(truth, t[t < last])
+    return {
+        "lookahead_s": lookahead_s,
+        "beats": len(beats),
+        "sensitivity_pct": 100 * match.sensitivity,
+        "positive_predictivity_pct": 100 * match.positive_predictivity,
+        "median_abs_timing_error_ms": float(np.median(np.abs(match.error_s)) * 1000),
+        "from_r_peak_sample_ms": {
+            "median": _q_ms(from_sample[settled], 0.5),
+            "p95": _q_ms(from_sample[settled], 0.95),
+            "max": _q_ms(from_sample[settled], 1.0),
+        },
+        "after_its_frame_arrived_ms": {
+            "median": _q_ms(after_frame[settled], 0.5),
+            "p95": _q_ms(after_frame[settled], 0.95),
+            "max": _q_ms(after_frame[settled], 1.0),
+        },
+        "compute_per_frame_ms": {
+            "median": _q_ms(np.array(compute), 0.5),
+            "p95": _q_ms(np.array(compute), 0.95),
+        },
+        "cpu_s": cpu_s,
+        "cpu_pct_of_a_core": 100 * cpu_s / DURATION_S,
+    }
+
+
+async def sample_to_screen() -> dict[str, Any]:
+    """Frame leaves the source -> first paint of the ECG strip that shows it."""
+    from biofeedback.live.clock import SessionClock
+    from biofeedback.live.pipeline import LivePipeline
+    from biofeedback.live.recorder import SessionMeta
+    from biofeedback.tui.app import make_app
+    from biofeedback.tui.widgets import BrailleChart
+
+    config = SimConfig(duration_s=SCREEN_S * SCREEN_SPEED + 5.0, seed=2)
+    source = SimulatedH10Source(SimulatedStrap(config), speed=SCREEN_SPEED)
+    sent: list[tuple[float, float]] = []
+    """(newest sample time, perf_counter when the source yielded it)."""
+    waveforms = source.waveforms
+
+    async def timed() -> Any:
+        async for event in waveforms():
+            if isinstance(event, EcgSamples):
+                sent.append((float(event.t_s[-1]), time.perf_counter()))
+            yield event
+
+    source.waveforms = timed  # type: ignore[method-assign]
+    painted: list[tuple[float, float]] = []
+    render = BrailleChart.render
+
+    def paint(self: BrailleChart) -> Any:
+        out = render(self)
+        if self.id == "ecg" and self.data is not None and self.data.xs.size:
+            painted.append((float(np.nanmax(self.data.xs)), time.perf_counter()))
+        return out
+
+    BrailleChart.render = paint  # type: ignore[method-assign]
+    meta = SessionMeta(source="simulated", device={"name": "sim"})
+    clock = SessionClock(speed=SCREEN_SPEED, origin_s=0.0)
+    pipeline = LivePipeline(source, clock=clock, meta=meta, record=False)
+    app = make_app(pipeline, title="bench")
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await asyncio.sleep(SCREEN_S)
+            cpu = time.process_time() - cpu0
+            wall = time.perf_counter() - wall0
+            await pilot.press("q")
+    finally:
+        BrailleChart.render = render  # type: ignore[method-assign]
+    shown_t = np.array([p[0] for p in painted])
+    shown_at = np.array([p[1] for p in painted])
+    lat = []
+    for t_last, at in sent[2:]:
+        i = np.flatnonzero((shown_t >= t_last - 1e-9) & (shown_at >= at))
+        if len(i):
+            lat.append(shown_at[i[0]] - at)
+    lat_a = np.array(lat)
+    return {
+        "frames": len(sent),
+        "frames_painted": len(lat),
+        "speed": SCREEN_SPEED,
+        "median_ms": _q_ms(lat_a, 0.5),
+        "p95_ms": _q_ms(lat_a, 0.95),
+        "max_ms": _q_ms(lat_a, 1.0),
+        "process_cpu_pct_of_a_core": 100 * cpu / wall,
+        "stack": "in-process simulated H10 -> LivePipeline -> dashboard (run_test, headless)",
+    }
+
+
+def main() -> None:
+    events, source = asyncio.run(_frames(DURATION_S, seed=7))
+    runs = [latency(events, source, 0.25), latency(events, source, 0.15)]
+    screen = asyncio.run(sample_to_screen())
+    print(f"online R-peaks on {DURATION_S / 60:.0f} min of the simulated H10 (73-sample frames)")
+    head = "lookahead  Se %    +P %   |err| ms  from R sample med/p95  after frame med/p95"
+    print(head)
+    for r in runs:
+        fs, af = r["from_r_peak_sample_ms"], r["after_its_frame_arrived_ms"]
+        print(
+            f"{r['lookahead_s'] * 1000:6.0f} ms {r['sensitivity_pct']:6.2f} "
+            f"{r['positive_predictivity_pct']:7.2f} {r['median_abs_timing_error_ms']:8.2f}"
+            f"   {fs['median']:6.0f} / {fs['p95']:4.0f} ms         "
+            f"{af['median']:5.0f} / {af['p95']:4.0f} ms"
+        )
+    r = runs[0]
+    print(
+        f"compute per frame: median {r['compute_per_frame_ms']['median']:.2f} ms, "
+        f"p95 {r['compute_per_frame_ms']['p95']:.2f} ms"
+    )
+    print(f"CPU of live ECG + ACC processing: {r['cpu_pct_of_a_core']:.2f} % of a core")
+    print(
+        f"ECG sample to screen ({screen['stack']}, {SCREEN_SPEED:g}x): median "
+        f"{screen['median_ms']:.0f} ms, p95 {screen['p95_ms']:.0f} ms, max {screen['max_ms']:.0f} "
+        f"ms over {screen['frames_painted']} frames; whole process "
+        f"{screen['process_cpu_pct_of_a_core']:.1f} % of a core"
+    )
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "duration_s": DURATION_S,
+                "ecg_frame_samples": 73,
+                "latency": runs,
+                "cpu_pct_of_a_core": r["cpu_pct_of_a_core"],
+                "sample_to_screen": screen,
+                "python": sys.version.split()[0],
+                "machine": platform.machine(),
+                "note": "2 shared cores; timings vary with load",
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
