@@ -32,6 +32,20 @@ def test_breathing_at_15_per_min_beside_a_larger_mayer_wave_is_ambiguous() -> No
     assert "15.0/min" in flag
 
 
+def test_breathing_on_the_third_harmonic_of_the_mayer_wave_is_ambiguous() -> None:
+    # breathing at 17.4/min (0.29 Hz, 10 ms) is 3 x a 0.0967-Hz Mayer wave (25 ms): a line that
+    # strong is no harmonic (simulated sessions read "5.8/min, valid" for 17/min breathing)
+    rr = beats_from(
+        lambda t: 950 + 10 * np.sin(2 * np.pi * 0.29 * t) + 25 * np.sin(2 * np.pi * 0.0967 * t),
+        120.0,
+    )
+    resp = _resp(rr)
+    assert not resp.valid
+    (flag,) = resp.flags
+    assert flag.startswith(AMBIGUOUS_PREFIX)
+    assert "17.4/min" in flag
+
+
 def test_resonance_breathing_at_6_per_min_is_breathing() -> None:
     # a strong 0.1-Hz RSA with its IPFM harmonics and a little beat noise, no HF breathing line
     rng = np.random.default_rng(1)

@@ -21,7 +21,12 @@ than 9/min) while a second, non-harmonic peak stands in the HF band (at least
 ``MAYER_RIVAL_SHARE`` of its height, itself prominent) is **ambiguous**: the rate is not valid,
 the flag names both candidates, and no vagal power is attributed to the slow peak. Without an
 HF rival (resonance breathing at 6/min puts RSA itself at 0.1 Hz; its harmonics at 0.2 and
-0.3 Hz are not rivals) the slow peak is taken as breathing.
+0.3 Hz are not rivals) the slow peak is taken as breathing. Breathing whose rate wanders
+spreads its RSA over a broad HF hump without one prominent line, while the Mayer wave stays a
+narrow line that wins the maximum: so an HF band holding, away from the slow peak's harmonics,
+at least ``MAYER_RIVAL_POWER_SHARE`` of the power within ±``vagal_halfwidth_hz`` of the slow
+peak is a rival too (its highest bin names it). Resonance breathing leaves only beat noise
+there (under 1 % of the line).
 """
 
 from __future__ import annotations
@@ -39,7 +44,14 @@ NO_CLEAR_PEAK = "no clear respiratory peak"
 AMBIGUOUS_PREFIX = "ambiguous"
 MAYER_RIVAL_SHARE = 0.05
 """An HF peak at least this share of the slow peak's height makes a slow peak ambiguous."""
+MAYER_RIVAL_POWER_SHARE = 0.25
+"""HF power (harmonics of the slow peak left out) at least this share of the slow peak's line
+power makes a slow peak ambiguous (breathing spread over a broad hump)."""
 _HARMONIC_TOLERANCE_HZ = 0.02
+HARMONIC_MAX_SHARE = 0.1
+"""A peak at a harmonic of the slow peak is taken for that harmonic only below this share of the
+slow peak's height: the harmonics of a breathing modulation of RR by a few per cent carry well
+under 1 % of its power, and breathing at 17-18/min sits on the third harmonic of 0.1 Hz."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +161,39 @@ def _hf_rival_hz(
     best_height = 0.0
     for index, ratio in zip(candidates.tolist(), prominence, strict=True):
         hz = parabolic_peak_hz(freq, psd, index)
-        harmonic = any(abs(hz - k * peak_hz) <= _HARMONIC_TOLERANCE_HZ for k in (2, 3, 4))
+        harmonic = psd[index] < HARMONIC_MAX_SHARE * height and any(
+            abs(hz - k * peak_hz) <= _HARMONIC_TOLERANCE_HZ for k in (2, 3, 4)
+        )
         if (
             ratio >= settings.respiration_min_prominence
             and not harmonic
             and psd[index] > best_height
         ):
             best, best_height = hz, float(psd[index])
+    if best is None:
+        best = _hf_power_rival_hz(freq, psd, peak_hz, height, inside, settings)
     return best
+
+
+def _hf_power_rival_hz(
+    freq: np.ndarray,
+    psd: np.ndarray,
+    peak_hz: float,
+    height: float,
+    inside: np.ndarray,
+    settings: HrvSettings,
+) -> float | None:
+    """The highest HF bin when the HF band, away from the slow peak's harmonics, holds at least
+    ``MAYER_RIVAL_POWER_SHARE`` of the slow peak's line power; else ``None``."""
+    harmonic = np.zeros(inside.size, dtype=bool)
+    for k in (2, 3, 4):
+        harmonic |= np.abs(freq[inside] - k * peak_hz) <= _HARMONIC_TOLERANCE_HZ
+    harmonic &= psd[inside] < HARMONIC_MAX_SHARE * height
+    rest = inside[~harmonic]
+    half = settings.vagal_halfwidth_hz
+    line = np.flatnonzero(np.abs(freq - peak_hz) <= half)
+    if rest.size == 0 or line.size == 0:
+        return None
+    if float(np.sum(psd[rest])) < MAYER_RIVAL_POWER_SHARE * float(np.sum(psd[line])):
+        return None
+    return parabolic_peak_hz(freq, psd, int(rest[np.argmax(psd[rest])]))
