@@ -13,6 +13,11 @@ later); every labelled beat updates
   ``settings.spectral_update_s`` (1 s) of beat time (:mod:`processor_periodic`, about 0.3 ms
   together); between recomputations the last values are carried.
 
+Irregular rhythm: every raw interval also feeds :class:`.rhythm.OnlineRhythm` (the batch
+decision on trailing segments); while it reports sustained irregular rhythm and
+``settings.rhythm_check`` is on, every HRV value of the snapshot (all but heart rate) is absent
+with the reason :data:`.rhythm.MESSAGE`, which is also among its ``flags``.
+
 Gaps: a difference is never taken across segments. On a segment change the detector is flushed
 and restarted and the ring is emptied (spectrum and DFA α1 restart on the new chain); if the hole
 in beat time is longer than ``settings.gap_restart_s`` the time-domain window restarts too.
@@ -29,6 +34,7 @@ block-so-far estimate of :mod:`biofeedback.hrv.block_estimate`, carried by every
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -58,6 +64,7 @@ from biofeedback.hrv.processor_periodic import (
     spectral_values,
 )
 from biofeedback.hrv.processor_windows import BeatRing, TimeWindow
+from biofeedback.hrv.rhythm import MESSAGE, OnlineRhythm
 from biofeedback.hrv.settings import HrvSettings
 
 _SPLINE_MARGIN_S: Final = 3.0
@@ -124,6 +131,7 @@ class HrvProcessor:
     def reset(self) -> None:
         """Forget everything except the settings (a new session)."""
         self._detector.reset()
+        self._rhythm = OnlineRhythm()
         self._pending: deque[float] = deque()
         self._segment: int | None = None
         self._last_t_s: float | None = None
@@ -199,6 +207,7 @@ class HrvProcessor:
         self._segment = beat.segment
         self._latest_t_s = beat.t_s
         self._pending.append(beat.t_s)
+        self._rhythm.push(beat.rr_ms)
         labelled += self._add_all(self._detector.push(beat.rr_ms))
         if not labelled:
             return None
@@ -213,6 +222,7 @@ class HrvProcessor:
 
     def _chain_break(self, beat: BeatLike) -> None:
         self._last_nn = None
+        self._rhythm.reset()
         self._chain_beats.clear()
         self._spectral_flags.clear()
         self._dfa_flags.clear()
@@ -258,6 +268,10 @@ class HrvProcessor:
         reason = window_reason(n, covered_s, window_s, share, s)
         if reason is None and w.m < 2:
             reason = "too few successive differences"
+        hr_reason = reason  # heart rate stays meaningful over an irregular rhythm
+        irregular = s.rhythm_check and self._rhythm.irregular
+        if irregular:
+            reason = MESSAGE  # sustained irregular rhythm (hrv/rhythm.py): no HRV values
 
         def value(v: float) -> Value:
             if reason is not None:
@@ -279,11 +293,20 @@ class HrvProcessor:
             ln = pns = Value.absent(reason, window_s, n, share)
         self._collect_baseline(ln, t_s)
         spectral = self._spectral
+        dfa_alpha1 = self._dfa_alpha1
+        if irregular:
+            spectral = SpectralValues.absent(MESSAGE, s, n, share)
+            spectral = dataclasses.replace(spectral, flags=(MESSAGE,))
+            dfa_alpha1 = Value.absent(MESSAGE, s.dfa_window_s, n, share)
         return Snapshot(
             t_s=t_s,
             rr_ms=last.rr_ms,
             label=last.label,
-            hr_bpm=value(w.hr / w.n if n else math.nan),
+            hr_bpm=(
+                Value(w.hr / w.n, None, None, window_s, n, share)
+                if hr_reason is None
+                else Value.absent(hr_reason, window_s, n, share)
+            ),
             rmssd_ms=value(rmssd),
             ln_rmssd=ln,
             sdnn_ms=value(sdnn),
@@ -297,7 +320,7 @@ class HrvProcessor:
             respiration_rate_per_min=spectral.respiration_rate_per_min,
             respiration_valid=spectral.respiration_valid,
             flags=spectral.flags,
-            dfa_alpha1=self._dfa_alpha1,
+            dfa_alpha1=dfa_alpha1,
             pns_index=pns,
             relaxation_score=relaxation_score(ln, self.baseline, s),
             baseline_active=self._baseline_values is not None,

@@ -277,3 +277,57 @@ def _grow(flagged: BoolArray, irregular_here: BoolArray) -> BoolArray:
             out[i] = True
             i += step
     return out
+
+
+class OnlineRhythm:
+    """The same decision beat by beat, for the live monitor: trailing segments, no lookahead.
+
+    Every ``STEP_BEATS`` intervals of the current continuity chain, the last ``SEGMENT_BEATS``
+    are judged as one segment (steps 1-2 of the module notes); ``irregular`` is True while the
+    last ``CONFIRM_SEGMENTS`` segments were all irregular, and for the one segment after
+    (hysteresis) that passes Dash et al.'s tests alone, as in batch. Batch assigns each interval
+    the verdict of the nearest segment centre; live can only use segments that end at the newest
+    beat, so it switches on about ``SEGMENT_BEATS / 2 + 4·STEP_BEATS`` intervals after batch
+    would start withholding, and off up to half a segment late. ``reset`` at a chain break.
+
+    >>> live = OnlineRhythm()
+    >>> rng = np.random.default_rng(3)
+    >>> states = [live.push(v) for v in rng.uniform(450.0, 1050.0, 400)]
+    >>> states.index(True), states[-1]
+    (191, True)
+    """
+
+    __slots__ = ("_extended", "_rr", "_run", "_since")
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the chain (a continuity gap): nothing is judged until a segment fills again."""
+        self._rr: list[float] = []
+        self._since = 0
+        self._run = 0
+        self._extended = False
+
+    @property
+    def irregular(self) -> bool:
+        """Inside sustained irregular rhythm as of the newest interval."""
+        return self._run >= CONFIRM_SEGMENTS or self._extended
+
+    def push(self, rr_ms: float) -> bool:
+        """Add one raw interval (ms) of the current chain; returns :attr:`irregular`."""
+        self._rr.append(float(rr_ms))
+        if len(self._rr) > SEGMENT_BEATS:
+            del self._rr[0]
+        self._since += 1
+        if len(self._rr) == SEGMENT_BEATS and self._since >= STEP_BEATS:
+            self._since = 0
+            feats = segment_features(np.asarray(self._rr), STEP_BEATS)
+            was = self._run >= CONFIRM_SEGMENTS
+            if bool(feats.irregular[0]):
+                self._run += 1
+                self._extended = False
+            else:
+                self._extended = was and bool(np.isfinite(feats.cosen[0])) and EXTEND_SEGMENTS > 0
+                self._run = 0
+        return self.irregular
