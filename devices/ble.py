@@ -115,7 +115,12 @@ class BleStrapSource:
         wall_clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        extra_services: tuple[str, ...] = (),
+        on_connected: Callable[[BleakClient], Awaitable[None]] | None = None,
     ) -> None:
+        """``extra_services`` are discovered too; ``on_connected`` runs on every new connection
+        once the heart-rate notifications are on (the PMD streams of a Polar H10 start there,
+        :class:`~devices.ble_pmd.BleH10Source`); it must not raise for a strap without them."""
         if stall_timeout_s <= 0 or connect_timeout_s <= 0 or connect_attempts < 1:
             raise ValueError("stall_timeout_s, connect_timeout_s > 0 and connect_attempts >= 1")
         self.query = address_or_name
@@ -133,6 +138,8 @@ class BleStrapSource:
             address_or_name, address_or_name if is_address(address_or_name) else "", "ble"
         )
         self._malformed = 0
+        self._extra_services = extra_services
+        self._on_connected = on_connected
 
     @property
     def device(self) -> DeviceInfo:
@@ -238,7 +245,7 @@ class BleStrapSource:
         client = BleakClient(
             device,
             on_disconnect,
-            services=[HEART_RATE_SERVICE_UUID, BATTERY_SERVICE_UUID],
+            services=[HEART_RATE_SERVICE_UUID, BATTERY_SERVICE_UUID, *self._extra_services],
             timeout=self._connect_timeout_s,
             bluez={} if self._adapter is None else {"adapter": self._adapter},
         )
@@ -259,6 +266,8 @@ class BleStrapSource:
                 if location is not None:
                     prelude.append(SensorLocationRead(self._clock(), location))
                 await client.start_notify(HEART_RATE_MEASUREMENT_UUID, on_notify)
+                if self._on_connected is not None:
+                    await self._on_connected(client)
         except DeviceNotFound:
             # BlueZ forgot the device (it drops unconnected ones after a while): scan again.
             self._device = None

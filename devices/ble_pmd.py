@@ -29,7 +29,14 @@ from bleak.exc import BleakError
 from devices.ble_backoff import Backoff
 from devices.ble_scan import find_strap, translated_errors
 from devices.errors import SourceError
-from devices.events import Connected, DeviceInfo, Disconnected, DisconnectReason, Reconnecting
+from devices.events import (
+    Connected,
+    DeviceInfo,
+    Disconnected,
+    DisconnectReason,
+    Reconnecting,
+    SourceEvent,
+)
 from devices.pmd import (
     PMD_CONTROL_POINT_UUID,
     PMD_DATA_UUID,
@@ -38,6 +45,7 @@ from devices.pmd import (
     ControlResponse,
     MalformedPmd,
     MeasurementType,
+    PmdControlError,
     PmdFrame,
     Settings,
     encode_request,
@@ -310,3 +318,102 @@ class BlePmdSource:
 
 class _NoPmd(SourceError):
     pass
+
+
+class BleH10Source:
+    """A strap's heart-rate events and, when it has the PMD service, its ECG and ACC, over one
+    connection (a :class:`~devices.ble.BleStrapSource` with PMD started on every connection).
+
+    :meth:`events` is the heart-rate source, unchanged; :meth:`waveforms` yields the PMD samples
+    (:class:`~devices.pmd_stream.EcgSamples`, :class:`~devices.pmd_stream.AccSamples`) and a
+    :class:`~devices.pmd_stream.PmdGap` after each reconnection. A strap without PMD (or one
+    that refuses the streams) yields no waveform: its RRs flow as from any strap.
+    """
+
+    def __init__(
+        self,
+        address_or_name: str,
+        *,
+        acc_rate_hz: int = 200,
+        acc_range_g: int = 8,
+        clock: Callable[[], float] = time.monotonic,
+        **strap_options: object,
+    ) -> None:
+        from devices.ble import BleStrapSource
+
+        self._clock = clock
+        self._requests = [start_ecg_request(), start_acc_request(acc_rate_hz, acc_range_g)]
+        self.timelines = {
+            MeasurementType.ECG: PmdTimeline(MeasurementType.ECG, 130.0),
+            MeasurementType.ACC: PmdTimeline(MeasurementType.ACC, float(acc_rate_hz)),
+        }
+        self._queue: asyncio.Queue[_Arrival | PmdGap] = asyncio.Queue()
+        self._started_once = False
+        self.started: PmdStarted | None = None
+        """The streams started on the newest connection (``None``: no PMD so far)."""
+        self.problem: str | None = None
+        """Why PMD did not start on the newest connection, if it did not."""
+        self.malformed_count = 0
+        self.strap = BleStrapSource(
+            address_or_name,
+            clock=clock,
+            extra_services=(PMD_SERVICE_UUID,),
+            on_connected=self._start_pmd,
+            **strap_options,  # type: ignore[arg-type]
+        )
+
+    @property
+    def device(self) -> DeviceInfo:
+        return self.strap.device
+
+    def events(self) -> AsyncGenerator[SourceEvent, None]:
+        return self.strap.events()
+
+    async def _start_pmd(self, client: BleakClient) -> None:
+        self.started = None
+        if not PmdClient.has_pmd(client):
+            self.problem = "the strap has no PMD service (raw ECG/ACC): RRs only"
+            return
+
+        def on_frame(item: PmdFrame | MalformedPmd, raw: bytes) -> None:
+            self._queue.put_nowait(_Arrival(self._clock(), item, raw))
+
+        pmd = PmdClient(client, on_frame)
+        kinds: set[MeasurementType] = set()
+        allowed: dict[MeasurementType, Settings] = {}
+        try:
+            features = await pmd.features()
+            for request in self._requests:
+                if request.measurement in features:
+                    allowed[request.measurement] = await pmd.get_settings(request.measurement)
+                    await pmd.start(request)
+                    kinds.add(request.measurement)
+        except (PmdControlError, MalformedPmd, BleakError, TimeoutError) as exc:
+            # The heart-rate service goes on: a strap that will not stream is an RR strap.
+            self.problem = f"PMD did not start: {exc}"
+            logger.info("%s", self.problem)
+            if not kinds:
+                return
+        if self._started_once:
+            for kind in kinds:
+                self._queue.put_nowait(self.timelines[kind].restart(self._clock(), "reconnected"))
+        self._started_once = True
+        self.started = PmdStarted(self._clock(), frozenset(kinds), allowed)
+
+    async def waveforms(self) -> AsyncGenerator[EcgSamples | AccSamples | PmdGap, None]:
+        """PMD samples as they arrive, on the session clock, until the consumer stops."""
+        while True:
+            item = await self._queue.get()
+            if isinstance(item, PmdGap):
+                yield item
+                continue
+            frame = item.item
+            if isinstance(frame, MalformedPmd):
+                self.malformed_count += 1
+                continue
+            kind = MeasurementType(item.raw[0])
+            timeline = self.timelines.get(kind)
+            if timeline is None:
+                continue
+            for event in timeline.feed(frame, item.t_s):
+                yield event

@@ -31,7 +31,7 @@ class SourceOptions:
     latency_s: float = 0.0
     strap: str = "hr"
     """The simulated strap's kind: ``hr`` (the Heart Rate Service only) or ``h10`` (a Polar H10:
-    also raw ECG and chest acceleration over PMD; the in-process simulator)."""
+    also raw ECG and chest acceleration over PMD, in process or through the fake BlueZ)."""
 
 
 def parse_artifact_rates(spec: str) -> ArtifactRates:
@@ -93,14 +93,15 @@ def open_source(opts: SourceOptions, *, fast: bool = False) -> HeartRateSource:
     if opts.simulate == "ble":
         from biofeedback.live.simulated_ble import SimulatedBleSource
 
-        return SimulatedBleSource(simulator_config(opts), speed=opts.speed)
+        return SimulatedBleSource(simulator_config(opts), speed=opts.speed, h10=opts.strap == "h10")
     if opts.simulate is not None:
         from devices.simulator import SimulatedSource, SimulatedStrap
 
         strap = SimulatedStrap(simulator_config(opts))
         return SimulatedSource(strap, speed=None if fast else opts.speed)
     if opts.device is not None:
-        from devices.ble import BleStrapSource
+        from devices.ble_pmd import BleH10Source
 
-        return BleStrapSource(opts.device)
+        # The heart-rate service as from any strap; ECG and ACC too when it has PMD (an H10).
+        return BleH10Source(opts.device)
     raise InputError("no source: give --simulate, --device ADDR|NAME or --replay FILE")
