@@ -1,6 +1,12 @@
 """The live estimate a person watches: the change of a block *so far* from this session's baseline.
 
-Method (batch means with an autocorrelation-aware standard error):
+What it estimates (the estimand): the mean true vagal tone (ln RMSSD) over the analysed batches
+of the block minus that over the baseline's batches. Everything that moves vagal tone between the
+two (the trigger, but also settling, drift, carry-over, a change of breathing) is part of it: one
+session cannot tell them apart (the session summary says so), so a block of a trigger with no
+effect of its own may truly differ from the baseline, and its interval then rightly excludes 0.
+
+Method (batch means with a heteroscedasticity-and-autocorrelation-consistent standard error):
 
 1. The NN series is cut into non-overlapping **batches** of ``batch_s`` (15 s) aligned to the
    segment's start; in a block the first ``onset_s`` (45 s, the comparison's onset exclusion:
@@ -10,23 +16,35 @@ Method (batch means with an autocorrelation-aware standard error):
    80 % of its time covered by NN, fewer than ``min_diffs`` differences or more than
    ``max_batch_corrected_share`` corrected beats gives none. The baseline uses only batches that
    lie wholly inside the baseline segment (never the settling before it).
-2. The estimate is ``mean(block batches) − mean(baseline batches)``: batch means are the
+2. The estimate is ``Δ = mean(block batches) − mean(baseline batches)``: batch means are the
    standard way to get an honest standard error from serially correlated output (Schmeiser
-   1982, Oper Res 30:556-568, doi:10.1287/opre.30.3.556); a 15-s batch spans several breaths at
-   usual rates, and in simulated sessions the measurement errors of adjacent batches correlate
-   at |ρ| < 0.05 (bench/bench_estimate.py).
-3. The batch-to-batch SD ``s`` and the lag-1 autocorrelation ``ρ`` (over adjacent valid
-   batches, clipped to [0, 0.9]) come from the **baseline** and are fixed when it ends, so the
-   interval narrows monotonically as block batches accumulate. Serial correlation is taken into
-   account by the first-order autoregressive effective sample size, ``n (1 − ρ)/(1 + ρ)``
-   (Zwiers & von Storch 1995, J Climate 8:336-351; the serial-correlation-aware t-test of Tang
-   & Landes 2020, arXiv:1904.01622): ``SE = s √((1 + ρ)/(1 − ρ)) √(1/n_block + 1/n_baseline)``,
-   which also carries the baseline's own uncertainty.
-4. The 95 % interval is ``Δ ± t(0.975, n_baseline − 1) · SE``.
+   1982, Oper Res 30:556-568, doi:10.1287/opre.30.3.556). Under the estimand above the batch
+   mean is unbiased for every true trajectory; its error is the mean of the batches' measurement
+   errors, so a model of the trajectory (a local-level Kalman filter) cannot make it more precise
+   without shrinking it towards an assumed level.
+3. The error variance of one batch is the Newey-West long-run variance (Bartlett kernel, lag
+   ``hac_lag`` = 2 batches, Newey & West 1987, Econometrica 55:703-708; their rule of thumb
+   ⌊4 (n/100)^(2/9)⌋ gives 2 for the 15-30 batches here) of the residuals of the baseline's and
+   the block's batches, each around its own segment's mean, pooled (degrees of freedom
+   ``n_baseline + n_block − 2``); floored at half the batch variance. It carries the serial
+   correlation of adjacent batches (positive or negative) and lets a block that is noisier than
+   the baseline widen its own interval. ``SE² = v (1/n_block + 1/n_baseline)`` carries the
+   baseline's own uncertainty; the 95 % interval is ``Δ ± t(0.975, df) · SE``.
+4. **RR oscillating near 6/min.** When breathing is slow (resonance breathing) the respiratory
+   and the 0.1-Hz baroreflex (Mayer) waves share one frequency and beat against each other with
+   a period of minutes, so a segment's batches share one measurement error that more batches do
+   not average out (simulated: SD of a 3-min block's mean error 0.10-0.12 ln ms against 0.03
+   with breathing at 15/min; coverage of the plain interval 67-86 %). A segment whose median batch
+   **RR oscillation frequency** is below ``oscillation_min_hz`` is treated as one persistent
+   error: its term of ``SE²`` is its batch variance (not divided by the number of batches). The
+   frequency is Rice's (1944) for a narrow-band oscillation sampled once a beat,
+   ``f = arcsin(RMSSD / (2 SDNN)) / (π · mean NN)``, exact for a sinusoid; 0.12 Hz separates
+   simulated segments breathed at 6/min (at most 0.119) from those at 12-18/min (at least 0.115,
+   1 % below 0.124). The record says so (``caveat``); the interval of such a block does not
+   narrow as the block goes on, which is the truth about what it can show.
 
-What it estimates: the mean true vagal tone (ln RMSSD) over the analysed batches of the block
-minus that over the baseline's batches. Its calibration against the simulator's true vagal
-tone is measured in ``bench/bench_estimate.py`` and tested at a small scale in
+Its calibration against the simulator's true vagal tone is measured in
+``bench/bench_estimate.py`` and tested at a small scale in
 ``tests/test_block_estimate_calibration.py``. Before the estimate exists a ``reason`` says why.
 """
 
@@ -35,7 +53,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import Final
 
 BASELINE: Final = "baseline"
@@ -58,10 +75,18 @@ class EstimateSettings:
     min_baseline_batches: int = 6
     min_block_batches: int = 1
     confidence: float = 0.95
+    hac_lag: int = 2
+    """Bartlett-kernel lag (batches) of the Newey-West variance."""
+    oscillation_min_hz: float = 0.12
+    """Below this median RR oscillation frequency a segment's batches share one error."""
+    breathing_margin_per_min: float = 1.0
+    """Added below the lowest and above the highest 120-s window rate of a block: its breathing
+    interval (two bins of a 120-s spectrum; see :attr:`BlockEstimate.breathing_interval`)."""
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "method": "means of 15-s batches; baseline SD with AR(1) effective sample size",
+            "method": "means of 15-s batches; pooled Newey-West variance of baseline and block "
+            "batches; a segment oscillating near 6/min counts as one error",
             "batch_s": self.batch_s,
             "onset_s": self.onset_s,
             "min_coverage": self.min_coverage,
@@ -70,6 +95,9 @@ class EstimateSettings:
             "min_baseline_batches": self.min_baseline_batches,
             "min_block_batches": self.min_block_batches,
             "confidence": self.confidence,
+            "hac_lag": self.hac_lag,
+            "oscillation_min_hz": self.oscillation_min_hz,
+            "breathing_margin_per_min": self.breathing_margin_per_min,
         }
 
 
@@ -83,6 +111,8 @@ class Batch:
     n_corrected: int
     ln_rmssd: float | None
     hr_bpm: float | None
+    oscillation_hz: float | None = None
+    """Rice's RR oscillation frequency of the batch (:func:`oscillation_hz`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +128,8 @@ class Change:
     n_batches: int
     n_baseline_batches: int
     reason: str | None = None
+    caveat: str | None = None
+    """Why the interval does not narrow (RR oscillating near 6/min), when it applies."""
 
     @property
     def excludes_zero(self) -> bool:
@@ -115,12 +147,14 @@ class Change:
             "n_batches": self.n_batches,
             "n_baseline_batches": self.n_baseline_batches,
             "reason": self.reason,
+            "caveat": self.caveat,
         }
 
 
 @dataclass(frozen=True, slots=True)
 class BaselineBatches:
-    """The baseline's batch means, long-run SDs (``s √((1+ρ)/(1−ρ))``) and degrees of freedom."""
+    """The baseline's batch means, its own long-run SDs and degrees of freedom, and its batches
+    (``values``: per metric, ``None`` for an invalid batch or a gap between batches)."""
 
     mean: dict[str, float]
     sigma: dict[str, float]
@@ -131,6 +165,9 @@ class BaselineBatches:
     end_s: float
     n_beats: int
     n_corrected: int
+    values: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
+    oscillating: bool = False
+    """The baseline's RR oscillates near 6/min (:data:`OSCILLATING`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +194,19 @@ class BlockEstimate:
     @property
     def artifact_share(self) -> float:
         return self.n_corrected / self.n_beats if self.n_beats else 0.0
+
+    @property
+    def breathing_interval(self) -> tuple[float, float] | None:
+        """The block's breathing rate interval (breaths/min): from the lowest to the highest
+        valid rate of the 120-s windows wholly inside it, each widened by
+        ``breathing_margin_per_min``. A 120-s spectrum resolves 1/120 Hz (0.5/min); breathing
+        that wanders within a window (simulated: CV 8 %) puts the peak up to about a bin off
+        the window's mean rate, so two bins are added. Its coverage of the true mean rate of the
+        block is measured by ``bench/bench_estimate.py``. ``None`` without a valid window."""
+        if self.breathing_per_min is None:
+            return None
+        margin = self.settings.breathing_margin_per_min
+        return self.breathing_per_min[1] - margin, self.breathing_per_min[2] + margin
 
     @property
     def analysed_s(self) -> float:
@@ -186,51 +236,108 @@ def batch_values(
     return (0.5 * math.log(ms2) if ms2 > 0 else None), hr
 
 
-def autocorrelated_sd(values: list[float | None]) -> tuple[float, float]:
-    """``(s, ρ)``: the sample SD of the valid values and the lag-1 autocorrelation over adjacent
-    valid pairs (``None`` breaks adjacency), clipped to [0, 0.9].
+def oscillation_hz(diffs_ms: list[float], nn_ms: list[float]) -> float | None:
+    """Rice's frequency (Hz) of the batch's RR oscillation, ``arcsin(RMSSD / (2 SDNN)) / (π T)``
+    with ``T`` the mean NN (s); exact for a sinusoid sampled once a beat. ``None`` with fewer
+    than 3 NN or differences, or no variation.
 
-    >>> s, rho = autocorrelated_sd([1.0, 2.0, 3.0, 4.0, None, 1.0, 2.0, 3.0, 4.0])
-    >>> round(s, 4), round(rho, 4)
-    (1.1952, 0.25)
+    >>> nn = [1000.0 + 50.0 * math.sin(2 * math.pi * 0.1 * k) for k in range(60)]
+    >>> round(oscillation_hz([nn[k + 1] - nn[k] for k in range(59)], nn), 2)
+    0.1
     """
-    valid = [v for v in values if v is not None]
-    n = len(valid)
-    mean = math.fsum(valid) / n
-    ss = math.fsum((v - mean) ** 2 for v in valid)
-    sd = math.sqrt(ss / (n - 1)) if n > 1 else math.nan
-    lagged = math.fsum(
-        (a - mean) * (b - mean) for a, b in pairwise(values) if a is not None and b is not None
-    )
-    rho = lagged / ss if ss > 0 else 0.0
-    return sd, min(max(rho, 0.0), 0.9)
+    n = len(nn_ms)
+    if n < 3 or len(diffs_ms) < 3:
+        return None
+    mean = math.fsum(nn_ms) / n
+    var = math.fsum((x - mean) ** 2 for x in nn_ms) / (n - 1)
+    if var <= 0:
+        return None
+    rmssd = math.sqrt(math.fsum(d * d for d in diffs_ms) / len(diffs_ms))
+    ratio = min(rmssd / (2.0 * math.sqrt(var)), 1.0)
+    return math.asin(ratio) / (math.pi * mean / 1000.0)
+
+
+def long_run_variance(series: list[list[float | None]], lag: int) -> tuple[float, float, float]:
+    """``(γ0, v, df)`` of several series pooled, each around its own mean of valid values:
+    the batch variance ``γ0``, the Newey-West long-run variance ``v`` (Bartlett weights
+    ``1 − l/(lag+1)`` on the autocovariances over adjacent valid pairs; ``None`` breaks
+    adjacency), floored at ``γ0 / 2``, and the degrees of freedom (valid values minus one per
+    series).
+
+    >>> g0, v, df = long_run_variance([[1.0, 2.0, 3.0, 4.0], [1.0, 2.0, None, 3.0, 4.0]], 2)
+    >>> round(g0, 4), round(v, 4), df
+    (1.6667, 2.0833, 6.0)
+    """
+    acov = [0.0] * (lag + 1)
+    df = 0.0
+    for values in series:
+        valid = [v for v in values if v is not None]
+        if len(valid) < 2:
+            continue
+        mean = math.fsum(valid) / len(valid)
+        dev = [None if v is None else v - mean for v in values]
+        df += len(valid) - 1
+        for k in range(lag + 1):
+            acov[k] += math.fsum(
+                a * b for a, b in zip(dev, dev[k:], strict=False) if a is not None and b is not None
+            )
+    if df <= 0:
+        return math.nan, math.nan, 0.0
+    g0 = acov[0] / df
+    v = g0 + 2.0 * math.fsum((1.0 - k / (lag + 1)) * acov[k] / df for k in range(1, lag + 1))
+    return g0, max(v, 0.5 * g0), df
+
+
+def _sample_var(values: list[float]) -> float:
+    n = len(values)
+    mean = math.fsum(values) / n
+    return math.fsum((v - mean) ** 2 for v in values) / (n - 1)
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
+
+
+def oscillates_slowly(batches: list[Batch], settings: EstimateSettings) -> bool:
+    """Whether the median RR oscillation frequency of ``batches`` is below the settings' limit."""
+    rates = [b.oscillation_hz for b in batches if b.oscillation_hz is not None]
+    return bool(rates) and _median(rates) < settings.oscillation_min_hz
+
+
+def _series(batches: list[Batch], metric: str) -> list[float | None]:
+    values: list[float | None] = []
+    for prev, b in zip([None, *batches], batches, strict=False):
+        if prev is not None and b.start_s > prev.end_s + 1e-9:
+            values.append(None)  # a gap: the batches either side are not adjacent
+        values.append(getattr(b, metric))
+    return values
 
 
 def summarise_baseline(batches: list[Batch], settings: EstimateSettings) -> BaselineBatches | str:
-    """The baseline's means and variances, or the reason it cannot serve as one."""
+    """The baseline's means and batches, or the reason it cannot serve as one."""
     if not batches:
         return "baseline too short: no complete batch"
     mean: dict[str, float] = {}
     sigma: dict[str, float] = {}
     df: dict[str, float] = {}
     count: dict[str, int] = {}
+    series: dict[str, tuple[float | None, ...]] = {}
     for metric in METRICS:
-        values: list[float | None] = []
-        for prev, b in zip([None, *batches], batches, strict=False):
-            if prev is not None and b.start_s > prev.end_s + 1e-9:
-                values.append(None)  # a gap: the batches either side are not adjacent
-            values.append(getattr(b, metric))
+        values = _series(batches, metric)
         valid = [v for v in values if v is not None]
         if len(valid) < settings.min_baseline_batches:
             return (
                 f"baseline too short: {len(valid)} clean {settings.batch_s:.0f}-s batches "
                 f"< {settings.min_baseline_batches}"
             )
-        sd, rho = autocorrelated_sd(values)
+        _, v, dof = long_run_variance([values], settings.hac_lag)
         mean[metric] = math.fsum(valid) / len(valid)
-        sigma[metric] = sd * math.sqrt((1.0 + rho) / (1.0 - rho))
-        df[metric] = float(len(valid) - 1)
+        sigma[metric] = math.sqrt(v)
+        df[metric] = dof
         count[metric] = len(valid)
+        series[metric] = tuple(values)
     return BaselineBatches(
         mean,
         sigma,
@@ -240,7 +347,15 @@ def summarise_baseline(batches: list[Batch], settings: EstimateSettings) -> Base
         batches[-1].end_s,
         sum(b.n_beats for b in batches),
         sum(b.n_corrected for b in batches),
+        series,
+        oscillates_slowly(batches, settings),
     )
+
+
+OSCILLATING: Final = (
+    "RR oscillates near 6/min (slow breathing with the 0.1-Hz baroreflex wave): "
+    "the interval does not narrow with time"
+)
 
 
 def change_from(
@@ -263,11 +378,22 @@ def change_from(
         return Change(metric, None, None, None, None, None, n, nb, reason)
     from scipy import stats  # here, so the dashboard starts without scipy (tests/test_tui_compare)
 
+    base_values = list(baseline.values[metric])
+    g0, v, df = long_run_variance([base_values, _series(block, metric)], s.hac_lag)
+    base_term, block_term = v / nb, v / n
+    caveat = None
+    if metric == "ln_rmssd":
+        # One persistent error per segment oscillating near 6/min (module docstring, item 4).
+        if baseline.oscillating:
+            base_term = max(g0, _sample_var([x for x in base_values if x is not None]))
+            caveat = OSCILLATING
+        if oscillates_slowly(block, s):
+            block_term = max(g0, _sample_var(values)) if n > 1 else g0
+            caveat = OSCILLATING
     delta = math.fsum(values) / n - baseline.mean[metric]
-    se = baseline.sigma[metric] * math.sqrt(1.0 / n + 1.0 / nb)
-    df = baseline.df[metric]
+    se = math.sqrt(base_term + block_term)
     half = float(stats.t.ppf(0.5 + s.confidence / 2.0, df)) * se
-    return Change(metric, delta, delta - half, delta + half, se, df, n, nb)
+    return Change(metric, delta, delta - half, delta + half, se, df, n, nb, caveat=caveat)
 
 
 class BlockEstimator:
@@ -395,7 +521,8 @@ class BlockEstimator:
         start = self._anchor_s + self._open_index * s.batch_s
         ln, hr = batch_values(self._open_diffs, self._open_nn, self._open_corrected, s)
         n = len(self._open_nn)
-        self._batches.append(Batch(start, start + s.batch_s, n, self._open_corrected, ln, hr))
+        osc = oscillation_hz(self._open_diffs, self._open_nn) if ln is not None else None
+        self._batches.append(Batch(start, start + s.batch_s, n, self._open_corrected, ln, hr, osc))
         self._open_diffs, self._open_nn, self._open_corrected = [], [], 0
         self._estimate = None
 
@@ -458,6 +585,7 @@ def block_record(estimate: BlockEstimate, metric: str = "ln_rmssd") -> dict[str,
         return None if value is None else round(value, digits)
 
     breathing = estimate.breathing_per_min
+    interval = estimate.breathing_interval
     return {
         "label": estimate.label,
         "kind": estimate.kind,
@@ -479,6 +607,9 @@ def block_record(estimate: BlockEstimate, metric: str = "ln_rmssd") -> dict[str,
         "breathing_range_per_min": [round(breathing[1], 2), round(breathing[2], 2)]
         if breathing
         else None,
+        "breathing_low_per_min": rounded(interval[0], 2) if interval else None,
+        "breathing_high_per_min": rounded(interval[1], 2) if interval else None,
+        "caveat": change.caveat,
         "reason": change.reason,
         "method": estimate.settings.to_dict(),
     }
