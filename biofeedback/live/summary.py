@@ -210,11 +210,15 @@ ONE_SESSION_CANNOT: Final = (
 
 
 def block_cells(block: dict[str, Any]) -> tuple[str, str, str, str]:
-    """``(lnRMSSD change [interval], HR change, breathing, artifacts)`` of one block record.
+    """``(lnRMSSD change [interval], HR change, breathing [interval], artifacts)`` of one block
+    record (the breathing interval when the record has one).
 
     >>> block_cells({"change": 0.21, "low": 0.1, "high": 0.32, "hr_change_bpm": -3.14,
     ...              "breathing_per_min": 12.4, "artifact_share": 0.004})
     ('+0.21 [+0.10, +0.32]', '-3.1', '12.4', '0.4 %')
+    >>> block_cells({"change": None, "breathing_per_min": 12.4, "breathing_low_per_min": 11.2,
+    ...              "breathing_high_per_min": 13.9})[2]
+    '12.4 [11.2, 13.9]'
     """
     if block.get("change") is None:
         ln = f"— ({block.get('reason') or 'n/a'})"
@@ -226,9 +230,14 @@ def block_cells(block: dict[str, Any]) -> tuple[str, str, str, str]:
     return (
         ln,
         "—" if hr is None else f"{hr:+.1f}",
-        "—" if breathing is None else f"{breathing:.1f}",
+        "—" if breathing is None else f"{breathing:.1f}" + _interval(block),
         "—" if share is None else f"{100 * share:.1f} %",
     )
+
+
+def _interval(block: dict[str, Any]) -> str:
+    low, high = block.get("breathing_low_per_min"), block.get("breathing_high_per_min")
+    return "" if low is None or high is None else f" [{low:.1f}, {high:.1f}]"
 
 
 def block_lines(blocks: list[dict[str, Any]]) -> list[str]:
@@ -238,12 +247,12 @@ def block_lines(blocks: list[dict[str, Any]]) -> list[str]:
     lines = [
         "  change vs baseline (block after its first 45 s; 95 % interval):",
         f"  {'block':<20} {'kind':<8} {'ΔlnRMSSD ln(ms) [95 %]':<24} {'ΔHR bpm':>8} "
-        f"{'breaths/min':>11} {'corrected':>9} {'tingles':>7}",
+        f"{'breaths/min [95 %]':>18} {'corrected':>9} {'tingles':>7}",
     ]
     for block in blocks:
         ln, hr, breathing, share = block_cells(block)
         lines.append(
-            f"  {block['label']:<20.20} {block['kind']:<8} {ln:<24} {hr:>8} {breathing:>11} "
+            f"  {block['label']:<20.20} {block['kind']:<8} {ln:<24} {hr:>8} {breathing:>18} "
             f"{share:>9} {block.get('tingles', 0):>7}"
         )
     lines += [ONE_SESSION_CAN, ONE_SESSION_CANNOT]
