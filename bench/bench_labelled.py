@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from biofeedback.hrv.artifacts import OnlineArtifactDetector, correct_artifacts
-from biofeedback.hrv.rhythm import withheld_mask
+from biofeedback.hrv.rhythm import OnlineRhythm, withheld_mask
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT.parent / "shared" / "reference" / "physionet" / "labelled"
@@ -127,18 +127,22 @@ def main() -> int:
     # AF intervals, withheld of them, other intervals, withheld of them, intervals of records
     # without AF/flutter, withheld of them.
     rhythm_tot = np.zeros(6)
+    live_tot = np.zeros(6)  # the same for the live decision (trailing segments)
     for name, path in paths.items():
         rr, truth, af, other = load(path)
         held = withheld_mask(rr)
+        tracker = OnlineRhythm()
+        live_held = np.array([tracker.push(v) for v in rr.tolist()], dtype=bool)
         clean = 0 if af.any() else 1
-        rhythm_tot += [
-            af.sum(),
-            (held & af).sum(),
-            (~af).sum(),
-            (held & ~af).sum(),
-            clean * rr.size,
-            clean * held.sum(),
-        ]
+        for tot, mask in ((rhythm_tot, held), (live_tot, live_held)):
+            tot += [
+                af.sum(),
+                (mask & af).sum(),
+                (~af).sum(),
+                (mask & ~af).sum(),
+                clean * rr.size,
+                clean * mask.sum(),
+            ]
         row: dict[str, Any] = {
             "record": name,
             "intervals": int(rr.size),
@@ -182,11 +186,14 @@ def main() -> int:
         }
         for mode, c in pooled.items()
     }
-    rhythm = {
-        "af_intervals_withheld": rhythm_tot[1] / rhythm_tot[0],
-        "other_intervals_withheld": rhythm_tot[3] / rhythm_tot[2],
-        "records_without_af_withheld": rhythm_tot[5] / rhythm_tot[4],
-    }
+    rhythm, live_rhythm = (
+        {
+            "af_intervals_withheld": tot[1] / tot[0],
+            "other_intervals_withheld": tot[3] / tot[2],
+            "records_without_af_withheld": tot[5] / tot[4],
+        }
+        for tot in (rhythm_tot, live_tot)
+    )
     print(f"\nmodes (columns): {', '.join(pooled)}")
     print(f"pooled over {len(rows)} records, outside withheld intervals:")
     for mode, v in total.items():
@@ -196,18 +203,25 @@ def main() -> int:
             f"  {mode:28s} sensitivity {sens:5.1f} %  specificity {spec:6.2f} %"
             f"  (S/A/a/J/E neighbours as ectopic: {spec_any:6.2f} %)"
         )
-    print(
-        f"irregular rhythm: {100 * rhythm['af_intervals_withheld']:.1f} % of AF/flutter intervals "
-        f"withheld; {100 * rhythm['records_without_af_withheld']:.2f} % of the intervals of "
-        f"records without AF/flutter; {100 * rhythm['other_intervals_withheld']:.2f} % of all "
-        "intervals outside AF/flutter"
-    )
+    for label, r in (("irregular rhythm", rhythm), ("live (trailing)", live_rhythm)):
+        print(
+            f"{label}: {100 * r['af_intervals_withheld']:.1f} % of AF/flutter intervals "
+            f"withheld; {100 * r['records_without_af_withheld']:.2f} % of the intervals of "
+            f"records without AF/flutter; {100 * r['other_intervals_withheld']:.2f} % of all "
+            "intervals outside AF/flutter"
+        )
     flagged = clean_records()
     for name, shares in flagged.items():
         cells = ", ".join(f"{mode} {100 * share:.2f} %" for mode, share in shares.items())
         print(f"clean {name}: flagged {cells}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"records": rows, "pooled": total, "rhythm": rhythm, "clean_flagged": flagged}
+    doc = {
+        "records": rows,
+        "pooled": total,
+        "rhythm": rhythm,
+        "rhythm_live": live_rhythm,
+        "clean_flagged": flagged,
+    }
     RESULTS.write_text(json.dumps(doc, indent=1))
     return 0
 
