@@ -209,9 +209,11 @@ ONE_SESSION_CANNOT: Final = (
 )
 
 
-def block_cells(block: dict[str, Any]) -> tuple[str, str, str, str]:
+def block_cells(
+    block: dict[str, Any], *, breathing_interval: bool = True
+) -> tuple[str, str, str, str]:
     """``(lnRMSSD change [interval], HR change, breathing [interval], artifacts)`` of one block
-    record (the breathing interval when the record has one).
+    record (the breathing interval when the record has one and ``breathing_interval``).
 
     >>> block_cells({"change": 0.21, "low": 0.1, "high": 0.32, "hr_change_bpm": -3.14,
     ...              "breathing_per_min": 12.4, "artifact_share": 0.004})
@@ -230,7 +232,9 @@ def block_cells(block: dict[str, Any]) -> tuple[str, str, str, str]:
     return (
         ln,
         "—" if hr is None else f"{hr:+.1f}",
-        "—" if breathing is None else f"{breathing:.1f}" + _interval(block),
+        "—"
+        if breathing is None
+        else f"{breathing:.1f}" + (_interval(block) if breathing_interval else ""),
         "—" if share is None else f"{100 * share:.1f} %",
     )
 

@@ -65,7 +65,8 @@ def reading(block: dict[str, Any]) -> Text:
 def blocks_table(blocks: list[dict[str, Any]], *, compact: bool = False) -> Table:
     """Each block's change vs baseline: lnRMSSD [95 %], RMSSD %, HR, breathing, artifacts.
 
-    ``compact`` (below 100 columns) leaves out the kind and the RMSSD % so the rest fits 76.
+    ``compact`` (below 100 columns) leaves out the kind, the RMSSD % and the breathing interval
+    so the rest fits 76.
     """
     table = Table(box=None, pad_edge=False, padding=(0, 1, 0, 0), header_style="bold")
     table.add_column("block", no_wrap=True, overflow="ellipsis", max_width=12 if compact else 20)
@@ -80,7 +81,7 @@ def blocks_table(blocks: list[dict[str, Any]], *, compact: bool = False) -> Tabl
     table.add_column("corr.", justify="right", no_wrap=True)
     table.add_column("✦", justify="right", no_wrap=True)
     for block in blocks:
-        ln, hr, breathing, share = block_cells(block)
+        ln, hr, breathing, share = block_cells(block, breathing_interval=not compact)
         change = block.get("change")
         pct = NO_VALUE if change is None else f"{100 * math.expm1(change):+.0f} %"
         cells: list[str | Text] = [block.get("label", "")]
