@@ -173,6 +173,17 @@ def _add_source_options(p: argparse.ArgumentParser, *, device: bool = True) -> N
     )
 
 
+def _add_strap(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument(
+        "--strap",
+        choices=["h10", "hr"],
+        default=default,
+        help="the simulated strap: h10 (a Polar H10: raw ECG and chest acceleration beside the "
+        "RRs, the ECG strip on the dashboard) or hr (the Heart Rate Service only); "
+        "default %(default)s",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="biofeedback",
@@ -349,17 +360,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("record", help="run a whole protocol headless and store the session")
     _add_source_options(p)
+    _add_strap(p, "hr")
     _add_session_options(p)
     p.add_argument("--headless", action="store_true", help="no terminal UI (the default here)")
     p.set_defaults(handler="biofeedback.cli.cmd_record:run")
 
     p = sub.add_parser("monitor", help="the live dashboard for real use")
     _add_source_options(p)
+    _add_strap(p, "hr")
     _add_session_options(p)
     p.set_defaults(handler="biofeedback.cli.cmd_monitor:run")
 
     p = sub.add_parser("demo", help="the main job: simulated strap, responder profile, dashboard")
     _add_source_options(p, device=False)
+    _add_strap(p, "h10")
     p.add_argument("--headless", action="store_true", help="no terminal UI; print a summary")
     p.add_argument(
         "--db", metavar="PATH", help="session store (default: BIOFEEDBACK_DB or user data)"
