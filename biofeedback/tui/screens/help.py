@@ -65,6 +65,21 @@ NUMBERS: Final[tuple[tuple[str, str, str], ...]] = (
         "Ambiguous = a 6/min peak (maybe the 0.1-Hz blood-pressure wave) and a faster one.",
     ),
     (
+        "Breathing: chest",
+        "With a Polar H10: breaths per minute from the chest's tilt (accelerometer), last",
+        "60 s (shown from 30 s); ± = standard error. Independent of RSA and of the 0.1-Hz wave.",
+    ),
+    (
+        "ECG strip",
+        "With a Polar H10: its raw ECG (µV), last 5 s. ▼ = an R-peak the live detector found",
+        "(Pan-Tompkins), reported 0.25 s after the peak or one 0.56-s ECG frame later.",
+    ),
+    (
+        "ECG beats N, S, V, ?",
+        "Beats since the start by QRS shape and timing: normal, supraventricular premature,",
+        "ventricular, ? = not judged yet. ECG breathing = from R amplitudes, last 60 s.",
+    ),
+    (
         "corrected beats %",
         "Share of the last 60 s of beats flagged as artifact or ectopic and interpolated;",
         "above 5 % no 60-s value is shown. 'N beats in 60 s' is how many it holds.",
