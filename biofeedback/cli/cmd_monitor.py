@@ -6,10 +6,11 @@ import argparse
 from dataclasses import replace
 
 from biofeedback.cli.cmd_record import session_options
-from biofeedback.live.session_builder import SessionOptions, build_session
+from biofeedback.live.session_builder import SessionOptions, prepare_session
 
 
 def run(args: argparse.Namespace) -> int:
+    from biofeedback.live.deferred import DeferredPipeline
     from biofeedback.live.session_trend import StoredSessions
     from biofeedback.live.summary import summary_lines
     from biofeedback.sessions.store import SessionStore
@@ -22,7 +23,9 @@ def run(args: argparse.Namespace) -> int:
     sessions = StoredSessions(store)
     compare = store_compare(store)  # once, so its cache survives reopening on another strap
     while True:
-        pipeline = build_session(opts)
+        # Input checked and store opened here (errors are one line, before any screen); the
+        # source and the HRV maths are built behind the first frame.
+        pipeline = DeferredPipeline(prepare_session(opts).build)
         scan = None
         if opts.source.simulate is None:
             from biofeedback.live.scanning import scan_straps

@@ -16,14 +16,15 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from biofeedback.cli.options import live_correction, source_options
-from biofeedback.live.headless_session import run_headless
-from biofeedback.live.pipeline import LivePipeline
 from biofeedback.live.session_builder import SessionOptions, build_session
 from biofeedback.live.summary import summary_lines
 from biofeedback.text import terminal_safe, terminal_stream
+
+if TYPE_CHECKING:  # the pipeline itself is imported when a session runs (``demo`` paints first)
+    from biofeedback.live.pipeline import LivePipeline
 
 HANDLED_SIGNALS: Final = (signal.SIGTERM, signal.SIGHUP)
 EXIT_STOPPED: Final = 1
@@ -74,6 +75,8 @@ async def run_until_signalled(
     try:
         # Labels come from protocol files and device names from the radio: no raw escapes.
         out = terminal_stream(sys.stdout)
+        from biofeedback.live.headless_session import run_headless
+
         return await run_headless(pipeline, out, duration_s=duration_s, as_json=as_json)
     except asyncio.CancelledError:
         if received:

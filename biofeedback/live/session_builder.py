@@ -1,4 +1,11 @@
-"""Assemble a live session from options: protocol, source, player, store, processor, clock."""
+"""Assemble a live session from options: protocol, source, player, store, processor, clock.
+
+In two steps, so that a dashboard can paint before the heavy part loads: ``prepare_session``
+does what can fail on the user's input (the protocol, the store, a replayed file) and is quick;
+``PreparedSession.build`` makes the source, player and processor (the simulator and the HRV maths
+import numpy and scipy: most of a second) and may run in a worker thread.
+``build_session`` is both at once.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from biofeedback.errors import InputError
-from biofeedback.hrv.processor import HrvProcessor
-from biofeedback.hrv.settings import ArtifactMethod, HrvSettings, LiveCorrection
 from biofeedback.live.clock import SessionClock
-from biofeedback.live.pipeline import LivePipeline
-from biofeedback.live.protocol_runner import DEFAULT_MEDIA_BLOCK_S
-from biofeedback.live.recorder import SessionMeta
-from biofeedback.live.sources import SourceOptions, open_source, simulator_config
+from biofeedback.live.sources import SourceOptions, open_source
 
 if TYPE_CHECKING:
+    from biofeedback.hrv.settings import ArtifactMethod, LiveCorrection
+    from biofeedback.live.pipeline import LivePipeline
     from biofeedback.playback.player import Player
     from biofeedback.sessions.protocol import Protocol, ProtocolPlan
+    from biofeedback.sessions.store import SessionStore
     from devices.simulator import Segment
     from devices.source import HeartRateSource
 
@@ -42,6 +47,7 @@ class SessionOptions:
 
 def plan_segments(plan: ProtocolPlan) -> tuple[Segment, ...]:
     """The simulator's physiology timeline for a plan (so simulated sessions carry truth)."""
+    from biofeedback.live.protocol_runner import DEFAULT_MEDIA_BLOCK_S
     from devices.simulator import Segment
 
     return tuple(
@@ -122,7 +128,89 @@ def replay_plan(protocol: Protocol, order_used: object) -> ProtocolPlan:
     )
 
 
-def build_session(opts: SessionOptions) -> LivePipeline:
+@dataclass(frozen=True, slots=True)
+class PreparedSession:
+    """A session whose input is checked and whose store is open; ``build`` makes the rest."""
+
+    opts: SessionOptions
+    store: SessionStore
+    plan: ProtocolPlan | None
+    protocol_json: Any
+    replayed: HeartRateSource | None
+
+    def build(self) -> LivePipeline:
+        """The live pipeline: source, player, processor (imports numpy and scipy)."""
+        from biofeedback.hrv.processor import HrvProcessor
+        from biofeedback.hrv.settings import HrvSettings
+        from biofeedback.live.pipeline import LivePipeline
+        from biofeedback.live.recorder import SessionMeta
+        from biofeedback.live.sources import simulator_config
+
+        opts, src, plan = self.opts, self.opts.source, self.plan
+        accelerated = src.simulate is not None or src.replay is not None
+        speed = None if (opts.fast and accelerated) else (src.speed if accelerated else 1.0)
+        clock = SessionClock(speed=speed, origin_s=0.0 if accelerated else None)
+        truth = None
+        source: HeartRateSource
+        if src.simulate == "sim":
+            from devices.simulator import SimulatedSource, SimulatedStrap
+
+            config = simulator_config(src)
+            if plan is not None:
+                from dataclasses import replace
+
+                config = replace(config, segments=plan_segments(plan), duration_s=src.duration_s)
+            strap = SimulatedStrap(config)
+            if src.strap == "h10":
+                from devices.simulator.h10 import SimulatedH10Source
+
+                source = SimulatedH10Source(strap, speed=speed, clock_offset_s=0.0)
+            else:
+                source = SimulatedSource(strap, speed=speed, clock_offset_s=0.0)
+
+            def truth() -> dict[str, Any]:
+                from biofeedback.live.simulation import truth_columns
+
+                return truth_columns(strap.truth)
+
+            device = {
+                "name": source.device.name,
+                "address": source.device.address,
+                "kind": "simulated",
+            }
+        else:
+            replayed = self.replayed
+            source = replayed if replayed is not None else open_source(src, fast=opts.fast)
+            device = {
+                "name": source.device.name,
+                "address": source.device.address,
+                "kind": source.device.kind,
+            }
+        meta = SessionMeta(
+            source="simulated" if src.simulate else ("replay" if src.replay else "ble"),
+            device=device,
+            profile=src.profile if src.simulate else None,
+            protocol=self.protocol_json,
+            order_used=plan.to_json() if plan is not None else None,
+            extra={"seed": src.seed} if src.simulate else {},
+        )
+        return LivePipeline(
+            source,
+            clock=clock,
+            meta=meta,
+            store=self.store,
+            plan=plan,
+            player=_player(opts, clock),
+            processor=HrvProcessor(
+                HrvSettings(correction=opts.correction, artifact_method=opts.artifact_method)
+            ),
+            record=opts.record,
+            truth=truth,
+        )
+
+
+def prepare_session(opts: SessionOptions) -> PreparedSession:
+    """Check what the user asked for and open the store; quick (no numpy, no scipy)."""
     src = opts.source
     plan: ProtocolPlan | None = None
     protocol_json: Any = None
@@ -149,59 +237,8 @@ def build_session(opts: SessionOptions) -> LivePipeline:
     from biofeedback.sessions.store import SessionStore
 
     # The store is opened even when not recording from the start: the record key can begin later.
-    store = SessionStore(opts.db)
-    accelerated = src.simulate is not None or src.replay is not None
-    speed = None if (opts.fast and accelerated) else (src.speed if accelerated else 1.0)
-    clock = SessionClock(speed=speed, origin_s=0.0 if accelerated else None)
-    truth = None
-    source: HeartRateSource
-    if src.simulate == "sim":
-        from devices.simulator import SimulatedSource, SimulatedStrap
+    return PreparedSession(opts, SessionStore(opts.db), plan, protocol_json, replayed)
 
-        config = simulator_config(src)
-        if plan is not None:
-            from dataclasses import replace
 
-            config = replace(config, segments=plan_segments(plan), duration_s=src.duration_s)
-        strap = SimulatedStrap(config)
-        if src.strap == "h10":
-            from devices.simulator.h10 import SimulatedH10Source
-
-            source = SimulatedH10Source(strap, speed=speed, clock_offset_s=0.0)
-        else:
-            source = SimulatedSource(strap, speed=speed, clock_offset_s=0.0)
-
-        def truth() -> dict[str, Any]:
-            from biofeedback.live.simulation import truth_columns
-
-            return truth_columns(strap.truth)
-
-        device = {"name": source.device.name, "address": source.device.address, "kind": "simulated"}
-    else:
-        source = replayed if replayed is not None else open_source(src, fast=opts.fast)
-        device = {
-            "name": source.device.name,
-            "address": source.device.address,
-            "kind": source.device.kind,
-        }
-    meta = SessionMeta(
-        source="simulated" if src.simulate else ("replay" if src.replay else "ble"),
-        device=device,
-        profile=src.profile if src.simulate else None,
-        protocol=protocol_json,
-        order_used=plan.to_json() if plan is not None else None,
-        extra={"seed": src.seed} if src.simulate else {},
-    )
-    return LivePipeline(
-        source,
-        clock=clock,
-        meta=meta,
-        store=store,
-        plan=plan,
-        player=_player(opts, clock),
-        processor=HrvProcessor(
-            HrvSettings(correction=opts.correction, artifact_method=opts.artifact_method)
-        ),
-        record=opts.record,
-        truth=truth,
-    )
+def build_session(opts: SessionOptions) -> LivePipeline:
+    return prepare_session(opts).build()

@@ -10,10 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from biofeedback.hrv.processor import HrvProcessor
-from biofeedback.hrv.settings import LIVE_CORRECTIONS, HrvSettings, stored_settings
-from devices.events import Beat
-
 if TYPE_CHECKING:
     from biofeedback.sessions.bundle import SessionBundle
     from biofeedback.sessions.store import SessionStore, SessionSummary
@@ -30,6 +26,11 @@ class SessionTrend:
 
 
 def session_trend(bundle: SessionBundle, step_s: float = 5.0) -> SessionTrend:
+    # Imported here: the dashboard builds StoredSessions before its first frame.
+    from biofeedback.hrv.processor import HrvProcessor
+    from biofeedback.hrv.settings import LIVE_CORRECTIONS, HrvSettings, stored_settings
+    from devices.events import Beat
+
     settings = stored_settings(bundle.settings)
     if settings.correction not in LIVE_CORRECTIONS:
         settings = HrvSettings()

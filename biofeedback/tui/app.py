@@ -124,7 +124,8 @@ class BiofeedbackApp(App[StrapFound | None]):
             self.pipeline.hold_ratings()
         self._install_signal_handlers()
         self.push_screen(self.monitor)
-        self.consume_pipeline()
+        # After the first frame: a pipeline may build itself on first use (live.deferred).
+        self.call_after_refresh(self.consume_pipeline)
 
     def _install_signal_handlers(self) -> None:
         """SIGTERM and SIGHUP end the session as ``interrupted`` and the app with 128 + n."""
