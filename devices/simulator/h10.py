@@ -128,6 +128,10 @@ class SimulatedH10Source:
             self._generated_s = covered
         return self._generated_s
 
+    def _ready(self, strap: SimulatedStrap, due_s: float) -> bool:
+        """Whether the waveforms reach ``due_s`` (generating more when the truth allows)."""
+        return due_s <= self._generated_s or self._extend(strap) >= due_s
+
     def _frame(self, stream: _Stream, k: int) -> EcgFrame | AccFrame:
         first = k * stream.per_frame
         last = first + stream.per_frame - 1
@@ -175,7 +179,7 @@ class SimulatedH10Source:
                 elif isinstance(pending, SimLinkUp):
                     link_up = True
                 pending = next(script, None)
-            if due_s > self._extend(twin):
+            if not self._ready(twin, due_s):
                 return  # the end of the simulation
             frame_k[stream.measurement] = k + 1
             if not link_up:
