@@ -4,8 +4,6 @@ is named, with the mode that handles it, in the JSON ``notes`` and on the text o
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,17 +13,15 @@ from biofeedback.hrv.alternation import alternating_share
 from biofeedback.hrv.analysis import analyze_record
 from biofeedback.hrv.settings import HrvSettings
 from biofeedback.sessions.formats import read_recording
+from tests.cli_support import Ran, run_cli
 
 POLAR = Path("detectpvc_polarh10") / "polar_h10_rr_extracted.csv"
 
 
-def _analyze(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "biofeedback", "analyze", str(path), *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+def _analyze(path: Path, *args: str) -> Ran:
+    done = run_cli("analyze", str(path), *args)
+    assert done.returncode == 0, done.stderr
+    return done
 
 
 def test_polar_h10_bigeminy_gets_the_hint_in_json_and_text(reference_dir: Path) -> None:

@@ -4,8 +4,6 @@ caveat."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +18,7 @@ from biofeedback.hrv.frequency import (
     welch_columns,
 )
 from biofeedback.hrv.settings import HrvSettings
+from tests.cli_support import run_cli
 
 REST = Path(__file__).parent / "data" / "rhenanbartels_hrv" / "rest_rri.txt"
 
@@ -56,15 +55,10 @@ def test_welch_mean_is_its_none() -> None:
 
 
 def test_cli_lomb_with_smoothness_priors_exports_mean() -> None:
-    out = subprocess.run(
-        [
-            *(sys.executable, "-m", "biofeedback", "analyze", str(REST), "--json"),
-            *("--method", "lomb", "--detrend", "smoothness-priors:500"),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+    out = run_cli(
+        "analyze", str(REST), "--json", "--method", "lomb", "--detrend", "smoothness-priors:500"
     )
+    assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["settings"]["detrend"] == "mean"
     assert doc["settings"]["time_detrend"] == "smoothness_priors"  # time domain: as asked
