@@ -13,17 +13,17 @@ from biofeedback.live.clock import SessionClock
 from biofeedback.live.messages import BreathingEstimated, EcgProcessed, PipelineEvent
 from biofeedback.live.pipeline import LivePipeline
 from biofeedback.live.recorder import SessionMeta
-from devices.events import Beat
+from devices.events import Beat, Disconnected
 from devices.fake_bluez import SimulatedBleSource
-from devices.simulator import SimConfig
+from devices.simulator import ArtifactRates, SimConfig
 from tests.ble_fixtures import HANG_GUARD_S
 
 SPEED = 25.0
 
 
-async def run(source: SimulatedBleSource) -> list[PipelineEvent]:
+async def run(source: SimulatedBleSource, speed: float = SPEED) -> list[PipelineEvent]:
     meta = SessionMeta(source="simulated", device={"name": "sim"})
-    pipeline = LivePipeline(source, clock=SessionClock(speed=SPEED, origin_s=0.0), meta=meta)
+    pipeline = LivePipeline(source, clock=SessionClock(speed=speed, origin_s=0.0), meta=meta)
     async with asyncio.timeout(HANG_GUARD_S):
         return [e async for e in pipeline.events()]
 
@@ -60,3 +60,22 @@ async def test_the_fake_strap_without_pmd_streams_rrs_only() -> None:
     events = await run(source)
     assert sum(isinstance(e, Beat) for e in events) > 8
     assert not any(isinstance(e, EcgProcessed | BreathingEstimated) for e in events)
+
+
+@pytest.mark.xdist_group("realtime-dbus")
+async def test_after_a_dropped_link_the_ecg_restarts_as_a_new_segment() -> None:
+    # Seed 2 drops the link once, at 24 s, for about 12 s (the fake strap drops it; bleak
+    # reconnects when it is back).
+    rates = ArtifactRates(disconnects_per_h=150)
+    config = SimConfig(duration_s=50.0, seed=2, artifacts=rates)
+    events = await run(SimulatedBleSource(config, speed=40.0, h10=True), speed=40.0)
+    assert any(isinstance(e, Disconnected) for e in events)
+    ecg = [e for e in events if isinstance(e, EcgProcessed)]
+    segments = [e.segment for e in ecg]
+    assert segments == sorted(segments)
+    assert set(segments) == {0, 1}
+    # The streams were started again on the new connection, and beats are found after it;
+    # no interval spans the gap.
+    after = [b for e in ecg if e.segment == 1 for b in e.beats]
+    assert len(after) >= 3
+    assert after[0].rr_ms is None
