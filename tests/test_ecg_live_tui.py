@@ -104,3 +104,20 @@ def test_monitor_with_the_ecg_strip_at_80x24(
 ) -> None:
     app, fake = h10_app(events)
     assert snap_compare(app, terminal_size=(80, 24), run_before=_settled(fake))
+
+
+def test_the_strip_keeps_6_s_and_breaks_where_the_pmd_segment_changes() -> None:
+    from biofeedback.tui.model import DashboardModel
+
+    model = DashboardModel()
+    for k in range(20):  # 20 frames of 73 samples (11 s); the PMD segment changes at frame 15
+        t = (k * 73 + np.arange(73)) / 130.0
+        segment = 0 if k < 15 else 1
+        model.apply(EcgProcessed(float(t[-1]), t, np.zeros(73, np.int32), segment, (), ()))
+    assert model.ecg is not None
+    assert len(model.ecg.t_s) <= 6 * 130 + 73
+    t, uv, beats = model.ecg.strip(5.0)
+    assert t[-1] - t[0] <= 5.0
+    assert np.isnan(uv).sum() == 1  # one break, at the first sample of segment 1
+    assert t[np.flatnonzero(np.isnan(uv))[0]] == pytest.approx(15 * 73 / 130.0)
+    assert beats.size == 0
