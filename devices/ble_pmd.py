@@ -349,6 +349,7 @@ class BleH10Source:
         }
         self._queue: asyncio.Queue[_Arrival | PmdGap] = asyncio.Queue()
         self._started_once = False
+        self._starting: asyncio.Task[None] | None = None
         self.started: PmdStarted | None = None
         """The streams started on the newest connection (``None``: no PMD so far)."""
         self.problem: str | None = None
@@ -366,15 +367,27 @@ class BleH10Source:
     def device(self) -> DeviceInfo:
         return self.strap.device
 
-    def events(self) -> AsyncGenerator[SourceEvent, None]:
-        return self.strap.events()
+    async def events(self) -> AsyncGenerator[SourceEvent, None]:
+        try:
+            async with contextlib.aclosing(self.strap.events()) as events:
+                async for event in events:
+                    yield event
+        finally:
+            if self._starting is not None:
+                self._starting.cancel()
 
     async def _start_pmd(self, client: BleakClient) -> None:
+        """On each connection: start the streams in the background, so the heart-rate events
+        never wait for the control point (a request may take up to its 10-s timeout)."""
         self.started = None
+        if self._starting is not None:
+            self._starting.cancel()
         if not PmdClient.has_pmd(client):
             self.problem = "the strap has no PMD service (raw ECG/ACC): RRs only"
             return
+        self._starting = asyncio.create_task(self._start_streams(client), name="PMD start")
 
+    async def _start_streams(self, client: BleakClient) -> None:
         def on_frame(item: PmdFrame | MalformedPmd, raw: bytes) -> None:
             self._queue.put_nowait(_Arrival(self._clock(), item, raw))
 
