@@ -152,3 +152,13 @@ def test_the_demo_strap_is_an_h10(tmp_path: Path) -> None:
     assert isinstance(build_session(opts).source, SimulatedH10Source)
     plain = build_session(replace(opts, source=replace(src, strap="hr")))
     assert isinstance(plain.source, SimulatedSource)
+
+
+def test_demo_simulates_an_h10_unless_told_otherwise() -> None:
+    from biofeedback.cli.main import build_parser
+    from biofeedback.cli.options import source_options
+
+    parser = build_parser()
+    assert source_options(parser.parse_args(["demo"])).strap == "h10"
+    assert source_options(parser.parse_args(["demo", "--strap", "hr"])).strap == "hr"
+    assert source_options(parser.parse_args(["record", "--simulate"])).strap == "hr"
