@@ -14,11 +14,18 @@ from biofeedback.ecg.labels import BeatClass
 from biofeedback.ecg.online import Breathing, EcgStage, LiveBeat
 from biofeedback.ecg.scoring import match_beats
 from biofeedback.live.clock import SessionClock
-from biofeedback.live.messages import BreathingEstimated, EcgProcessed, PipelineEvent
+from biofeedback.live.messages import (
+    BreathingEstimated,
+    EcgProcessed,
+    Notice,
+    PipelineEvent,
+    SessionFinished,
+)
 from biofeedback.live.pipeline import LivePipeline
 from biofeedback.live.recorder import SessionMeta
 from biofeedback.live.session_builder import SessionOptions, build_session
 from biofeedback.live.sources import SourceOptions
+from devices.events import Beat
 from devices.pmd_stream import AccSamples, EcgSamples, PmdGap
 from devices.simulator import ArtifactRates, SimConfig, SimulatedSource, SimulatedStrap
 from devices.simulator.h10 import ECG_PER_FRAME, SimulatedH10Source
@@ -162,3 +169,25 @@ def test_demo_simulates_an_h10_unless_told_otherwise() -> None:
     assert source_options(parser.parse_args(["demo"])).strap == "h10"
     assert source_options(parser.parse_args(["demo", "--strap", "hr"])).strap == "hr"
     assert source_options(parser.parse_args(["record", "--simulate"])).strap == "hr"
+
+
+class BrokenWaveforms(SimulatedH10Source):
+    """An H10 whose ECG stream fails after a few frames (a bug, a decoding error)."""
+
+    async def waveforms(self):  # type: ignore[no-untyped-def,override]
+        n = 0
+        async for event in super().waveforms():
+            n += 1
+            if n > 20:
+                raise RuntimeError("bad frame")
+            yield event
+
+
+def test_a_failing_ecg_stream_is_a_notice_and_the_rrs_go_on() -> None:
+    config = SimConfig(duration_s=30.0, seed=3)
+    events = asyncio.run(collect(pipeline_for(BrokenWaveforms(SimulatedStrap(config), speed=None))))
+    notices = [e.message for e in events if isinstance(e, Notice)]
+    assert notices == ["ECG stopped (RuntimeError: bad frame)"]
+    assert sum(isinstance(e, Beat) for e in events) > 25
+    assert isinstance(events[-1], SessionFinished)
+    assert events[-1].summary["status"] == "complete"

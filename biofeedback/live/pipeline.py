@@ -562,12 +562,16 @@ class LivePipeline:
 
     async def _pump_waveforms(self) -> None:
         """ECG and ACC samples through the online stage (not stored: the recording holds the
-        heart-rate service's packets and beats); their end is not the session's."""
+        heart-rate service's packets and beats); their end is not the session's, and neither
+        is their failure: like a dead player, it is a notice and the RRs go on."""
         assert isinstance(self.source, WaveformSource)
-        async for event in self.source.waveforms():
-            if not self._queue.paced:
-                await self._queue.room()
-            self._on_waveform(event)
+        try:
+            async for event in self.source.waveforms():
+                if not self._queue.paced:
+                    await self._queue.room()
+                self._on_waveform(event)
+        except Exception as exc:  # reported; the session goes on
+            self._put(Notice(self.clock.now(), f"ECG stopped ({type(exc).__name__}: {exc})"))
 
     def _on_waveform(self, event: WaveformEvent) -> None:
         from biofeedback.ecg.online import EcgStage
