@@ -5,7 +5,11 @@ printer). Inside, a task pumps the source; every event is written to the store *
 anything else happens, then beats go to the HRV processor. The protocol runner is advanced
 synchronously with each source event (so segment boundaries land between the right beats at
 any speed) and by a ticker in real time; player events reach it through their own task. A dead
-player or a lost strap is a :class:`Notice`, never the end of the recording.
+player or a lost strap is a :class:`Notice`, never the end of the recording. A source that also
+streams waveforms (:class:`~devices.source.WaveformSource`: a Polar H10's ECG and chest ACC) has
+them pumped beside its events through the online ECG stage (:mod:`biofeedback.ecg.online`) into
+:class:`EcgProcessed` and :class:`BreathingEstimated`; they are not stored, and a failing
+waveform stream is a notice too.
 
 The run is one :class:`asyncio.TaskGroup`: the source pump, the real-time ticker, the player's
 event pump and the player's command worker are its children. A child that fails ends the run:
