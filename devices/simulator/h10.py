@@ -1,17 +1,20 @@
 """The simulated Polar H10 in process: the strap's heart-rate events plus its PMD ECG and ACC.
 
-:class:`SimulatedH10Source` yields what :class:`~devices.simulator.source.SimulatedSource`
-yields (connection, battery, 0x2A37 measurements, link changes) and, in time order between
-them, the H10's PMD streams as a client sees them: ECG frames of :data:`ECG_PER_FRAME` samples
-at 130 Hz and ACC frames of :data:`ACC_PER_FRAME` samples (FACTS.md §4.4-4.5, the fake BlueZ's
-frame sizes), each stamped with the sensor time of its last sample and placed on the session
-clock by :class:`~devices.pmd_stream.PmdTimeline`, so they arrive as
+:class:`SimulatedH10Source` is a :class:`~devices.source.WaveformSource`: its :meth:`events`
+are what :class:`~devices.simulator.source.SimulatedSource` yields (connection, battery, 0x2A37
+measurements, link changes), and its :meth:`waveforms`, paced alike, are the H10's PMD streams
+as a client sees them: ECG frames of :data:`ECG_PER_FRAME` samples at 130 Hz and ACC frames of
+:data:`ACC_PER_FRAME` samples (FACTS.md §4.4-4.5, the fake BlueZ's frame sizes), in time order,
+each stamped with the sensor time of its last sample and placed on the session clock by
+:class:`~devices.pmd_stream.PmdTimeline`, so they arrive as
 :class:`~devices.pmd_stream.EcgSamples` and :class:`~devices.pmd_stream.AccSamples`.
 
-The waveforms (:mod:`.ecg`, :mod:`.acc`) follow the strap's ground truth; they are generated
-as far as the truth reaches (the strap simulates in chunks) less one second, so every R-peak's
-neighbours are known. A link outage of the heart-rate simulation is an outage of the PMD
-streams too: no frames while the link is down, and a :class:`~devices.pmd_stream.PmdGap`.
+The waveforms (:mod:`.ecg`, :mod:`.acc`) follow the ground truth of a twin of the strap (same
+config and seed, so the same session); they are generated as far as its truth reaches (the
+strap simulates in 600-s chunks) less one second, so every R-peak's neighbours are known, and
+what was generated stays as it was when more is. A link outage of the heart-rate simulation is
+an outage of the PMD streams too: no frames while the link is down, and a
+:class:`~devices.pmd_stream.PmdGap`.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ class _Stream:
 
 
 class SimulatedH10Source:
-    """A :class:`SimulatedSource` with the H10's ECG and ACC streams merged in, in time order."""
+    """A :class:`SimulatedSource` with the H10's ECG and ACC streams beside it."""
 
     device: DeviceInfo = H10_DEVICE
 
