@@ -37,6 +37,8 @@ class SessionBundle:
     beats: dict[str, list[Any]] = field(default_factory=lambda: {c: [] for c in BEAT_COLUMNS})
     truth: dict[str, Any] | None = None
     program_version: str = __version__
+    waveforms: list[dict[str, Any]] = field(default_factory=list)
+    """Raw ECG and ACC chunks (:mod:`~biofeedback.sessions.store_waves`), oldest first."""
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -53,6 +55,8 @@ class SessionBundle:
         }
         if self.truth is not None:
             doc["truth"] = self.truth
+        if self.waveforms:  # absent, not empty, when there are none: old bundles hash the same
+            doc["waveforms"] = self.waveforms
         return doc
 
     @classmethod
@@ -75,6 +79,7 @@ class SessionBundle:
             beats=beats,
             truth=truth if isinstance(truth, dict) else None,
             program_version=str(program.get("version", "")) if isinstance(program, dict) else "",
+            waveforms=_records(doc.get("waveforms", []), f"{origin}: waveforms"),
         )
         check_bundle(bundle, origin)
         return bundle

@@ -38,6 +38,17 @@ MAX_RR_MS: Final = 1e6
 """An RR in a bundle; text formats refuse anything over 60 s already."""
 MAX_SMALL_INT: Final = 2**31 - 1
 """Segments numbers, flags and raw RR units."""
+MAX_WAVE_CHUNKS: Final = 1_000_000
+"""Waveform chunks in one bundle (a week of 10-s ECG and ACC chunks is 121 000)."""
+MAX_CHUNK_SAMPLES: Final = 1_000_000
+"""Samples in one waveform chunk (a recorder writes 10 s: 1300 of ECG, 2000 of 200-Hz ACC)."""
+MAX_CHUNK_BYTES: Final = 16 * 2**20
+"""Encoded bytes of one chunk (a million 3-channel samples inflate to 12 MiB at most)."""
+MAX_WAVE_VALUES: Final = 600_000_000
+"""Sample values (samples x channels) in one bundle, checked before any chunk is inflated: a
+week of 130-Hz ECG and 200-Hz 3-axis ACC is 441 million (2.4 GB once decoded, never at once)."""
+MAX_FS_HZ: Final = 100_000.0
+"""A waveform's sample rate (the H10's ECG is 130 Hz, its ACC at most 200 Hz)."""
 
 
 def check_wall_s(value: float, where: str) -> float:

@@ -1,4 +1,5 @@
-"""The session store: one SQLite file of sessions, raw packets, beats, markers and segments.
+"""The session store: one SQLite file of sessions, raw packets, beats, markers, segments and
+raw ECG/ACC waveform chunks (:mod:`~biofeedback.sessions.store_waves`).
 
 Opening the store checks it (SQLite's quick_check) and repairs what dead recorders left: a
 session left ``recording`` by a process that is gone becomes ``interrupted`` and its open
@@ -22,6 +23,17 @@ from biofeedback.errors import InputError
 from biofeedback.sessions import store_rows as rows
 from biofeedback.sessions.bundle import BEAT_COLUMNS, PACKET_COLUMNS, SessionBundle
 from biofeedback.sessions.store_schema import connect, default_db_path, quick_check
+from biofeedback.sessions.store_waves import COLUMNS as WAVE_COLUMNS
+from biofeedback.sessions.store_waves import (
+    Chunk,
+    chunk_from_row,
+    chunk_of_record,
+)
+
+INSERT_WAVEFORM = (
+    f"INSERT INTO waveforms (session_id, {', '.join(WAVE_COLUMNS)})"
+    f" VALUES ({', '.join('?' * (len(WAVE_COLUMNS) + 1))})"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +212,14 @@ class SessionStore:
                 (session_id,),
             )
         ]
+        waveforms = [
+            chunk_from_row(r).to_json()
+            for r in c.execute(
+                f"SELECT {', '.join(WAVE_COLUMNS)} FROM waveforms WHERE session_id = ?"
+                " ORDER BY rowid",
+                (session_id,),
+            )
+        ]
         return SessionBundle(
             session={"id": session_id, **rows.join_record(row, rows.SESSION_COLUMNS)},
             device=json.loads(row["device"]),
@@ -210,7 +230,22 @@ class SessionStore:
             beats=rows.columns_of(beats, BEAT_COLUMNS),
             truth=json.loads(row["truth"]) if row["truth"] is not None else None,
             program_version=row["program_version"],
+            waveforms=waveforms,
         )
+
+    def waveform_chunks(self, session_id: int, stream: str | None = None) -> list[Chunk]:
+        """The session's stored ECG/ACC chunks (``stream`` only, if given), oldest first, still
+        encoded (:meth:`~biofeedback.sessions.store_waves.Chunk.samples` decodes one)."""
+        self.summary(session_id)  # a one-line error for a missing session
+        where = "session_id = ?" + (" AND stream = ?" if stream is not None else "")
+        args = (session_id,) if stream is None else (session_id, stream)
+        return [
+            chunk_from_row(r)
+            for r in self.conn.execute(
+                f"SELECT {', '.join(WAVE_COLUMNS)} FROM waveforms WHERE {where} ORDER BY rowid",
+                args,
+            )
+        ]
 
     def import_bundle(self, bundle: SessionBundle, origin: str = "bundle") -> int:
         """Add a bundle as a new session, atomically; a second copy raises
@@ -238,6 +273,7 @@ class SessionStore:
                 insert_record(c, "markers", sid, marker, rows.MARKER_COLUMNS)
             for segment in bundle.segments:
                 insert_record(c, "segments", sid, segment, rows.SEGMENT_COLUMNS)
+            c.executemany(INSERT_WAVEFORM, (chunk_of_record(w).row(sid) for w in bundle.waveforms))
             update_beat_stats(c, sid, bundle.beats["t_s"], bundle.beats["rr_ms"])
             c.execute("COMMIT")
         except ValueError as exc:

@@ -81,7 +81,8 @@ def join_record(row: Mapping[str, Any], columns: Mapping[str, object]) -> dict[s
 
 
 def normalise(bundle: SessionBundle, origin: str) -> SessionBundle:
-    """Check the columns' types and give each column one type (floats stay floats)."""
+    """Check the columns' types and give each column one type (floats stay floats); check each
+    waveform chunk (decoding it, bounded) and give it the store's form (base64 samples)."""
     beats = bundle.beats
     packets = bundle.packets
     try:
@@ -99,6 +100,10 @@ def normalise(bundle: SessionBundle, origin: str) -> SessionBundle:
         }
     except (TypeError, ValueError, OverflowError) as exc:
         raise InputError(f"{origin}: bad value in beats or packets: {exc}") from exc
+    if bundle.waveforms:
+        from biofeedback.sessions.store_waves import canonical_records
+
+        bundle.waveforms = canonical_records(bundle.waveforms, origin)
     status = bundle.session.get("status", "complete")
     if status not in STATUSES:
         raise InputError(f"{origin}: session status {status!r} is not one of {STATUSES}")

@@ -24,6 +24,7 @@ from typing import Final
 import platformdirs
 
 from biofeedback.errors import BiofeedbackError, InputError
+from biofeedback.sessions.store_waves import MIGRATION as WAVEFORMS_MIGRATION
 
 ENV_DB: Final = "BIOFEEDBACK_DB"
 DB_FILE_NAME: Final = "sessions.db"
@@ -124,6 +125,9 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     DROP TABLE sessions;
     ALTER TABLE sessions_v2 RENAME TO sessions;
     """,
+    # 2 -> 3: raw ECG and ACC in compact chunks (biofeedback.sessions.store_waves). A new table
+    # only: connections of processes that opened the store at version 2 keep working.
+    WAVEFORMS_MIGRATION,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -137,6 +141,9 @@ def default_db_path() -> Path:
 
 
 TABLES: Final = frozenset({"sessions", "packets", "beats", "markers", "segments"})
+"""Tables every store has (schema version 1 on)."""
+LATER_TABLES: Final = frozenset({"waveforms", "sessions_v2"})
+"""Tables a store may have besides: from later versions, or a 1 -> 2 rebuild's transient."""
 
 
 class StoreLockedError(BiofeedbackError):
@@ -201,7 +208,7 @@ def _check_ours(conn: sqlite3.Connection, path: Path) -> None:
         for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         if not str(r[0]).startswith("sqlite_")
     }
-    if names and not (names >= TABLES and names <= TABLES | {"sessions_v2"}):
+    if names and not (names >= TABLES and names <= TABLES | LATER_TABLES):
         shown = ", ".join(sorted(names)[:5])
         raise InputError(f"{path}: not a biofeedback session store (it holds tables: {shown})")
 
