@@ -29,14 +29,15 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from biofeedback.errors import BiofeedbackError
 from biofeedback.sessions import store_rows as rows
 from biofeedback.sessions.bundle import SessionBundle
 from biofeedback.sessions.store import (
+    INSERT_WAVEFORM,
     SessionStore,
     insert_record,
     insert_session,
@@ -44,6 +45,13 @@ from biofeedback.sessions.store import (
 )
 from biofeedback.sessions.store_rows import STATUSES
 from biofeedback.sessions.store_schema import connect, is_busy, locked_message
+from biofeedback.sessions.store_waves import (
+    CHUNK_S,
+    ENCODING,
+    MAX_TIME_ERROR_S,
+    SAMPLE_LIMIT,
+    STREAMS,
+)
 from devices.events import (
     Beat,
     Connected,
@@ -53,6 +61,10 @@ from devices.events import (
     Reconnecting,
     StreamEvent,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike, NDArray
 
 COMMIT_INTERVAL_S: Final = 0.5
 LOCK_WAIT_MS: Final = 250
@@ -96,6 +108,11 @@ class SessionWriter:
         """(end_s, complete, handle): a segment already handed to a commit, ended later."""
         self._next_handle = 0
         self._in_flight = 0
+        self._waves: dict[str, _Wave] = {}
+        """Per stream, the waveform chunk being filled (rewritten at every commit)."""
+        self._full_waves: list[_Wave] = []
+        """Chunks that take no more samples, not yet committed whole."""
+        self._wave_rates: dict[str, float] = {}
 
     @property
     def session_id(self) -> int:
@@ -160,6 +177,58 @@ class SessionWriter:
                 (sid, float(b.t_s), float(b.rr_ms), b.rr_raw, b.segment, int(b.flags))
                 for b in beats
             )
+        self._added()
+
+    def add_waveform(
+        self,
+        stream: str,
+        t_s: ArrayLike,
+        samples: ArrayLike,
+        *,
+        segment: int = 0,
+        fs_hz: float | None = None,
+    ) -> None:
+        """Raw samples of ``stream`` (``ecg``: µV, shape (n,); ``acc``: mg, shape (n, 3)), each
+        at its session time ``t_s``, as one PMD frame gives them. They join the stream's open
+        chunk while they continue it (same ``segment``, times on its line within
+        :data:`~biofeedback.sessions.store_waves.MAX_TIME_ERROR_S`); a chunk is full at
+        :data:`~biofeedback.sessions.store_waves.CHUNK_S`. ``fs_hz`` is needed only for a first
+        frame of one sample. Only appends to memory: encoding and writing are the commit's."""
+        import numpy as np
+
+        if stream not in STREAMS:
+            raise ValueError(f"stream must be one of {', '.join(STREAMS)}: {stream!r}")
+        channels = STREAMS[stream][0]
+        values = np.asarray(samples)
+        times = np.asarray(t_s, dtype=np.float64).ravel()
+        if values.dtype.kind not in "iu" or values.size != len(times) * channels:
+            raise ValueError(f"{stream}: expected {len(times)} x {channels} integer samples")
+        if not len(times):
+            return
+        values = values.reshape(len(times), channels).astype(np.int32)
+        if values.min() < -SAMPLE_LIMIT or values.max() >= SAMPLE_LIMIT:
+            raise ValueError(f"{stream}: a sample is beyond ±2**30")
+        if not np.isfinite(times).all():
+            raise ValueError(f"{stream}: a sample time is not finite")
+        first, last, k = float(times[0]), float(times[-1]), len(times)
+        rate = (k - 1) / (last - first) if k > 1 and last > first else fs_hz
+        with self._lock:
+            wave = self._waves.pop(stream, None)
+            if wave is not None and not wave.continued_by(first, last, k, int(segment)):
+                self._full_waves.append(wave)
+                wave = None
+            if wave is None:
+                rate = rate or self._wave_rates.get(stream)
+                if rate is None or not rate > 0:
+                    raise ValueError(f"{stream}: one sample and no fs_hz: its rate is unknown")
+                self._wave_rates[stream] = rate
+                wave = _Wave(stream, int(segment), first, float(rate), channels)
+            wave.parts.append(values)
+            wave.n += k
+            if wave.n >= wave.fs_hz * CHUNK_S:
+                self._full_waves.append(wave)
+            else:
+                self._waves[stream] = wave
         self._added()
 
     def add_marker(
@@ -266,7 +335,10 @@ class SessionWriter:
         """Rows not yet committed: buffered (waiting for the clock or another writer) or in a
         commit that has not finished."""
         with self._lock:
-            return len(self._beats) + len(self._packets) + len(self._markers) + self._in_flight
+            waves = len(self._full_waves) + sum(w.n > w.written for w in self._waves.values())
+            return (
+                len(self._beats) + len(self._packets) + len(self._markers) + waves
+            ) + self._in_flight
 
     def _commit_locked(self) -> bool:
         """Commit the buffers (the caller holds ``_db_lock``); False, with every row kept
@@ -291,18 +363,25 @@ class SessionWriter:
     def _take(self) -> _Batch | None:
         """Swap the buffers for empty ones under the short lock; None if nothing is pending."""
         with self._lock:
+            waves = [(w, list(w.parts), w.n) for w in self._full_waves]
+            waves += [(w, list(w.parts), w.n) for w in self._waves.values() if w.n > w.written]
             batch = _Batch(
                 self._beats,
                 self._packets,
                 self._markers,
                 self._new_segments,
                 self._segment_ends,
+                waves,
+                self._full_waves,
             )
             if not batch.any():
                 return None
             self._beats, self._packets, self._markers = [], [], []
             self._new_segments, self._segment_ends = {}, []
-            self._in_flight = len(batch.beats) + len(batch.packets) + len(batch.markers)
+            self._full_waves = []
+            self._in_flight = (
+                len(batch.beats) + len(batch.packets) + len(batch.markers) + len(waves)
+            )
         return batch
 
     def _give_back(self, batch: _Batch) -> None:
@@ -313,11 +392,13 @@ class SessionWriter:
             self._markers[:0] = batch.markers
             self._new_segments = {**batch.segments, **self._new_segments}
             self._segment_ends[:0] = batch.segment_ends
+            self._full_waves[:0] = batch.full_waves
             self._in_flight = 0
 
     def _write_batch(self, batch: _Batch) -> None:
         """One transaction with every row of ``batch`` (runs without the buffer lock)."""
         c, sid = self._conn, self.session_id
+        encoded = _encode_waves(batch.waves)  # before the write lock is taken: it may be slow
         c.execute("BEGIN IMMEDIATE")
         c.executemany("INSERT INTO beats VALUES (?, ?, ?, ?, ?, ?)", batch.beats)
         c.executemany("INSERT INTO packets VALUES (?, ?, ?, ?)", batch.packets)
@@ -333,8 +414,25 @@ class SessionWriter:
             [(end_s, complete, known[h]) for end_s, complete, h in batch.segment_ends],
         )
         update_beat_stats(c, sid, [b[1] for b in batch.beats], [b[2] for b in batch.beats])
+        wave_rowids: list[tuple[_Wave, int]] = []
+        for (wave, _, n), data in zip(batch.waves, encoded, strict=True):
+            if wave.rowid is None:
+                w = wave
+                row = (sid, w.stream, w.segment, w.t0_s, w.fs_hz, n, w.channels, ENCODING, data)
+                cur = c.execute(INSERT_WAVEFORM, row)
+                assert cur.lastrowid is not None
+                wave_rowids.append((wave, cur.lastrowid))
+            else:
+                c.execute(
+                    "UPDATE waveforms SET n = ?, data = ? WHERE rowid = ?", (n, data, wave.rowid)
+                )
         c.execute("COMMIT")
         self._segment_rowids.update(rowids)
+        for wave, rowid in wave_rowids:
+            wave.rowid = rowid
+        with self._lock:
+            for wave, _, n in batch.waves:
+                wave.written = max(wave.written, n)
 
     def _flush_loop(self) -> None:
         while not self._stop.wait(self._interval_s / 2):
@@ -409,8 +507,53 @@ class _Batch:
     markers: list[dict[str, Any]]
     segments: dict[int, dict[str, Any]]
     segment_ends: list[tuple[float, bool, int]]
+    waves: list[tuple[_Wave, list[NDArray[np.int32]], int]]
+    """Chunks to write: each with its sample arrays and sample count as taken."""
+    full_waves: list[_Wave]
 
     def any(self) -> bool:
         return bool(
-            self.beats or self.packets or self.markers or self.segments or self.segment_ends
+            self.beats
+            or self.packets
+            or self.markers
+            or self.segments
+            or self.segment_ends
+            or self.waves
         )
+
+
+@dataclass(slots=True, eq=False)
+class _Wave:
+    """A waveform chunk being recorded: its samples so far, and its row once committed."""
+
+    stream: str
+    segment: int
+    t0_s: float
+    fs_hz: float
+    channels: int
+    parts: list[NDArray[np.int32]] = field(default_factory=list)
+    n: int = 0
+    written: int = 0
+    """Samples in the committed row."""
+    rowid: int | None = None
+
+    def continued_by(self, first_s: float, last_s: float, k: int, segment: int) -> bool:
+        """Whether a frame of ``k`` samples from ``first_s`` to ``last_s`` continues this
+        chunk: same segment, both ends on the chunk's line within MAX_TIME_ERROR_S."""
+        line0 = self.t0_s + self.n / self.fs_hz
+        line1 = self.t0_s + (self.n + k - 1) / self.fs_hz
+        return (
+            segment == self.segment
+            and abs(first_s - line0) <= MAX_TIME_ERROR_S
+            and abs(last_s - line1) <= MAX_TIME_ERROR_S
+        )
+
+
+def _encode_waves(waves: list[tuple[_Wave, list[NDArray[np.int32]], int]]) -> list[bytes]:
+    if not waves:
+        return []
+    import numpy as np
+
+    from biofeedback.sessions.store_waves import encode
+
+    return [encode(np.concatenate(parts)) for _, parts, _ in waves]
