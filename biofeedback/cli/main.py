@@ -284,15 +284,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="biofeedback.cli.cmd_sessions:run_show")
 
     p = sub.add_parser(
-        "export", help="export a session: json bundle, csv, rr, kubios, beats (CSV), bids"
+        "export",
+        help="export a session: json bundle, csv, rr, kubios, beats (CSV), bids, ecg/acc (CSV)",
     )
     p.add_argument("id", type=_session_id)
     p.add_argument(
         "--format",
         required=True,
-        choices=["json", "csv", "rr", "kubios", "beats", "bids"],
+        choices=["json", "csv", "rr", "kubios", "beats", "bids", "ecg", "acc"],
         help="beats: CSV with beat times and gap marks; bids: BIDS physio NAME_physio.tsv.gz "
-        "and .json (needs --out)",
+        "and .json (needs --out); ecg: raw ECG CSV t_s,ecg_uv; acc: t_s,x_mg,y_mg,z_mg",
     )
     p.add_argument("--out", metavar="FILE", help="output file (default: standard output)")
     _add_db(p)

@@ -24,6 +24,11 @@
   segment; ``n/a`` elsewhere), ``gap`` (1 on samples inside a continuity break, where no beat
   is known). ``StartTime`` is the first beat's time in the session (s); the wall-clock start
   is kept as ``AcquisitionDateTime`` (UTC) where known.
+- ``ecg``: the raw ECG a Polar H10 streamed (where it was recorded), ``t_s,ecg_uv``, one sample
+  per row: session time in s (4 decimals; within 2 ms of the pipeline's time, see
+  :mod:`~biofeedback.sessions.store_waves`) and the sample in µV. A continuity break shows as
+  a jump in ``t_s``. ``acc``: chest acceleration, ``t_s,x_mg,y_mg,z_mg``. A damaged chunk in
+  the store is a one-line error (exit status 1); the beats and the bundle still export.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import gzip
 import json
 import math
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -41,8 +47,9 @@ from biofeedback.safe_io import private_file, write_private
 from biofeedback.sessions.bundle import SessionBundle
 from biofeedback.sessions.store import SessionStore
 
-EXPORT_FORMATS: Final = ("json", "csv", "rr", "kubios", "beats", "bids")
-TEXT_FORMATS: Final = ("json", "csv", "rr", "kubios", "beats")
+EXPORT_FORMATS: Final = ("json", "csv", "rr", "kubios", "beats", "bids", "ecg", "acc")
+TEXT_FORMATS: Final = ("json", "csv", "rr", "kubios", "beats", "ecg", "acc")
+WAVE_HEADERS: Final = {"ecg": "t_s,ecg_uv", "acc": "t_s,x_mg,y_mg,z_mg"}
 CSV_HEADER: Final = "t_s,rr_ms,segment,flags"
 BEATS_HEADER: Final = "t_s,rr_ms,segment,gap,gap_s,flags,time_utc"
 BIDS_HZ: Final = 1024.0
@@ -75,6 +82,8 @@ def export_bundle(bundle: SessionBundle, fmt: str) -> str:
         return "".join(f"{rr / 1000.0:.6f}\n" for rr in beats["rr_ms"])
     if fmt == "beats":
         return _beats_csv(bundle)
+    if fmt in WAVE_HEADERS:
+        return "".join(_wave_csv(bundle, fmt))
     if fmt == "bids":
         raise InputError("export --format bids writes two files: give --out NAME_physio.tsv.gz")
     raise InputError(f"unknown export format {fmt!r} (one of {', '.join(EXPORT_FORMATS)})")
@@ -109,8 +118,33 @@ def export_to_file(store: SessionStore, session_id: int, fmt: str, out: Path) ->
     bundle = store.load_bundle(session_id)
     if fmt == "bids":
         return write_bids_physio(bundle, out)
+    if fmt in WAVE_HEADERS:  # a day of ECG is 11 M rows: written chunk by chunk
+        with private_file(out) as fh:
+            for text in _wave_csv(bundle, fmt):
+                fh.write(text.encode("ascii"))
+        return [out]
     write_private(out, export_bundle(bundle, fmt))
     return [out]
+
+
+def _wave_csv(bundle: SessionBundle, stream: str) -> Iterator[str]:
+    """The CSV of one waveform stream, a header and then one piece per stored chunk."""
+    from biofeedback.sessions.store_waves import chunk_of_record
+
+    yield WAVE_HEADERS[stream] + "\n"
+    where = f"session {bundle.session.get('id', '?')}: "
+    for record in bundle.waveforms:
+        if record.get("stream") != stream:
+            continue
+        chunk = chunk_of_record(record)
+        values = chunk.samples(where).tolist()
+        times = chunk.times().tolist()
+        if chunk.channels == 1:
+            yield "".join(f"{t:.4f},{v[0]}\n" for t, v in zip(times, values, strict=True))
+        else:
+            yield "".join(
+                f"{t:.4f},{','.join(map(str, v))}\n" for t, v in zip(times, values, strict=True)
+            )
 
 
 def _gaps(bundle: SessionBundle) -> tuple[list[int], list[float | None]]:
