@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from biofeedback.sessions.store import SessionStore
     from biofeedback.sessions.store_writer import SessionWriter
     from devices.events import StreamEvent
+    from devices.source import WaveformEvent
 
 WriterFactory = Callable[["SessionStore"], "SessionWriter"]
 """Makes the writer of one session (tests inject a slow or failing one)."""
@@ -123,6 +124,16 @@ class Recorder:
 
     def stream_event(self, event: StreamEvent) -> None:
         self._write(lambda w: w.add_event(event))
+
+    def waveform(self, event: WaveformEvent) -> None:
+        """Raw ECG or ACC samples of one PMD frame (a gap needs nothing: the next frame's new
+        segment starts a new chunk)."""
+        from devices.pmd_stream import AccSamples, EcgSamples
+
+        if isinstance(event, EcgSamples | AccSamples):
+            stream = "ecg" if isinstance(event, EcgSamples) else "acc"
+            samples = event.samples_uv if isinstance(event, EcgSamples) else event.samples_mg
+            self._write(lambda w: w.add_waveform(stream, event.t_s, samples, segment=event.segment))
 
     def marker(self, marker: MarkerRecorded) -> None:
         self._write(lambda w: w.add_marker(marker.t_s, marker.kind, marker.label, marker.value))
