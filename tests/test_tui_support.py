@@ -8,6 +8,7 @@ pipeline would; the dashboard itself never computes them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import threading
 from collections.abc import AsyncIterator, Iterable
@@ -119,7 +120,16 @@ PROTOCOL = (
 
 
 def seeded_session(until_s: float = 600.0, seed: int = 7) -> list[PipelineEvent]:
-    """A deterministic recorded session up to ``until_s`` (the last block still running)."""
+    """A deterministic recorded session up to ``until_s`` (the last block still running).
+
+    Computed once per worker for each (``until_s``, ``seed``): the events are frozen, the list
+    is the caller's own.
+    """
+    return list(_seeded_session(until_s, seed))
+
+
+@functools.cache
+def _seeded_session(until_s: float, seed: int) -> tuple[PipelineEvent, ...]:
     rng = np.random.default_rng(seed)
     processor = HrvProcessor()
     events: list[PipelineEvent] = [
@@ -161,7 +171,7 @@ def seeded_session(until_s: float = 600.0, seed: int = 7) -> list[PipelineEvent]
             events.append(SegmentEnded(end_s, number, block.label, True, block.duration_s))
             processor.end_segment(end_s)
         start_s = end_s
-    return events
+    return tuple(events)
 
 
 COMPARE_COLUMNS = (
