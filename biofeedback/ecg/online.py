@@ -37,7 +37,11 @@ F64 = NDArray[np.float64]
 
 ECG_FS_HZ: Final = 130.0
 ACC_FS_HZ: Final = 200.0
-LOOKAHEAD_S: Final = 0.25
+LOOKAHEAD_S: Final = 0.15
+"""How far behind the newest sample a beat becomes final: the detector's shortest. In the H10's
+0.56-s frames it finds the same beats as 0.25 s (on MIT-BIH DS1, 22 records x 5 min at 130 Hz:
+Se 99.24 / +P 98.80 % against 99.18 / 98.82 %; ventricular labels on 106, 109, 119, 203, 208:
+Se 87.5 / +P 86.4 % against 86.7 / 85.4 %) and reports them about 90 ms sooner."""
 BREATH_FS_HZ: Final = 10.0
 BREATH_WINDOW_S: Final = 60.0
 BREATH_MIN_S: Final = 30.0

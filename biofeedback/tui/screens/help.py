@@ -72,7 +72,7 @@ NUMBERS: Final[tuple[tuple[str, str, str], ...]] = (
     (
         "ECG strip",
         "With a Polar H10: its raw ECG (µV), last 5 s. ▼ = an R-peak the live detector found",
-        "(Pan-Tompkins), reported 0.25 s after the peak or one 0.56-s ECG frame later.",
+        "(Pan-Tompkins), reported 0.15 s after the peak or one 0.56-s ECG frame later.",
     ),
     (
         "ECG beats N, S, V, ?",
