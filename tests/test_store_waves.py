@@ -123,10 +123,12 @@ def test_decoding_never_inflates_past_the_declared_samples():
 # ---- the writer ------------------------------------------------------------------------------
 
 
-def test_frames_become_10_s_chunks_that_give_every_sample_and_time_back(tmp_path: Path):
+def test_frames_become_chunks_of_7800_values_that_give_every_sample_and_time_back(
+    tmp_path: Path,
+):
     clock = Clock()
     store, writer = writer_on(tmp_path / "s.db", clock)
-    ecg, acc = ecg_signal(int(35 * ECG_FS)), acc_signal(int(35 * ACC_FS))
+    ecg, acc = ecg_signal(int(130 * ECG_FS)), acc_signal(int(40 * ACC_FS))
     ecg_frames, acc_frames = frames(ecg, ECG_FS, ECG_FRAME), frames(acc, ACC_FS, ACC_FRAME)
     for i in range(max(len(ecg_frames), len(acc_frames))):
         if i < len(ecg_frames):
@@ -144,7 +146,9 @@ def test_frames_become_10_s_chunks_that_give_every_sample_and_time_back(tmp_path
     assert np.array_equal(values, acc)
     assert values.shape == (len(acc), 3)
     ecg_chunks = [w for w in bundle.waveforms if w["stream"] == "ecg"]
-    assert [w["n"] for w in ecg_chunks][:3] == [1314, 1314, 1314]  # 18 frames of 73: >= 10 s
+    assert [w["n"] for w in ecg_chunks] == [107 * 73, 107 * 73, len(ecg) - 214 * 73]
+    acc_chunks = [w["n"] for w in bundle.waveforms if w["stream"] == "acc"]
+    assert acc_chunks == [73 * 36] * 3 + [len(acc) - 3 * 73 * 36]
     assert {w["unit"] for w in ecg_chunks} == {"uV"}
     assert ecg_chunks[0]["fs_hz"] == pytest.approx(ECG_FS)
     assert {w["encoding"] for w in bundle.waveforms} == {waves.ENCODING}
@@ -173,7 +177,7 @@ def test_a_new_segment_or_a_clock_slew_starts_a_new_chunk_and_times_stay_within_
     store.close()
 
 
-def test_a_commit_rewrites_the_open_chunk_so_a_reader_sees_the_last_half_second(tmp_path: Path):
+def test_each_commit_stores_the_samples_since_the_last_so_a_reader_sees_them(tmp_path: Path):
     """What a SIGKILL would leave: every commit holds all samples given before it."""
     clock = Clock()
     store, writer = writer_on(tmp_path / "s.db", clock)
@@ -489,3 +493,89 @@ def test_the_ecg_csv_has_one_row_per_sample(tmp_path: Path):
     assert done.returncode == 0
     assert out.read_text() == text
     store.close()
+
+
+# ---- a killed recorder -----------------------------------------------------------------------
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()
+    return child.pid
+
+
+def test_the_pieces_a_dead_recorder_left_become_chunks_when_the_store_is_next_opened(
+    tmp_path: Path,
+):
+    db = tmp_path / "s.db"
+    clock = Clock()
+    store, writer = writer_on(db, clock)
+    ecg = ecg_signal(20 * ECG_FRAME)
+    for t, v in frames(ecg, ECG_FS, ECG_FRAME):
+        writer.add_waveform("ecg", t, v)
+        clock.now_s += 0.6
+        writer.maybe_commit()
+    # The process "dies": its connection goes and its pid is no more.
+    writer._conn.close()
+    store.conn.execute("UPDATE sessions SET writer_pid = ?", (_dead_pid(),))
+    pieces = store.conn.execute("SELECT COUNT(*) FROM waveforms_open").fetchone()[0]
+    assert pieces == 20
+    store.close()
+    with SessionStore(db) as again:
+        assert again.summary(1).status == "interrupted"
+        assert again.conn.execute("SELECT COUNT(*) FROM waveforms_open").fetchone() == (0,)
+        t, values = decoded(again.load_bundle(1), "ecg")
+    assert np.array_equal(values[:, 0], ecg)
+    assert np.abs(t - (5.0 + np.arange(len(ecg)) / ECG_FS)).max() < 1e-9
+
+
+_RECORD_WAVES = """
+import sys, time
+import numpy as np
+from biofeedback.sessions.store import SessionStore
+from biofeedback.sessions.store_writer import SessionWriter
+store = SessionStore(sys.argv[1])
+writer = SessionWriter(store)
+writer.begin(device={"name": "x"}, source="sim")
+print("begun", flush=True)
+for i in range(10**6):
+    t = (i * 73 + np.arange(73)) / 130.0
+    writer.add_waveform("ecg", t, (i * 73 + np.arange(73)) % 1000)
+    print(time.monotonic(), (i + 1) * 73, flush=True)
+    time.sleep(0.02)
+"""
+
+
+@pytest.mark.slow
+def test_a_sigkill_while_recording_waveforms_loses_at_most_the_last_second(tmp_path: Path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    db = tmp_path / "s.db"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    child = subprocess.Popen(
+        [sys.executable, "-c", _RECORD_WAVES, str(db)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline() == "begun\n"
+    fed: list[tuple[float, int]] = []
+    started = time.monotonic()
+    while time.monotonic() - started < 1.5:
+        when, count = child.stdout.readline().split()
+        fed.append((float(when), int(count)))
+    os.kill(child.pid, signal.SIGKILL)
+    killed = time.monotonic()
+    child.wait()
+    child.stdout.close()
+    with SessionStore(db) as store:
+        assert store.summary(1).status == "interrupted"
+        chunks = store.waveform_chunks(1)
+        stored = np.concatenate([c.samples() for c in chunks])[:, 0]
+    due = max(count for when, count in fed if when <= killed - 1.0)
+    assert len(stored) >= due
+    assert np.array_equal(stored, np.arange(len(stored)) % 1000)

@@ -34,6 +34,12 @@ INSERT_WAVEFORM = (
     f"INSERT INTO waveforms (session_id, {', '.join(WAVE_COLUMNS)})"
     f" VALUES ({', '.join('?' * (len(WAVE_COLUMNS) + 1))})"
 )
+INSERT_OPEN_WAVEFORM = INSERT_WAVEFORM.replace("waveforms", "waveforms_open", 1)
+_WAVE_SQL = f"""SELECT {", ".join(WAVE_COLUMNS)} FROM (
+    SELECT 0 AS part, rowid AS r, * FROM waveforms WHERE session_id = :sid
+    UNION ALL SELECT 1, rowid, * FROM waveforms_open WHERE session_id = :sid)"""
+"""A session's chunks, oldest first: the complete ones, then any a recorder still fills (or a
+killed one left)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +116,9 @@ class SessionStore:
         self.close()
 
     def recover_interrupted(self) -> list[int]:
-        """Mark ``recording`` sessions whose writer process is gone ``interrupted`` and close
-        their open segments (at the last beat, incomplete); return their ids."""
+        """Mark ``recording`` sessions whose writer process is gone ``interrupted``, close
+        their open segments (at the last beat, incomplete) and complete the waveform chunks
+        they were filling; return their ids."""
         stale = [
             sid
             for sid, pid, start in self.conn.execute(
@@ -119,10 +126,17 @@ class SessionStore:
             )
             if not writer_alive(pid, start)
         ]
-        orphans = self.conn.execute(
-            "SELECT 1 FROM segments JOIN sessions ON sessions.id = segments.session_id"
-            " WHERE segments.end_s IS NULL AND sessions.status != 'recording' LIMIT 1"
-        ).fetchone()
+        orphans = (
+            self.conn.execute(
+                "SELECT 1 FROM segments JOIN sessions ON sessions.id = segments.session_id"
+                " WHERE segments.end_s IS NULL AND sessions.status != 'recording' LIMIT 1"
+            ).fetchone()
+            or self.conn.execute(
+                "SELECT 1 FROM waveforms_open JOIN sessions"
+                " ON sessions.id = waveforms_open.session_id"
+                " WHERE sessions.status != 'recording' LIMIT 1"
+            ).fetchone()
+        )
         if not stale and orphans is None:
             return []
         c = self.conn
@@ -137,6 +151,17 @@ class SessionStore:
                     WHERE id = :id AND status = 'recording'""",
                     {"id": sid},
                 )
+            # Chunks a killed recorder was filling are complete: what it committed is all.
+            c.execute(
+                f"""INSERT INTO waveforms (session_id, {", ".join(WAVE_COLUMNS)})
+                SELECT session_id, {", ".join(WAVE_COLUMNS)} FROM waveforms_open
+                WHERE session_id IN (SELECT id FROM sessions WHERE status != 'recording')
+                ORDER BY rowid"""
+            )
+            c.execute(
+                "DELETE FROM waveforms_open WHERE session_id IN"
+                " (SELECT id FROM sessions WHERE status != 'recording')"
+            )
             # Every segment a finished session left open ends at its last beat (or where it
             # began, if no beat came after it), and is marked incomplete.
             c.execute(
@@ -214,11 +239,7 @@ class SessionStore:
         ]
         waveforms = [
             chunk_from_row(r).to_json()
-            for r in c.execute(
-                f"SELECT {', '.join(WAVE_COLUMNS)} FROM waveforms WHERE session_id = ?"
-                " ORDER BY rowid",
-                (session_id,),
-            )
+            for r in c.execute(_WAVE_SQL + " ORDER BY part, r", {"sid": session_id})
         ]
         return SessionBundle(
             session={"id": session_id, **rows.join_record(row, rows.SESSION_COLUMNS)},
@@ -237,14 +258,10 @@ class SessionStore:
         """The session's stored ECG/ACC chunks (``stream`` only, if given), oldest first, still
         encoded (:meth:`~biofeedback.sessions.store_waves.Chunk.samples` decodes one)."""
         self.summary(session_id)  # a one-line error for a missing session
-        where = "session_id = ?" + (" AND stream = ?" if stream is not None else "")
-        args = (session_id,) if stream is None else (session_id, stream)
+        where = " WHERE stream = :stream" if stream is not None else ""
+        sql = _WAVE_SQL + where + " ORDER BY part, r"
         return [
-            chunk_from_row(r)
-            for r in self.conn.execute(
-                f"SELECT {', '.join(WAVE_COLUMNS)} FROM waveforms WHERE {where} ORDER BY rowid",
-                args,
-            )
+            chunk_from_row(r) for r in self.conn.execute(sql, {"sid": session_id, "stream": stream})
         ]
 
     def import_bundle(self, bundle: SessionBundle, origin: str = "bundle") -> int:

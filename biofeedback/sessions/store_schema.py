@@ -142,7 +142,7 @@ def default_db_path() -> Path:
 
 TABLES: Final = frozenset({"sessions", "packets", "beats", "markers", "segments"})
 """Tables every store has (schema version 1 on)."""
-LATER_TABLES: Final = frozenset({"waveforms", "sessions_v2"})
+LATER_TABLES: Final = frozenset({"waveforms", "waveforms_open", "sessions_v2"})
 """Tables a store may have besides: from later versions, or a 1 -> 2 rebuild's transient."""
 
 

@@ -1,13 +1,14 @@
 """Raw waveforms in the store and in bundles: the H10's ECG (µV) and chest acceleration (mg).
 
-A waveform is stored in *chunks*, one row of the ``waveforms`` table each (schema version 3):
+A waveform is stored in *chunks*, one row of the ``waveforms`` table each (schema version 3; the
+chunk being recorded is in ``waveforms_open`` as pieces, see :data:`MIGRATION`):
 ``stream`` (``ecg`` or ``acc``), ``segment`` (the PMD stream's continuity segment: nothing joins
 samples across two), ``t0_s`` (the first sample's session time), ``fs_hz`` (the chunk's sample
 rate: sample ``k`` is at ``t0_s + k / fs_hz``), ``n`` (samples), ``channels`` (1 for ECG; 3 for
 ACC: x, y, z) and ``data``, the samples in the compact encoding below. A recorder starts a new
-chunk every :data:`CHUNK_S` seconds, at a new segment, and wherever the frames' times leave the
-chunk's line by more than :data:`MAX_TIME_ERROR_S` (the PMD clock fit slewing), so every
-sample's time comes back within that of the time the live pipeline gave it.
+chunk every :data:`CHUNK_VALUES` sample values, at a new segment, and wherever the frames'
+times leave the chunk's line by more than :data:`MAX_TIME_ERROR_S` (the PMD clock fit slewing),
+so every sample's time comes back within that of the time the live pipeline gave it.
 
 Encoding ``delta-zigzag-planes-zlib`` (the only one): per channel, the first differences of the
 integer samples (the first sample's difference from 0), zigzag-mapped to unsigned
@@ -45,9 +46,12 @@ if TYPE_CHECKING:
 ENCODING: Final = "delta-zigzag-planes-zlib"
 STREAMS: Final = {"ecg": (1, "uV"), "acc": (3, "mg")}
 """stream -> (channels, unit)."""
-CHUNK_S: Final = 10.0
-"""A recorder's chunk length: zlib needs a few hundred samples to compress well (1-s chunks
-cost 18 % more bytes than 10-s ones), and the open chunk is rewritten at every commit."""
+CHUNK_VALUES: Final = 7800
+"""A recorder's chunk size in sample values (samples x channels): a minute of 130-Hz ECG, 13 s
+of 200-Hz ACC, 104 s of 25-Hz ACC. Measured on the simulated H10 (bench/bench_store.py): zlib
+compresses 1-s chunks 18 % worse than 10-s ones and 60-s ones 6 % better; and rows well over a
+4-KiB page keep the file near the data (with 10-s chunks, 1.3 kB rows, whole rows fit only
+two to a page and the file was 1.6 times the data, with 60-s ones 1.1 times)."""
 MAX_TIME_ERROR_S: Final = 0.002
 """How far a stored sample's time may be from the time the pipeline gave it."""
 SAMPLE_LIMIT: Final = 2**30
@@ -65,10 +69,28 @@ MIGRATION: Final = """
         encoding TEXT NOT NULL,
         data BLOB NOT NULL
     );
-    CREATE INDEX waveforms_session ON waveforms(session_id, stream, t0_s)
+    CREATE INDEX waveforms_session ON waveforms(session_id, stream, t0_s);
+    CREATE TABLE waveforms_open (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        stream TEXT NOT NULL CHECK (stream IN ('ecg', 'acc')),
+        segment INTEGER NOT NULL,
+        t0_s REAL NOT NULL,
+        fs_hz REAL NOT NULL,
+        n INTEGER NOT NULL,
+        channels INTEGER NOT NULL,
+        encoding TEXT NOT NULL,
+        data BLOB NOT NULL
+    );
+    CREATE INDEX waveforms_open_session ON waveforms_open(session_id)
 """
-"""Schema 2 -> 3: waveform chunks (a new table only: an open connection of a v2 program keeps
-working, and a session's delete cascades to its chunks)."""
+"""Schema 2 -> 3: waveform chunks (new tables only: an open connection of a v2 program keeps
+working, and a session's delete cascades to its chunks). ``waveforms`` holds complete chunks,
+only ever appended, so its pages stay full. ``waveforms_open`` holds the chunk a recorder is
+filling, as pieces (the samples of one commit each, rows of the same form): a complete chunk
+replaces its pieces in one transaction, and the recovery of a session a killed recorder left
+moves its pieces over as they are. (Rewriting the open chunk in place at every commit split
+pages and left the file 1.7 times the data, and re-encoded it 20 times.)"""
+
 
 COLUMNS: Final = ("stream", "segment", "t0_s", "fs_hz", "n", "channels", "encoding", "data")
 BUNDLE_KEYS: Final = ("stream", "segment", "t0_s", "fs_hz", "n", "channels", "unit", "encoding")

@@ -37,6 +37,7 @@ from biofeedback.errors import BiofeedbackError
 from biofeedback.sessions import store_rows as rows
 from biofeedback.sessions.bundle import SessionBundle
 from biofeedback.sessions.store import (
+    INSERT_OPEN_WAVEFORM,
     INSERT_WAVEFORM,
     SessionStore,
     insert_record,
@@ -46,7 +47,7 @@ from biofeedback.sessions.store import (
 from biofeedback.sessions.store_rows import STATUSES
 from biofeedback.sessions.store_schema import connect, is_busy, locked_message
 from biofeedback.sessions.store_waves import (
-    CHUNK_S,
+    CHUNK_VALUES,
     ENCODING,
     MAX_TIME_ERROR_S,
     SAMPLE_LIMIT,
@@ -109,7 +110,9 @@ class SessionWriter:
         self._next_handle = 0
         self._in_flight = 0
         self._waves: dict[str, _Wave] = {}
-        """Per stream, the waveform chunk being filled (rewritten at every commit)."""
+        """Per stream, the waveform chunk being filled: each commit adds the samples since the
+        last as a piece (a row of ``waveforms_open``); once complete, the chunk is encoded whole
+        into ``waveforms`` and its pieces deleted, in one transaction."""
         self._full_waves: list[_Wave] = []
         """Chunks that take no more samples, not yet committed whole."""
         self._wave_rates: dict[str, float] = {}
@@ -192,8 +195,9 @@ class SessionWriter:
         at its session time ``t_s``, as one PMD frame gives them. They join the stream's open
         chunk while they continue it (same ``segment``, times on its line within
         :data:`~biofeedback.sessions.store_waves.MAX_TIME_ERROR_S`); a chunk is full at
-        :data:`~biofeedback.sessions.store_waves.CHUNK_S`. ``fs_hz`` is needed only for a first
-        frame of one sample. Only appends to memory: encoding and writing are the commit's."""
+        :data:`~biofeedback.sessions.store_waves.CHUNK_VALUES`. ``fs_hz`` is needed only for a
+        first frame of one sample. Only appends to memory: encoding and writing are the
+        commit's."""
         import numpy as np
 
         if stream not in STREAMS:
@@ -225,7 +229,7 @@ class SessionWriter:
                 wave = _Wave(stream, int(segment), first, float(rate), channels)
             wave.parts.append(values)
             wave.n += k
-            if wave.n >= wave.fs_hz * CHUNK_S:
+            if wave.n * channels >= CHUNK_VALUES:
                 self._full_waves.append(wave)
             else:
                 self._waves[stream] = wave
@@ -363,8 +367,12 @@ class SessionWriter:
     def _take(self) -> _Batch | None:
         """Swap the buffers for empty ones under the short lock; None if nothing is pending."""
         with self._lock:
-            waves = [(w, list(w.parts), w.n) for w in self._full_waves]
-            waves += [(w, list(w.parts), w.n) for w in self._waves.values() if w.n > w.written]
+            waves = [_WaveWrite(w, list(w.parts), 0, w.n, True) for w in self._full_waves]
+            waves += [
+                _WaveWrite(w, list(w.parts), w.written, w.n, False)
+                for w in self._waves.values()
+                if w.n > w.written
+            ]
             batch = _Batch(
                 self._beats,
                 self._packets,
@@ -414,25 +422,27 @@ class SessionWriter:
             [(end_s, complete, known[h]) for end_s, complete, h in batch.segment_ends],
         )
         update_beat_stats(c, sid, [b[1] for b in batch.beats], [b[2] for b in batch.beats])
-        wave_rowids: list[tuple[_Wave, int]] = []
-        for (wave, _, n), data in zip(batch.waves, encoded, strict=True):
-            if wave.rowid is None:
-                w = wave
-                row = (sid, w.stream, w.segment, w.t0_s, w.fs_hz, n, w.channels, ENCODING, data)
-                cur = c.execute(INSERT_WAVEFORM, row)
-                assert cur.lastrowid is not None
-                wave_rowids.append((wave, cur.lastrowid))
-            else:
-                c.execute(
-                    "UPDATE waveforms SET n = ?, data = ? WHERE rowid = ?", (n, data, wave.rowid)
+        pieces: list[tuple[_WaveWrite, int]] = []
+        for write, data in zip(batch.waves, encoded, strict=True):
+            w = write.wave
+            t0_s = w.t0_s + write.start / w.fs_hz
+            n = write.n - write.start
+            row = (sid, w.stream, w.segment, t0_s, w.fs_hz, n, w.channels, ENCODING, data)
+            if write.full:  # the whole chunk, appended where pages stay full; its pieces go
+                c.executemany(
+                    "DELETE FROM waveforms_open WHERE rowid = ?", [(r,) for r in w.pieces]
                 )
+                c.execute(INSERT_WAVEFORM, row)
+            else:  # the samples since the last commit, as a piece of the open chunk
+                cur = c.execute(INSERT_OPEN_WAVEFORM, row)
+                assert cur.lastrowid is not None
+                pieces.append((write, cur.lastrowid))
         c.execute("COMMIT")
         self._segment_rowids.update(rowids)
-        for wave, rowid in wave_rowids:
-            wave.rowid = rowid
         with self._lock:
-            for wave, _, n in batch.waves:
-                wave.written = max(wave.written, n)
+            for write, rowid in pieces:
+                write.wave.pieces.append(rowid)
+                write.wave.written = write.n
 
     def _flush_loop(self) -> None:
         while not self._stop.wait(self._interval_s / 2):
@@ -458,6 +468,10 @@ class SessionWriter:
         if self._failure is not None:
             raise BiofeedbackError(f"the session store failed: {self._failure}") from self._failure
         ended = time.time() if ended_wall_s is None else ended_wall_s
+
+        with self._lock:  # every chunk is complete now
+            self._full_waves.extend(self._waves.values())
+            self._waves.clear()
 
         def close_session() -> bool:
             if not self._commit_locked():
@@ -507,8 +521,7 @@ class _Batch:
     markers: list[dict[str, Any]]
     segments: dict[int, dict[str, Any]]
     segment_ends: list[tuple[float, bool, int]]
-    waves: list[tuple[_Wave, list[NDArray[np.int32]], int]]
-    """Chunks to write: each with its sample arrays and sample count as taken."""
+    waves: list[_WaveWrite]
     full_waves: list[_Wave]
 
     def any(self) -> bool:
@@ -534,8 +547,9 @@ class _Wave:
     parts: list[NDArray[np.int32]] = field(default_factory=list)
     n: int = 0
     written: int = 0
-    """Samples in the committed row."""
-    rowid: int | None = None
+    """Samples in committed pieces (rows of ``waveforms_open``)."""
+    pieces: list[int] = field(default_factory=list)
+    """The pieces' rowids."""
 
     def continued_by(self, first_s: float, last_s: float, k: int, segment: int) -> bool:
         """Whether a frame of ``k`` samples from ``first_s`` to ``last_s`` continues this
@@ -549,11 +563,23 @@ class _Wave:
         )
 
 
-def _encode_waves(waves: list[tuple[_Wave, list[NDArray[np.int32]], int]]) -> list[bytes]:
+@dataclass(frozen=True, slots=True)
+class _WaveWrite:
+    """What one commit writes of a chunk: samples ``start:n`` of ``parts`` as a piece, or, if
+    ``full``, the whole chunk (``start`` 0) in place of its pieces."""
+
+    wave: _Wave
+    parts: list[NDArray[np.int32]]
+    start: int
+    n: int
+    full: bool
+
+
+def _encode_waves(waves: list[_WaveWrite]) -> list[bytes]:
     if not waves:
         return []
     import numpy as np
 
     from biofeedback.sessions.store_waves import encode
 
-    return [encode(np.concatenate(parts)) for _, parts, _ in waves]
+    return [encode(np.concatenate(w.parts)[w.start : w.n]) for w in waves]
