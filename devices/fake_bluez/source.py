@@ -130,9 +130,13 @@ class SimulatedBleSource:
 
 
 def _scaled_clock(speed: float) -> Callable[[], float]:
-    """Arrival stamps in simulated seconds, so RR sums and arrival times share one time base."""
+    """Arrival stamps in simulated seconds from 0 (the source's start), so RR sums and arrival
+    times share one time base, and that base is the session clock of a simulated session
+    (``SessionClock(origin_s=0.0)``, as the in-process simulator's ``clock_offset_s=0``). It
+    was ``time.monotonic()`` at the start plus scaled time: beats hours after the protocol's
+    0-based segment times, and a settling segment thousands of seconds negative."""
     origin_s = time.monotonic()
-    return lambda: origin_s + (time.monotonic() - origin_s) * speed
+    return lambda: (time.monotonic() - origin_s) * speed
 
 
 async def scan_simulated(timeout_s: float = 1.0) -> list[ScannedDevice]:
