@@ -53,6 +53,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Final
 
 BASELINE: Final = "baseline"
@@ -288,6 +289,14 @@ def long_run_variance(series: list[list[float | None]], lag: int) -> tuple[float
     return g0, max(v, 0.5 * g0), df
 
 
+@lru_cache(maxsize=512)
+def _t_quantile(p: float, df: float) -> float:
+    """Student's t quantile, cached (degrees of freedom are whole numbers of batches)."""
+    from scipy import stats  # here, so the dashboard starts without scipy (tests/test_tui_compare)
+
+    return float(stats.t.ppf(p, df))
+
+
 def _sample_var(values: list[float]) -> float:
     n = len(values)
     mean = math.fsum(values) / n
@@ -376,8 +385,6 @@ def change_from(
             else "waiting for the first batch after the onset"
         )
         return Change(metric, None, None, None, None, None, n, nb, reason)
-    from scipy import stats  # here, so the dashboard starts without scipy (tests/test_tui_compare)
-
     base_values = list(baseline.values[metric])
     g0, v, df = long_run_variance([base_values, _series(block, metric)], s.hac_lag)
     base_term, block_term = v / nb, v / n
@@ -392,7 +399,7 @@ def change_from(
             caveat = OSCILLATING
     delta = math.fsum(values) / n - baseline.mean[metric]
     se = math.sqrt(base_term + block_term)
-    half = float(stats.t.ppf(0.5 + s.confidence / 2.0, df)) * se
+    half = _t_quantile(0.5 + s.confidence / 2.0, df) * se
     return Change(metric, delta, delta - half, delta + half, se, df, n, nb, caveat=caveat)
 
 
