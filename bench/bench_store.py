@@ -1,12 +1,22 @@
-"""Store benchmark: an 8-hour recording through SessionWriter, its file size and memory.
+"""Store benchmark: an 8-hour recording through SessionWriter, its file size and memory; and a
+day of raw ECG and ACC through the same writer, in bytes.
 
 A child process records 8 simulated hours (about 30 000 beats and 28 800 packets, a marker a
 minute, protocol segments) on a fake clock, so commits happen every 0.5 simulated seconds as in a
 live session. It samples its resident memory (VmRSS from /proc/self/status) every simulated half
-hour. Goal: peak RSS <= 150 MB and flat over time. Prints a table and writes
-bench/results/store.json.
+hour. Goal: peak RSS <= 150 MB and flat over time.
 
-Usage: .venv/bin/python bench/bench_store.py [--hours H]
+Waveforms: one simulated hour of the H10's ECG (devices/simulator/ecg.py, 130 Hz, µV, with two
+electrode-motion episodes an hour) and chest ACC (devices/simulator/acc.py at 25, 50, 100 and
+200 Hz, mg) is generated, and a day (24 h: the hour 24 times over, session times running on) is
+recorded through ``SessionWriter.add_waveform`` in the H10's frames (73 ECG / 36 ACC samples),
+on a fake clock committing every 0.5 simulated seconds as live, each stream into its own store.
+Reported per day: the encoded chunk bytes, the store file after a checkpoint, the JSON bundle
+(base64), and the writer's CPU time. Goal: a day of 130-Hz ECG well under 100 MB.
+
+Prints a table and writes bench/results/store.json.
+
+Usage: .venv/bin/python bench/bench_store.py [--hours H] [--wave-hours H]
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results" / "store.json"
 REPO = Path(__file__).resolve().parents[1]
@@ -90,13 +101,107 @@ def record(db: Path, hours: float) -> dict[str, object]:
     }
 
 
+def record_waves(db: Path, stream: str, fs_hz: int, hours: float) -> dict[str, object]:
+    """``hours`` of ``stream`` through SessionWriter (see the module notes); bytes and time."""
+    sys.path.insert(0, str(REPO))
+    import numpy as np
+
+    from biofeedback.sessions.export import export_bundle
+    from biofeedback.sessions.store import SessionStore
+    from biofeedback.sessions.store_writer import SessionWriter
+    from devices.simulator import SimConfig, SimulatedStrap
+    from devices.simulator.acc import AccConfig, simulate_acc
+    from devices.simulator.ecg import EcgConfig, simulate_ecg
+    from devices.simulator.h10 import ACC_PER_FRAME, ECG_PER_FRAME
+
+    hour_s = 3600.0
+    strap = SimulatedStrap(SimConfig(duration_s=hour_s + 5, seed=3))
+    list(strap.events())
+    ecg = simulate_ecg(strap.truth, hour_s, EcgConfig(seed=3, motion_per_h=2.0))
+    if stream == "ecg":
+        hour: Any = ecg.samples_uv
+        per = ECG_PER_FRAME
+    else:
+        acc = simulate_acc(strap.truth, hour_s, AccConfig(fs_hz=fs_hz, seed=3), ecg.motion_s)
+        hour, per = acc.samples_mg, ACC_PER_FRAME
+    store = SessionStore(db)
+    clock = SimClock()
+    writer = SessionWriter(store, clock=clock, background=False)
+    sid = writer.begin(device={"name": "bench", "address": "", "kind": "simulated"}, source="sim")
+    n_hour = len(hour)
+    total = int(hours * n_hour)
+    offsets = np.arange(per) / fs_hz
+    cpu0 = time.process_time()
+    for start in range(0, total, per):
+        k = min(per, total - start)
+        i = start % n_hour
+        frame = (
+            hour[i : i + k]
+            if i + k <= n_hour
+            else np.concatenate([hour[i:], hour[: k - (n_hour - i)]])
+        )
+        t0 = start / fs_hz
+        clock.now_s = t0
+        writer.add_waveform(stream, t0 + offsets[:k], frame)
+        writer.maybe_commit()
+    writer.finish()
+    cpu_s = time.process_time() - cpu0
+    blob, chunks = store.conn.execute(
+        "SELECT SUM(LENGTH(data)), COUNT(*) FROM waveforms WHERE session_id = ?", (sid,)
+    ).fetchone()
+    t0 = time.perf_counter()
+    bundle = store.load_bundle(sid)
+    load_s = time.perf_counter() - t0
+    json_bytes = len(export_bundle(bundle, "json"))
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    db_bytes = sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
+    scale = 24.0 / hours
+    return {
+        "stream": stream,
+        "fs_hz": fs_hz,
+        "hours": hours,
+        "samples": total,
+        "chunks": chunks,
+        "encoded_mb_per_day": round(blob * scale / 1e6, 2),
+        "store_mb_per_day": round(db_bytes * scale / 1e6, 2),
+        "bundle_json_mb_per_day": round(json_bytes * scale / 1e6, 2),
+        "bytes_per_value": round(blob / (total * (1 if stream == "ecg" else 3)), 3),
+        "raw_int32_mb_per_day": round(4 * total * (1 if stream == "ecg" else 3) * scale / 1e6, 1),
+        "writer_cpu_s_per_day": round(cpu_s * scale, 1),
+        "writer_cpu_share_of_a_core_pct": round(100 * cpu_s / (hours * 3600.0), 3),
+        "load_bundle_s": round(load_s, 3),
+    }
+
+
+WAVE_CASES = (("ecg", 130), ("acc", 25), ("acc", 50), ("acc", 100), ("acc", 200))
+
+
+def run_waves(hours: float) -> list[dict[str, object]]:
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for stream, fs in WAVE_CASES:
+            db = f"{tmp}/{stream}{fs}.db"
+            command = [sys.executable, __file__, "--wave-hours", str(hours)]
+            command += ["--wave-child", db, stream, str(fs)]
+            out = subprocess.run(command, check=True, capture_output=True, text=True)
+            results.append(json.loads(out.stdout))
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=8.0)
+    parser.add_argument("--wave-hours", type=float, default=24.0)
     parser.add_argument("--child", metavar="DB", help=argparse.SUPPRESS)
+    parser.add_argument("--wave-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(record(Path(args.child), args.hours)))
+        return 0
+    if args.wave_child:
+        db, stream, fs = args.wave_child
+        print(json.dumps(record_waves(Path(db), stream, int(fs), args.wave_hours)))
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
@@ -124,6 +229,20 @@ def main() -> int:
         "RSS over time (h: MB): " + ", ".join(f"{s['t_h']:g}: {s['rss_mb']:.1f}" for s in samples)
     )
     print("goal: peak RSS <= 150 MB and flat")
+    result["waveforms"] = run_waves(args.wave_hours)
+    print(f"\nraw waveforms, {args.wave_hours:g} h through SessionWriter, scaled to a day:")
+    print(
+        f"{'stream':<10}{'encoded MB':>11}{'store MB':>10}{'bundle MB':>10}{'B/value':>9}"
+        f"{'int32 MB':>10}{'CPU s':>8}{'core %':>8}"
+    )
+    for w in result["waveforms"]:
+        print(
+            f"{w['stream'] + ' ' + str(w['fs_hz']) + ' Hz':<10}{w['encoded_mb_per_day']:>11.2f}"
+            f"{w['store_mb_per_day']:>10.2f}{w['bundle_json_mb_per_day']:>10.2f}"
+            f"{w['bytes_per_value']:>9.3f}{w['raw_int32_mb_per_day']:>10.1f}"
+            f"{w['writer_cpu_s_per_day']:>8.1f}{w['writer_cpu_share_of_a_core_pct']:>8.3f}"
+        )
+    print("goal: a day of 130-Hz ECG well under 100 MB")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     return 0
