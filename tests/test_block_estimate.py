@@ -17,7 +17,8 @@ from tests.test_hrv_processor import simulate
 
 SHOW_KEYS = {
     "label", "kind", "start_s", "end_s", "metric", "change", "low", "high", "n_beats",
-    "artifact_share", "breathing_per_min", "reason",
+    "artifact_share", "breathing_per_min", "breathing_low_per_min", "breathing_high_per_min",
+    "reason", "caveat",
 }  # fmt: skip
 
 
@@ -157,6 +158,14 @@ def test_show_json_blocks_carry_the_issue_keys_and_match_the_live_summary() -> N
     assert [b["kind"] for b in shown] == ["trigger", "washout"]
     for record in shown:
         assert set(record) >= SHOW_KEYS
+    trigger = shown[0]  # breathed at 15/min for 3 min: its 120-s windows give a rate
+    low, high = trigger["breathing_low_per_min"], trigger["breathing_high_per_min"]
+    rate = trigger["breathing_per_min"]
+    assert isinstance(low, float)
+    assert isinstance(rate, float)
+    assert isinstance(high, float)
+    assert low < rate < high
+    assert low <= 15.0 <= high
     for a, b in zip(live, shown, strict=True):
         assert a["change"] == b["change"]
         assert a["low"] == b["low"]
