@@ -203,6 +203,8 @@ def test_bad_waveform_input_is_refused_when_given_not_at_commit(tmp_path: Path):
         writer.add_waveform("ecg", t, np.arange(3.0))
     with pytest.raises(ValueError, match="3 x 3"):
         writer.add_waveform("acc", t, np.arange(3))
+    with pytest.raises(ValueError, match="2\\*\\*30"):
+        writer.add_waveform("ecg", t, np.array([0, 2**32, 1], np.int64))  # not wrapped to 0
     with pytest.raises(ValueError, match="finite"):
         writer.add_waveform("ecg", np.array([0.0, np.nan, 1.0]), np.arange(3))
     with pytest.raises(ValueError, match="rate is unknown"):

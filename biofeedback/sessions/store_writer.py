@@ -209,9 +209,9 @@ class SessionWriter:
             raise ValueError(f"{stream}: expected {len(times)} x {channels} integer samples")
         if not len(times):
             return
-        values = values.reshape(len(times), channels).astype(np.int32)
         if values.min() < -SAMPLE_LIMIT or values.max() >= SAMPLE_LIMIT:
             raise ValueError(f"{stream}: a sample is beyond ±2**30")
+        values = values.reshape(len(times), channels).astype(np.int32)  # a copy, ours
         if not np.isfinite(times).all():
             raise ValueError(f"{stream}: a sample time is not finite")
         first, last, k = float(times[0]), float(times[-1]), len(times)
