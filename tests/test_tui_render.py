@@ -304,16 +304,16 @@ def test_quality_lists_the_processors_honest_flags() -> None:
     assert "⚠ HF unreliable: slow breathing" in quality_lines(model)
 
 
-def test_quality_names_a_non_default_artifact_method() -> None:
+def test_quality_names_the_correction_level() -> None:
     model = _seeded_model(120.0)
     assert model.snapshot is not None
-    assert not any("artifact detection" in line for line in quality_lines(model))
+    assert "correction: automatic (Lipponen–Tarvainen)" in quality_lines(model)
     robust = dataclasses.replace(
         model.snapshot,
         settings=dataclasses.replace(model.snapshot.settings, artifact_method="robust"),
     )
     model.apply(SnapshotComputed(robust))
-    assert "artifact detection: robust (ectopy runs)" in quality_lines(model)
+    assert "correction: robust (L–T + ectopy runs)" in quality_lines(model)
 
 
 def test_estimates_wait_for_the_first_window() -> None:

@@ -126,3 +126,15 @@ def test_compare_screen(snap_compare: Any) -> None:
         await computed(pilot)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=open_compare)
+
+
+IRREGULAR_FROM_S = 330.0
+"""The seeded session's intervals are AF-like from here on (withheld from about 8:00)."""
+
+
+def test_monitor_over_irregular_rhythm(snap_compare: Any) -> None:
+    """The tachogram's dark-red band where HRV is withheld, the estimates panel's wording and
+    the quality panel's withheld count in place of a corrected share."""
+    fake = FakePipeline(seeded_session(600.0, irregular_from_s=IRREGULAR_FROM_S))
+    app = make_app(fake, sessions=FakeSessions(), title="snapshot")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_settled(fake))

@@ -119,17 +119,23 @@ PROTOCOL = (
 )
 
 
-def seeded_session(until_s: float = 600.0, seed: int = 7) -> list[PipelineEvent]:
+def seeded_session(
+    until_s: float = 600.0, seed: int = 7, irregular_from_s: float | None = None
+) -> list[PipelineEvent]:
     """A deterministic recorded session up to ``until_s`` (the last block still running).
 
-    Computed once per worker for each (``until_s``, ``seed``): the events are frozen, the list
-    is the caller's own.
+    From ``irregular_from_s`` on the intervals are irregularly irregular (independent, uniform
+    within ±35 % of the block's mean: AF-like), so the processor withholds HRV after its
+    confirmation delay. Computed once per worker for each argument set: the events are frozen,
+    the list is the caller's own.
     """
-    return list(_seeded_session(until_s, seed))
+    return list(_seeded_session(until_s, seed, irregular_from_s))
 
 
 @functools.cache
-def _seeded_session(until_s: float, seed: int) -> tuple[PipelineEvent, ...]:
+def _seeded_session(
+    until_s: float, seed: int, irregular_from_s: float | None = None
+) -> tuple[PipelineEvent, ...]:
     rng = np.random.default_rng(seed)
     processor = HrvProcessor()
     events: list[PipelineEvent] = [
@@ -153,6 +159,8 @@ def _seeded_session(until_s: float, seed: int) -> tuple[PipelineEvent, ...]:
                 + block.rsa_ms * math.sin(2 * math.pi * block.breath_hz * t_s)
                 + rng.normal(0.0, 12.0)
             )
+            if irregular_from_s is not None and t_s >= irregular_from_s:
+                rr_ms = block.mean_rr_ms * rng.uniform(0.65, 1.35)
             raw = round(rr_ms * 1.024)
             rr_ms = raw / 1.024
             t_s += rr_ms / 1000.0

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from biofeedback.live.messages import SegmentKind
 from biofeedback.tui.braille import Span, label_row, render_braille, time_axis_row
+from biofeedback.tui.model import DashboardModel
 
 SEGMENT_BACKGROUND: Final = {
     SegmentKind.SETTLING: "#262626",
@@ -25,6 +26,8 @@ SEGMENT_BACKGROUND: Final = {
     SegmentKind.WASHOUT: "#1e3a24",
     SegmentKind.RATING: "#43381a",
 }
+WITHHELD_BACKGROUND: Final = "#5a1e1e"
+WITHHELD_LABEL: Final = "irregular rhythm: HRV withheld"
 AXIS_WIDTH: Final = 6
 
 
@@ -86,9 +89,7 @@ def chart_lines(data: ChartData, width: int, height: int) -> list[Text]:
     lines: list[Text] = []
     if labelled:
         row = Text(" " * AXIS_WIDTH)
-        row.append_text(
-            label_row(data.spans, data.marks, plot_width, data.x_range, data.mark_char)
-        )
+        row.append_text(label_row(data.spans, data.marks, plot_width, data.x_range, data.mark_char))
         lines.append(row)
     plot = render_braille(
         data.xs,
@@ -131,4 +132,17 @@ def segment_spans(
     return tuple(
         Span(start, now_s if end is None else end, label, SEGMENT_BACKGROUND[kind])
         for start, end, label, kind in segments
+    )
+
+
+def withheld_spans(model: DashboardModel) -> tuple[Span, ...]:
+    """The tachogram's bands where the processor withheld HRV over irregular rhythm (dark red,
+    labelled): from the first to the last withheld snapshot of each run, as the model kept them.
+
+    >>> m = DashboardModel(withheld_spans=[[100.0, 160.0]])
+    >>> withheld_spans(m)[0].label
+    'irregular rhythm: HRV withheld'
+    """
+    return tuple(
+        Span(start, end, WITHHELD_LABEL, WITHHELD_BACKGROUND) for start, end in model.withheld_spans
     )

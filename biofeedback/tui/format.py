@@ -9,6 +9,8 @@ import math
 import re
 from typing import TYPE_CHECKING, Final
 
+from biofeedback.hrv.artifacts_threshold import THRESHOLD_LEVELS_S
+from biofeedback.hrv.rhythm import MESSAGE as IRREGULAR_FLAG
 from biofeedback.tui.braille import clock_label
 from biofeedback.tui.model import DashboardModel, DeviceStatus, LinkState
 from devices.events import DisconnectReason
@@ -233,6 +235,9 @@ def estimate_lines(model: DashboardModel) -> list[str]:
     snap = model.snapshot
     if snap is None:
         return ["waiting for the first HRV window…"]
+    if irregular(snap):
+        # The block so far is lnRMSSD too: over irregular rhythm it would measure the rhythm.
+        return [IRREGULAR_BLOCK, "", *IRREGULAR_LINES, _now_hr(snap)]
     return [
         *block_line(model),
         _now_ln_rmssd(snap),
@@ -315,12 +320,11 @@ def quality_lines(model: DashboardModel) -> list[str]:
     if snap is not None:
         window = snap.ln_rmssd
         lines += [
-            f"corrected beats {100 * window.artifact_share:.1f} %",
+            share_line(model),
             f"{window.n_beats} beats in {window.window_s:.0f} s",
         ]
-        if snap.settings.artifact_method != "published":
-            lines.append(f"artifact detection: {snap.settings.artifact_method} (ectopy runs)")
-        lines += [f"⚠ {flag}" for flag in snap.flags]
+        lines.append(correction_line(snap))
+        lines += [flag_line(flag) for flag in snap.flags]
     lines += ecg_lines(model)
     if device.malformed_packets or model.implausible_beats:
         lines.append(
@@ -328,3 +332,63 @@ def quality_lines(model: DashboardModel) -> list[str]:
             f"implausible RR {model.implausible_beats}"
         )
     return lines
+
+
+_CORRECTION_NAMES: Final = {
+    "automatic": "automatic (Lipponen–Tarvainen)",
+    "robust": "robust (L–T + ectopy runs)",
+    "none": "none (RR as measured)",
+}
+
+
+def correction_line(snap: Snapshot) -> str:
+    """Which artifact correction the processor applies (``settings.correction``), always shown.
+
+    >>> from types import SimpleNamespace as NS
+    >>> correction_line(NS(settings=NS(correction="automatic")))
+    'correction: automatic (Lipponen–Tarvainen)'
+    >>> correction_line(NS(settings=NS(correction="medium")))
+    'correction: medium (> 250 ms at 60/min)'
+
+    The level comes first: a narrow panel cuts the detail, never the level.
+    """
+    level = str(snap.settings.correction)
+    if level in THRESHOLD_LEVELS_S:
+        return f"correction: {level} (> {1000 * THRESHOLD_LEVELS_S[level]:.0f} ms at 60/min)"
+    return f"correction: {_CORRECTION_NAMES.get(level, level)}"
+
+
+def irregular(snap: Snapshot | None) -> bool:
+    """The snapshot withholds HRV over sustained irregular rhythm (its flag, set by the
+    processor, ``hrv.rhythm.MESSAGE``)."""
+    return snap is not None and IRREGULAR_FLAG in snap.flags
+
+
+IRREGULAR_LINES: Final = (
+    "⚠ rhythm too irregular for HRV: values withheld",
+    "  it is outside what HRV analysis assumes; this is",
+    "  not a diagnosis. If it recurs, ask a doctor.",
+)
+"""The estimates panel over irregular rhythm (each at most 52 characters)."""
+IRREGULAR_BLOCK: Final = "Block so far: withheld (irregular rhythm)"
+
+
+def flag_line(flag: str) -> str:
+    """A processor flag for the quality panel; the irregular-rhythm one, whose wording the
+    estimates panel shows in full, in short.
+
+    >>> flag_line(IRREGULAR_FLAG), flag_line("too many corrected beats")
+    ('⚠ irregular rhythm: HRV withheld', '⚠ too many corrected beats')
+    """
+    return "⚠ irregular rhythm: HRV withheld" if flag == IRREGULAR_FLAG else f"⚠ {flag}"
+
+
+def share_line(model: DashboardModel) -> str:
+    """The corrected share of the window; over irregular rhythm the withheld beats instead
+    (they are not artifacts, so no share of "corrected" beats is claimed for them)."""
+    snap = model.snapshot
+    if snap is None:
+        return ""
+    if irregular(snap):
+        return f"withheld {model.withheld_beats} beats, not artifacts"
+    return f"corrected beats {100 * snap.ln_rmssd.artifact_share:.1f} %"

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from biofeedback.hrv.chains import chain_starts
+from biofeedback.hrv.rhythm import MESSAGE as IRREGULAR_FLAG
 from biofeedback.live.messages import (
     BreathingEstimated,
     EcgProcessed,
@@ -191,6 +192,13 @@ class DashboardModel:
     breathing: BreathingEstimated | None = None
     """The newest chest (ACC) and ECG-derived breathing rates, beside the snapshot's RSA one."""
     ecg_version: int = 0
+    withheld_spans: list[list[float]] = field(default_factory=list)
+    """``[first, last]`` snapshot times (source clock) of each run of snapshots that withheld
+    HRV over sustained irregular rhythm (the processor's flag ``hrv.rhythm.MESSAGE``), newest
+    last; runs that ended more than :data:`BEAT_HISTORY_S` ago are dropped."""
+    withheld_beats: int = 0
+    """Snapshots (one per labelled beat) that withheld HRV over irregular rhythm, in total."""
+    _withheld_open: bool = False
 
     def apply(self, event: PipelineEvent, received_s: float | None = None) -> None:
         """Fold one event into the state (unknown kinds only advance the clock).
@@ -239,12 +247,28 @@ class DashboardModel:
 
     def _add_snapshot(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
+        self._track_withheld(snapshot)
         self.trend_t_s.append(snapshot.t_s)
         for metric, values in self.trend.items():
             value = metric.of(snapshot).value
             values.append(math.nan if value is None else value)
         self.trend_version += 1
         self.status_version += 1
+
+    def _track_withheld(self, snapshot: Snapshot) -> None:
+        if IRREGULAR_FLAG not in snapshot.flags:
+            self._withheld_open = False
+            return
+        self.withheld_beats += 1
+        if self._withheld_open:
+            self.withheld_spans[-1][1] = snapshot.t_s
+        else:
+            self.withheld_spans.append([snapshot.t_s, snapshot.t_s])
+            self._withheld_open = True
+        horizon = snapshot.t_s - BEAT_HISTORY_S
+        while self.withheld_spans and self.withheld_spans[0][1] < horizon:
+            del self.withheld_spans[0]
+        self.beats_version += 1  # the tachogram marks the span
 
     def _apply_protocol(self, event: SegmentStarted | SegmentEnded | MarkerRecorded) -> None:
         if isinstance(event, SegmentStarted):

@@ -85,6 +85,16 @@ NUMBERS: Final[tuple[tuple[str, str, str], ...]] = (
         "above 5 % no 60-s value is shown. 'N beats in 60 s' is how many it holds.",
     ),
     (
+        "correction",
+        "Artifact correction in use (--correction): automatic = Lipponen–Tarvainen, robust =",
+        "L–T + runs of ectopy, a Kubios threshold (ms at 60/min, scaled by HR), none = raw.",
+    ),
+    (
+        "Irregular rhythm",
+        "Sustained irregular RR (AF-like) is outside what HRV assumes: HRV withheld, red band",
+        "on the tachogram, not artifacts. Not a diagnosis: if it recurs, ask a doctor.",
+    ),
+    (
         "Trend, relaxation SD",
         "Each 60-s lnRMSSD as a z-score vs the baseline windows (SD floored at 0.11 ln ms);",
         "one reading is uncertain by about ±2 SD: lead with the block line. m switches it.",

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Digits, Footer, Static
 
 from biofeedback.errors import BiofeedbackError
-from biofeedback.tui.chart import ChartData, nice_range, segment_spans
+from biofeedback.tui.chart import ChartData, nice_range, segment_spans, withheld_spans
 from biofeedback.tui.format import (
     NOT_MEDICAL,
     device_lines,
@@ -184,6 +184,7 @@ class MonitorScreen(Screen[None]):
                 rr,
                 nice_range(rr, 100.0, 50.0),
                 (end - TACHOGRAM_WINDOW_S, end),
+                withheld_spans(m),
                 time_axis=True,
             )
 
