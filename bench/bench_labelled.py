@@ -18,13 +18,13 @@ to replace them, but the V/F truth calls them false positives. The clean 24-h re
 from __future__ import annotations
 
 import csv
-import importlib
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_artifact_accuracy import neurokit_flags  # one home for the NeuroKit2 peer
 from numpy.typing import NDArray
 
 from biofeedback.hrv.artifacts import OnlineArtifactDetector, correct_artifacts
@@ -74,19 +74,6 @@ def online(rr: NDArray[np.float64], robust: bool) -> BoolArray:
     det = OnlineArtifactDetector(robust=robust)
     beats = [b for v in rr.tolist() for b in det.push(v)] + det.flush()
     return np.array([b.label != 0 for b in beats])
-
-
-def neurokit(rr: NDArray[np.float64]) -> BoolArray | None:
-    try:
-        module = importlib.import_module("neurokit2.signal.signal_fixpeaks")
-    except ImportError:
-        return None
-    found, _ = module._find_artifacts(np.r_[0.0, np.cumsum(rr)], sampling_rate=1000)
-    flags = np.zeros(rr.size, dtype=bool)
-    for indices in found.values():
-        idx = np.asarray(indices, dtype=np.intp) - 1
-        flags[idx[(idx >= 0) & (idx < rr.size)]] = True
-    return flags
 
 
 MODES: dict[str, Any] = {
@@ -152,7 +139,7 @@ def main() -> int:
             "af_withheld": float(held[af].mean()) if af.any() else None,
         }
         modes = dict(MODES)
-        nk = neurokit(rr)
+        nk = neurokit_flags(rr)
         if nk is not None:
             modes["NeuroKit2 _find_artifacts"] = lambda _rr, nk=nk: nk
         judged = ~held
