@@ -1,17 +1,21 @@
 """RR intervals from ECG beats, with the artifact labels of :mod:`biofeedback.hrv.artifacts`.
 
-With ECG present, the shape of each beat decides whether an interval is sinus, and the RR-only
-rule (Lipponen & Tarvainen 2019, :func:`biofeedback.hrv.artifacts.detect_artifacts`) is the
-fallback. Interval ``k`` runs from beat ``k`` to beat ``k + 1`` (one fewer than the beats), and
-its label is:
+With ECG present, the shape of each beat decides whether an interval is ectopic, and the
+RR-only rule (Lipponen & Tarvainen 2019) is the fallback: the rule itself is the HRV stage's
+hook, :func:`biofeedback.hrv.artifacts_shape.apply_shape`, fed one
+:class:`~biofeedback.hrv.artifacts_shape.IntervalShape` per interval by :func:`interval_shapes`.
+Interval ``k`` runs from beat ``k`` to beat ``k + 1`` (one fewer than the beats), and its shape
+evidence is:
 
-- the RR-only label when either beat is :attr:`BeatClass.UNKNOWN` (no template yet);
-- ``ECTOPIC`` when either beat is ventricular (an interval that ends or starts on a ventricular
-  beat is not a sinus NN interval: the truth of the artifact bench);
-- for two beats of normal shape (normal or supraventricular premature): the RR-only label.
-  Timing is what the RR rule judges, with robust local statistics; the labeller's own
-  prematurity call (``SUPRAVENTRICULAR``) flagged far more sinus intervals in irregular
-  rhythms on MIT-BIH (bench/bench_ecg_labels.py), so it is reported but not used here.
+- ``ECTOPIC`` when either beat is ventricular, or supraventricular premature by the
+  labeller (an interval that ends or starts on an ectopic beat is not a sinus NN interval);
+- else ``UNKNOWN`` when either beat is :attr:`BeatClass.UNKNOWN` (no template yet): the
+  RR-only label stands;
+- else ``NORMAL`` (two normal-shaped beats): timing may still call the interval missed, extra,
+  long or short, not ectopic.
+
+``supraventricular=False`` leaves the labeller's prematurity call out (the ``S`` beats count as
+normal-shaped); measured both ways in ``bench/bench_ecg_labels.py``.
 
 ``ecg`` may import ``hrv`` (DESIGN.md layers: ecg sits above hrv), so the labels are
 :class:`biofeedback.hrv.artifacts.BeatLabel` values, not a copy.
@@ -25,7 +29,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from biofeedback.ecg.labels import BeatClass
-from biofeedback.hrv.artifacts import BeatLabel, detect_artifacts
+from biofeedback.hrv.artifacts import detect_artifacts
+from biofeedback.hrv.artifacts_shape import IntervalShape, apply_shape
 
 F64 = NDArray[np.float64]
 LabelArray = NDArray[np.int8]
@@ -39,11 +44,41 @@ class EcgIntervals:
     labels: LabelArray
     """:class:`BeatLabel` values, one per interval."""
     from_shape: NDArray[np.bool_]
-    """Where both beats were judged by shape (False: no template yet, RR-only alone)."""
+    """Where the shapes decided (False: no template yet, RR-only alone)."""
+
+
+def beat_is_ectopic(
+    beat_class: NDArray[np.integer], *, supraventricular: bool = True
+) -> NDArray[np.bool_]:
+    """Beats ectopic by shape: ventricular, and supraventricular premature unless told not."""
+    cls = np.asarray(beat_class)
+    ectopic = cls == BeatClass.VENTRICULAR
+    return ectopic | (cls == BeatClass.SUPRAVENTRICULAR) if supraventricular else ectopic
+
+
+def interval_shapes(
+    beat_class: NDArray[np.integer], *, supraventricular: bool = True
+) -> NDArray[np.int8]:
+    """One :class:`IntervalShape` per interval between consecutive beats (see the module).
+
+    >>> interval_shapes(np.array([0, 0, 2, 0, 3, 0])).tolist()
+    [1, 2, 2, 0, 0]
+    """
+    cls = np.asarray(beat_class)
+    ectopic = beat_is_ectopic(cls, supraventricular=supraventricular)
+    unknown = cls == BeatClass.UNKNOWN
+    any_ectopic = ectopic[:-1] | ectopic[1:]
+    any_unknown = unknown[:-1] | unknown[1:]
+    out = np.where(any_unknown, IntervalShape.UNKNOWN, IntervalShape.NORMAL)
+    return np.where(any_ectopic, IntervalShape.ECTOPIC, out).astype(np.int8)
 
 
 def ecg_intervals(
-    t_s: F64, beat_class: NDArray[np.integer], rr_only: LabelArray | None = None
+    t_s: F64,
+    beat_class: NDArray[np.integer],
+    rr_only: LabelArray | None = None,
+    *,
+    supraventricular: bool = True,
 ) -> EcgIntervals:
     """Intervals between the beats at ``t_s`` labelled from their classes (see the module).
 
@@ -70,9 +105,5 @@ def ecg_intervals(
     )
     if fallback.shape != rr.shape:
         raise ValueError("rr_only must have one label per interval")
-    start, end = cls[:-1], cls[1:]
-    unknown = (start == BeatClass.UNKNOWN) | (end == BeatClass.UNKNOWN)
-    ventricular = cls == BeatClass.VENTRICULAR
-    ectopic = (ventricular[:-1] | ventricular[1:]) & ~unknown
-    labels = np.where(ectopic, np.int8(BeatLabel.ECTOPIC), fallback).astype(np.int8)
-    return EcgIntervals(rr, labels, ~unknown)
+    shapes = interval_shapes(cls, supraventricular=supraventricular)
+    return EcgIntervals(rr, apply_shape(fallback, shapes), shapes != IntervalShape.UNKNOWN)

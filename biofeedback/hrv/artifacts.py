@@ -25,7 +25,9 @@ made every one-tick difference an infinite deviation, and the iterative mode lab
 of normal beats (LTDB 14157 specificity 82.4 %; floored 98.5 %, one pass 99.1 %).
 
 Other corrections (Kubios' threshold levels, none) are in :mod:`.artifacts_threshold`;
-:func:`correct_artifacts` chooses by ``correction``.
+:func:`correct_artifacts` chooses by ``correction``. Beat shapes from an ECG (``shape``, one
+:class:`IntervalShape` per interval) overrule the timing rule where known
+(:mod:`.artifacts_shape`): the RR-only labels become the fallback.
 
 Choices where the paper is silent, identical in the online form:
 
@@ -73,6 +75,7 @@ from biofeedback.hrv.artifacts_rule import (
     normalise,
     window_ranks,
 )
+from biofeedback.hrv.artifacts_shape import IntervalShape, apply_shape, as_shapes
 from biofeedback.hrv.artifacts_threshold import interpolate_flagged, threshold_labels
 
 IndexArray = NDArray[np.intp]
@@ -88,6 +91,7 @@ __all__ = [
     "ArtifactResult",
     "BeatLabel",
     "CorrectionLevel",
+    "IntervalShape",
     "LabelledBeat",
     "OnlineArtifactDetector",
     "correct_artifacts",
@@ -279,7 +283,11 @@ def _level(robust: bool, correction: CorrectionLevel | None) -> CorrectionLevel:
 
 
 def detect_artifacts(
-    rr_ms: ArrayLike, *, robust: bool = False, correction: CorrectionLevel | None = None
+    rr_ms: ArrayLike,
+    *,
+    robust: bool = False,
+    correction: CorrectionLevel | None = None,
+    shape: ArrayLike | None = None,
 ) -> LabelArray:
     """One batch pass of Lipponen & Tarvainen (2019) over RR intervals in ms; one label each.
 
@@ -288,23 +296,27 @@ def detect_artifacts(
     project's extension for sustained ectopy instead (see :class:`OnlineArtifactDetector`); its
     decisions are sequential, so batch and online give the same labels there. ``correction``
     (overrides ``robust``) chooses a Kubios level: ``none`` labels only out-of-range values, a
-    threshold level labels with :func:`.threshold_labels`.
+    threshold level labels with :func:`.threshold_labels`. ``shape`` (one
+    :class:`IntervalShape` per interval, from an ECG's beat labels) is merged with the labels by
+    :func:`.apply_shape` (not with ``none``, which corrects nothing).
 
     >>> detect_artifacts([800, 810, 790, 805, 1600, 800, 795, 810, 800, 790]).tolist()
     [0, 0, 0, 0, 2, 0, 0, 0, 0, 0]
     """
     rr = _as_rr(rr_ms)
     level = _level(robust, correction)
+    shp = None if shape is None or level == "none" else as_shapes(shape, rr.size)
     labels = np.full(rr.size, BeatLabel.OUT_OF_RANGE, dtype=np.int8)
     if not in_range(rr).any():
         return labels
     if level == "robust":
-        return _robust_labels(rr)
-    x, gate_labels, idx = _gate(rr)
-    labels[idx] = np.where(
-        gate_labels == BeatLabel.OUT_OF_RANGE, gate_labels, _found(x, level, _floor(rr))
-    )
-    return labels
+        labels = _robust_labels(rr)
+    else:
+        x, gate_labels, idx = _gate(rr)
+        labels[idx] = np.where(
+            gate_labels == BeatLabel.OUT_OF_RANGE, gate_labels, _found(x, level, _floor(rr))
+        )
+    return labels if shp is None else apply_shape(labels, shp)
 
 
 def _floor(rr: FloatArray) -> float:
@@ -344,6 +356,7 @@ def correct_artifacts(
     iterative: bool = True,
     robust: bool = False,
     correction: CorrectionLevel | None = None,
+    shape: ArrayLike | None = None,
 ) -> ArtifactResult:
     """Detect (centred windows) and correct artifacts; labels refer to the input intervals (ms).
 
@@ -355,12 +368,26 @@ def correct_artifacts(
     ``very-low`` ... ``very-strong`` replace intervals beyond the level's threshold by a cubic
     spline in one pass (:mod:`.artifacts_threshold`), ``automatic`` is the default above.
 
+    ``shape`` (one :class:`IntervalShape` per input interval, from an ECG's beat labels; not
+    used with ``none``) is merged with the detected labels by :func:`.apply_shape` before
+    anything is corrected: intervals next to a beat ectopic by shape are corrected as ectopic,
+    normal-shaped ones are not called ectopic by timing. In the iterative mode the later passes
+    run on the corrected series; there the shape-ectopic intervals (already replaced) are left
+    alone and the normal-shaped ones still cannot become ectopic.
+
+    >>> E, N = IntervalShape.ECTOPIC, IntervalShape.NORMAL
+    >>> rr = [800, 810, 790, 805, 812, 800, 795, 810, 800, 790]
+    >>> res = correct_artifacts(rr, shape=[N, N, N, N, E, E, N, N, N, N])
+    >>> res.labels.tolist(), res.nn_ms[4:6].tolist()
+    ([0, 0, 0, 0, 1, 1, 0, 0, 0, 0], [801.6666666666666, 798.3333333333334])
+
     >>> res = correct_artifacts([800, 810, 790, 805, 1600, 800, 795, 810, 800, 790])
     >>> res.nn_ms.tolist()
     [800.0, 810.0, 790.0, 805.0, 800.0, 800.0, 800.0, 795.0, 810.0, 800.0, 790.0]
     """
     rr = _as_rr(rr_ms)
     level = _level(robust, correction)
+    shp = None if shape is None or level == "none" else as_shapes(shape, rr.size)
     result_labels = np.full(rr.size, BeatLabel.OUT_OF_RANGE, dtype=np.int8)
     if not in_range(rr).any():
         return ArtifactResult(result_labels, np.zeros(0), rr.size, np.zeros(0, np.intp))
@@ -368,15 +395,24 @@ def correct_artifacts(
     result_labels[origin] = BeatLabel.NORMAL
     if level == "robust":
         labels = _robust_labels(rr)
+        if shp is not None:
+            labels = apply_shape(labels, shp)
         nn, nn_origin = _apply(x, labels[origin], origin)
         return ArtifactResult(labels, nn, int(np.count_nonzero(labels)), nn_origin)
     floor = _floor(rr)
     if level != "automatic":
         labels = np.where(gate_labels == BeatLabel.OUT_OF_RANGE, gate_labels, _found(x, level, 0))
+        if shp is not None:
+            labels = apply_shape(labels, shp[origin])
         result_labels[origin] = labels
         nn = x if level == "none" else interpolate_flagged(x, labels != BeatLabel.NORMAL)
         return ArtifactResult(result_labels, nn, int(np.count_nonzero(result_labels)), origin)
     found = np.where(gate_labels == BeatLabel.OUT_OF_RANGE, gate_labels, _detect_gated(x, floor))
+    if shp is not None:
+        found = apply_shape(found, shp[origin])
+        # Later passes: the shape-ectopic intervals are replaced already and left alone.
+        done = shp == IntervalShape.ECTOPIC
+        shp = np.where(done, np.int8(IntervalShape.UNKNOWN), shp).astype(np.int8)
     count = int(np.count_nonzero(found))
     while count:
         fresh = (found != BeatLabel.NORMAL) & (result_labels[origin] == BeatLabel.NORMAL)
@@ -385,6 +421,9 @@ def correct_artifacts(
         if not iterative:
             break
         found = _detect_gated(x, floor)
+        if shp is not None:
+            found = apply_shape(found, shp[origin])
+            found[done[origin]] = BeatLabel.NORMAL
         previous, count = count, int(np.count_nonzero(found))
         if count >= previous:
             break

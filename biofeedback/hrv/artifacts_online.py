@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, insort
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,7 @@ from biofeedback.hrv.artifacts_rule import (
     lerp,
     normalise,
 )
+from biofeedback.hrv.artifacts_shape import IntervalShape, apply_shape_one
 
 
 class _SortedWindow:
@@ -89,6 +91,7 @@ class _Pending:
     out_of_range: bool
     drr_ms: float
     fed: bool
+    shape: IntervalShape | Callable[[], IntervalShape] = IntervalShape.UNKNOWN
 
 
 class OnlineArtifactDetector:
@@ -175,8 +178,18 @@ class OnlineArtifactDetector:
         self._last_drr_ms = 0.0
         self._floor_ms = 0.0
 
-    def push(self, rr_ms: float) -> list[LabelledBeat]:
-        """Add one RR interval (ms); returns the beats whose label became final (usually one)."""
+    def push(
+        self,
+        rr_ms: float,
+        shape: IntervalShape | Callable[[], IntervalShape] = IntervalShape.UNKNOWN,
+    ) -> list[LabelledBeat]:
+        """Add one RR interval (ms); returns the beats whose label became final (usually one).
+
+        ``shape`` is what beat shapes (an ECG's) say about this interval, or a function asked
+        for it when the label is decided (``lookahead`` beats later, so an ECG stage that
+        reports a beat later than the strap's RR still counts); merged with the timing label
+        by :func:`.apply_shape_one` (:mod:`.artifacts_shape`). The robust mode's extra
+        ectopic labels (rules 4 and 5) are not given to normal-shaped intervals."""
         value = float(rr_ms)
         if math.isnan(value):
             raise ValueError("rr_ms must not be NaN")
@@ -195,7 +208,7 @@ class OnlineArtifactDetector:
             self._drr_win.add(drr_ms)
         self._last_gated_ms = gated
         self._rr.add(gated)
-        self._pending.append(_Pending(index, value, gated, not valid, drr_ms, fed))
+        self._pending.append(_Pending(index, value, gated, not valid, drr_ms, fed, shape))
         if len(self._pending) > self._lookahead:
             return self._emit(self._label_oldest())
         return []
@@ -221,6 +234,7 @@ class OnlineArtifactDetector:
             and held.beat.label == BeatLabel.NORMAL
             and held.beat.nn_ms == (held.beat.rr_ms,)
             and held.beat.rr_ms < held.med_ms
+            and not held.beat.by_shape
         ):
             ectopic = BeatLabel.ECTOPIC
             return [LabelledBeat(held.beat.index, held.beat.rr_ms, ectopic, (held.med_ms,))]
@@ -249,8 +263,16 @@ class OnlineArtifactDetector:
         else:
             label = self._classify(beat, med, m, th1)
         self._prev_drr_ms = beat.drr_ms
-        if robust and self._prev_premature and label == BeatLabel.NORMAL and m > 0:
+        shape = beat.shape() if callable(beat.shape) else beat.shape
+        if (
+            robust
+            and self._prev_premature
+            and label == BeatLabel.NORMAL
+            and m > 0
+            and shape != IntervalShape.NORMAL
+        ):
             label = BeatLabel.ECTOPIC  # rule (5): the compensatory pause after a premature beat
+        label = apply_shape_one(label, shape)
         if beat.out_of_range:
             label = BeatLabel.OUT_OF_RANGE
         nn = self._replacement(beat, label, med)
@@ -266,7 +288,8 @@ class OnlineArtifactDetector:
             self._prev_premature = label == BeatLabel.ECTOPIC and m < 0
             self._prev_nn_ms = nn[-1] if nn else self._prev_nn_ms
             self._last_med_ms, self._last_drr_ms = med, beat.drr_ms
-        return LabelledBeat(beat.index, beat.rr_ms, label, nn)
+        by_shape = shape != IntervalShape.UNKNOWN
+        return LabelledBeat(beat.index, beat.rr_ms, label, nn, by_shape)
 
     def _classify(self, beat: _Pending, med: float, m: float, th1: float) -> BeatLabel:
         ahead = [p.drr_ms for p in list(self._pending)[:2]]

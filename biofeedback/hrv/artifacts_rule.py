@@ -9,7 +9,7 @@ doi:10.1080/03091902.2019.1640306. Shared by the batch (:mod:`.artifacts`) and o
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal
 
 import numpy as np
@@ -85,6 +85,9 @@ class LabelledBeat:
     rr_ms: float
     label: BeatLabel
     nn_ms: tuple[float, ...]
+    by_shape: bool = field(default=False, repr=False, compare=False)
+    """Whether beat shapes (an ECG's) were known for the interval (:mod:`.artifacts_shape`):
+    then they, not timing alone, decided whether it is ectopic."""
 
 
 def in_range(rr_ms: FloatArray) -> BoolArray:
