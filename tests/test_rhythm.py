@@ -11,6 +11,7 @@ import pytest
 from biofeedback.hrv.analysis import analyze_record, prepare_nn
 from biofeedback.hrv.rhythm import COSEN_MIN, MESSAGE, cosen, segment_features, withheld_mask
 from biofeedback.hrv.settings import HrvSettings
+from tests.labelled_support import rr_and_af
 
 
 def _af_like(n: int, seed: int) -> np.ndarray:
@@ -110,21 +111,7 @@ def test_a_wholly_irregular_record_reports_the_reason_instead_of_hrv() -> None:
 
 def _mitdb(shared: Path, record: str) -> tuple[np.ndarray, np.ndarray]:
     """RR and an AF/flutter flag per interval from the rhythm annotations of a record."""
-    base = shared / "physionet" / "labelled"
-    with (base / f"mitdb_{record}.csv").open() as fh:
-        rows = list(csv.DictReader(fh))
-    rr = np.array([float(r["rr_ms"]) for r in rows])
-    t = np.array([float(r["beat_time_s"]) for r in rows])
-    with (base / f"mitdb_{record}_nonbeat.csv").open() as fh:
-        changes = [
-            (float(r["time_s"]), r["aux_note"]) for r in csv.DictReader(fh) if r["symbol"] == "+"
-        ]
-    af = np.zeros(rr.size, dtype=bool)
-    for i, (start, note) in enumerate(changes):
-        stop = changes[i + 1][0] if i + 1 < len(changes) else np.inf
-        if note.startswith(("(AFIB", "(AFL")):
-            af |= (t >= start) & (t < stop)
-    return rr, af
+    return rr_and_af(shared / "physionet" / "labelled" / f"mitdb_{record}.csv")
 
 
 @pytest.mark.shared("physionet/labelled", why="PhysioNet ODC-By, not copied yet")

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from biofeedback.hrv.rhythm import withheld_mask
+from tests.labelled_support import rr_and_af
 
 pytestmark = pytest.mark.shared("physionet/labelled", why="PhysioNet ODC-By, not copied yet")
-
-
-def _record(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """RR and an AF/flutter flag per interval (rhythm annotations ``+`` ``(AFIB``/``(AFL``)."""
-    with path.open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    rr = np.array([float(r["rr_ms"]) for r in rows])
-    t = np.array([float(r["beat_time_s"]) for r in rows])
-    with path.with_name(path.stem + "_nonbeat.csv").open(newline="") as fh:
-        changes = [
-            (float(r["time_s"]), r["aux_note"]) for r in csv.DictReader(fh) if r["symbol"] == "+"
-        ]
-    af = np.zeros(rr.size, dtype=bool)
-    for i, (start, note) in enumerate(changes):
-        stop = changes[i + 1][0] if i + 1 < len(changes) else np.inf
-        if note.startswith(("(AFIB", "(AFL")):
-            af |= (t >= start) & (t < stop)
-    return rr, af
 
 
 def test_af_is_withheld_and_records_without_it_are_not(shared_reference_dir: Path) -> None:
@@ -37,7 +18,7 @@ def test_af_is_withheld_and_records_without_it_are_not(shared_reference_dir: Pat
     paths = [p for p in paths if p.stem != "ltdb_14157"]  # 88 k regular beats: time, not news
     af_n = af_held = clean_n = clean_held = 0
     for path in paths:
-        rr, af = _record(path)
+        rr, af = rr_and_af(path)
         held = withheld_mask(rr)
         if af.any():
             af_n, af_held = af_n + int(af.sum()), af_held + int(held[af].sum())
