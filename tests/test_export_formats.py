@@ -64,7 +64,16 @@ def test_beats_csv_marks_each_gap_and_reads_back_exactly(
     export_to_file(store, sid, "beats", out)
     _private(out)
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
-    assert list(rows[0]) == ["t_s", "rr_ms", "segment", "gap", "gap_s", "flags", "time_utc"]
+    assert list(rows[0]) == [
+        "t_s",
+        "rr_ms",
+        "segment",
+        "gap",
+        "gap_s",
+        "flags",
+        "time_utc",
+        "withheld",
+    ]
     assert [float(r["rr_ms"]) for r in rows] == beats["rr_ms"]
     assert [float(r["t_s"]) for r in rows] == beats["t_s"]
     marked = [i for i, r in enumerate(rows) if r["gap"] == "1"]
@@ -168,4 +177,4 @@ def test_the_cli_writes_bids_with_out_and_refuses_it_on_stdout(tmp_path: Path) -
     doc = json.loads((tmp_path / "e4_physio.json").read_text())
     assert doc["StartTime"] >= 0
     beats = run_cli("export", "1", "--format", "beats", db=db)
-    assert beats.stdout.startswith("t_s,rr_ms,segment,gap,gap_s,flags,time_utc\n")
+    assert beats.stdout.startswith("t_s,rr_ms,segment,gap,gap_s,flags,time_utc,withheld\n")

@@ -88,6 +88,7 @@ def run_show(args: argparse.Namespace) -> int:
         "segments": bundle.segments,
         "markers": dict(Counter(m["kind"] for m in bundle.markers)),
         "flagged_beats": sum(1 for f in bundle.beats["flags"] if f),
+        "rhythm": _rhythm(bundle),
         "blocks": _blocks(
             bundle,
             getattr(args, "metric", None) or "ln_rmssd",
@@ -104,6 +105,12 @@ def run_show(args: argparse.Namespace) -> int:
         f"packets: {doc['packets']}, flagged beats: {doc['flagged_beats']}, "
         f"markers: {terminal_safe(doc['markers'] or 0)}"
     )
+    rhythm = doc["rhythm"]
+    if isinstance(rhythm, dict) and rhythm["withheld_beats"]:
+        print(
+            f"irregular rhythm: HRV withheld over {rhythm['withheld_beats']} beats in "
+            f"{len(rhythm['spans'])} stretch(es) (batch detector on the stored beats)"
+        )
     for seg in bundle.segments:
         end = seg.get("end_s")
         span = f"{seg['start_s']:.1f}-{end:.1f} s" if isinstance(end, float) else "open"
@@ -111,6 +118,13 @@ def run_show(args: argparse.Namespace) -> int:
     if bundle.session.get("notes"):
         print(f"notes: {terminal_safe(bundle.session['notes'])}")
     return 0
+
+
+def _rhythm(bundle: SessionBundle) -> dict[str, object]:
+    """The irregular-rhythm stretches (batch detector over the stored beats, as it says)."""
+    from biofeedback.sessions.rhythm_record import rhythm_record
+
+    return rhythm_record(bundle)
 
 
 def _blocks(

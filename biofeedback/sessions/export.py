@@ -1,7 +1,9 @@
 """Export a stored session: the JSON bundle, a beats CSV, plain RR text, or Kubios RR text.
 
 - ``json``: the session bundle (README "Data formats"); importing it back restores the session
-  exactly (beats, raw packets, markers, segments, settings).
+  exactly (beats, raw packets, markers, segments, settings). Its ``rhythm`` record (the
+  irregular-rhythm stretches, :mod:`.rhythm_record`: recomputed from the beats with the batch
+  detector, as it says) is derived, and import ignores it.
 - ``csv``: ``t_s,rr_ms,segment,flags``, one beat per row.
 - ``rr``: one RR in ms per line (shortest exact float text; integers without ``.0``).
 - ``kubios``: one RR in **seconds** per line, 6 decimals (1 µs; the strap's own resolution is
@@ -10,7 +12,8 @@
 - ``beats``: CSV with beat times and gap marks, ``t_s,rr_ms,segment,gap,gap_s,flags,time_utc``:
   ``gap`` is 1 on the first beat after a continuity break (a new ``segment``), ``gap_s`` the
   beat time missing there (``t - rr - previous t``, 0 for a break without lost time), and
-  ``time_utc`` the beat's wall-clock time (ISO 8601, ms) where the session's start is known.
+  ``time_utc`` the beat's wall-clock time (ISO 8601, ms) where the session's start is known,
+  ``withheld`` 1 inside sustained irregular rhythm (HRV withheld; batch detector, see ``json``).
   ``biofeedback import`` reads it back (``t_s`` and ``rr_ms`` columns; the gaps from the times).
 - ``bids``: the BIDS physiological-recording convention, ``NAME_physio.tsv.gz`` (no header) and
   its sidecar ``NAME_physio.json`` (``SamplingFrequency``, ``StartTime``, ``Columns``, units).
@@ -45,13 +48,14 @@ from typing import Any, Final
 from biofeedback.errors import InputError
 from biofeedback.safe_io import private_file, write_private
 from biofeedback.sessions.bundle import SessionBundle
+from biofeedback.sessions.rhythm_record import rhythm_record, withheld_beats
 from biofeedback.sessions.store import SessionStore
 
 EXPORT_FORMATS: Final = ("json", "csv", "rr", "kubios", "beats", "bids", "ecg", "acc")
 TEXT_FORMATS: Final = ("json", "csv", "rr", "kubios", "beats", "ecg", "acc")
 WAVE_HEADERS: Final = {"ecg": "t_s,ecg_uv", "acc": "t_s,x_mg,y_mg,z_mg"}
 CSV_HEADER: Final = "t_s,rr_ms,segment,flags"
-BEATS_HEADER: Final = "t_s,rr_ms,segment,gap,gap_s,flags,time_utc"
+BEATS_HEADER: Final = "t_s,rr_ms,segment,gap,gap_s,flags,time_utc,withheld"
 BIDS_HZ: Final = 1024.0
 BIDS_COLUMNS: Final = ("beat", "rr_ms", "segment", "gap")
 _EMPTY_ROW: Final = "0\tn/a\tn/a\t0\n"
@@ -71,6 +75,7 @@ def export_bundle(bundle: SessionBundle, fmt: str) -> str:
     beats = bundle.beats
     if fmt == "json":
         doc = _finite(bundle.to_json())
+        doc["rhythm"] = _finite(rhythm_record(bundle))  # derived: import ignores it
         return json.dumps(doc, separators=(",", ":"), allow_nan=False) + "\n"
     if fmt == "csv":
         rows = zip(beats["t_s"], beats["rr_ms"], beats["segment"], beats["flags"], strict=True)
@@ -164,13 +169,16 @@ def _beats_csv(bundle: SessionBundle) -> str:
     beats = bundle.beats
     started = bundle.session.get("started_wall_s")
     marks, missing = _gaps(bundle)
+    withheld = withheld_beats(bundle).tolist()
     body = []
     for i, (t, rr, seg, flags) in enumerate(
         zip(beats["t_s"], beats["rr_ms"], beats["segment"], beats["flags"], strict=True)
     ):
         gap_s = "" if missing[i] is None else _number(float(missing[i] or 0.0))
         when = _utc(started + t) if isinstance(started, float) and math.isfinite(t) else ""
-        body.append(f"{_number(t)},{_number(rr)},{seg},{marks[i]},{gap_s},{flags},{when}")
+        body.append(
+            f"{_number(t)},{_number(rr)},{seg},{marks[i]},{gap_s},{flags},{when},{int(withheld[i])}"
+        )
     return "\n".join([BEATS_HEADER, *body]) + "\n"
 
 
