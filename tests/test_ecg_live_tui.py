@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from textual.pilot import Pilot
 
 from biofeedback.live.clock import SessionClock
 from biofeedback.live.messages import EcgProcessed, PipelineEvent, SessionFinished
@@ -19,7 +18,7 @@ from biofeedback.tui.app import BiofeedbackApp, make_app
 from biofeedback.tui.widgets import BrailleChart
 from devices.simulator import ArtifactRates, SimConfig, SimulatedStrap
 from devices.simulator.h10 import SimulatedH10Source
-from tests.test_tui_app import FakeSessions, panel_text, settle
+from tests.test_tui_app import FakeSessions, panel_text, settle, settled
 from tests.test_tui_support import FakePipeline, seeded_session
 
 
@@ -45,16 +44,6 @@ def events() -> tuple[PipelineEvent, ...]:
 def h10_app(events: tuple[PipelineEvent, ...]) -> tuple[BiofeedbackApp, FakePipeline]:
     fake = FakePipeline(events)
     return make_app(fake, sessions=FakeSessions(), title="snapshot"), fake
-
-
-def _settled(fake: FakePipeline) -> Any:
-    async def run_before(pilot: Pilot[object]) -> None:
-        app = pilot.app
-        assert isinstance(app, BiofeedbackApp)
-        app.monitor.clock = lambda: app.model.last_beat_received_s or 0.0
-        await settle(pilot, fake)
-
-    return run_before
 
 
 async def test_the_ecg_strip_shows_the_last_5_s_with_the_beats_found(
@@ -96,14 +85,14 @@ def test_monitor_with_the_ecg_strip_at_120x40(
     snap_compare: Any, events: tuple[PipelineEvent, ...]
 ) -> None:
     app, fake = h10_app(events)
-    assert snap_compare(app, terminal_size=(120, 40), run_before=_settled(fake))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=settled(fake))
 
 
 def test_monitor_with_the_ecg_strip_at_80x24(
     snap_compare: Any, events: tuple[PipelineEvent, ...]
 ) -> None:
     app, fake = h10_app(events)
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_settled(fake))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled(fake))
 
 
 def test_the_strip_keeps_6_s_and_breaks_where_the_pmd_segment_changes() -> None:

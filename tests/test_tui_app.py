@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -112,6 +112,19 @@ async def settle(pilot: Pilot[object], fake: FakePipeline) -> None:
     while not fake.queue.empty() or app.redraw_pending:
         await pilot.pause(0.02)
     await pilot.pause()
+
+
+def settled(fake: FakePipeline) -> Callable[[Pilot[object]], Awaitable[None]]:
+    """A snapshot's ``run_before``: the strap panel's clock held at the last beat (its "no beats
+    for N s" follows the wall clock otherwise), then :func:`settle`."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        app = pilot.app
+        assert isinstance(app, BiofeedbackApp)
+        app.monitor.clock = lambda: app.model.last_beat_received_s or 0.0
+        await settle(pilot, fake)
+
+    return run_before
 
 
 def panel_text(app: BiofeedbackApp, selector: str) -> str:

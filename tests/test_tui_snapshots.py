@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from biofeedback.live.messages import PipelineEvent, RecordingChanged, SessionFinished
 from biofeedback.tui.app import BiofeedbackApp, make_app
 from devices.events import Disconnected, DisconnectReason
-from tests.test_tui_app import FakeSessions, settle
+from tests.test_tui_app import FakeSessions, settled
 from tests.test_tui_compare import computed
 from tests.test_tui_support import (
     FULL_PROTOCOL_S,
@@ -43,17 +43,6 @@ def _finished() -> tuple[BiofeedbackApp, FakePipeline]:
     return make_app(fake, sessions=FakeSessions(), title="snapshot"), fake
 
 
-def _settled(fake: FakePipeline) -> Any:
-    async def run_before(pilot: Pilot[object]) -> None:
-        app = pilot.app
-        assert isinstance(app, BiofeedbackApp)
-        # The strap panel's "no beats for N s" follows the wall clock: hold it at the last beat.
-        app.monitor.clock = lambda: app.model.last_beat_received_s or 0.0
-        await settle(pilot, fake)
-
-    return run_before
-
-
 STATES = {"settling": 30.0, "baseline": 140.0, "washout": 420.0}
 """Seconds into the seeded protocol (settling 1:00, baseline 2:30, whispering, washout...)."""
 
@@ -61,50 +50,50 @@ STATES = {"settling": 30.0, "baseline": 140.0, "washout": 420.0}
 @pytest.mark.parametrize("state", list(STATES))
 def test_monitor_state(snap_compare: Any, state: str) -> None:
     app, fake = _monitor(STATES[state])
-    assert snap_compare(app, terminal_size=(120, 40), run_before=_settled(fake))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=settled(fake))
 
 
 def test_session_summary_at_120x40(snap_compare: Any) -> None:
     app, fake = _finished()
-    assert snap_compare(app, terminal_size=(120, 40), run_before=_settled(fake))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=settled(fake))
 
 
 def test_session_summary_at_80x24(snap_compare: Any) -> None:
     app, fake = _finished()
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_settled(fake))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled(fake))
 
 
 def test_after_the_summary_the_monitor_says_the_session_finished(snap_compare: Any) -> None:
     app, fake = _finished()
-    assert snap_compare(app, terminal_size=(120, 40), run_before=_settled(fake), press=["escape"])
+    assert snap_compare(app, terminal_size=(120, 40), run_before=settled(fake), press=["escape"])
 
 
 def test_too_small_terminal(snap_compare: Any) -> None:
     app, fake = _monitor(140.0)
-    assert snap_compare(app, terminal_size=(70, 20), run_before=_settled(fake))
+    assert snap_compare(app, terminal_size=(70, 20), run_before=settled(fake))
 
 
 def test_monitor_at_120x40(snap_compare: Any) -> None:
     app, fake = _monitor()
-    assert snap_compare(app, terminal_size=(120, 40), run_before=_settled(fake))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=settled(fake))
 
 
 def test_monitor_at_80x24(snap_compare: Any) -> None:
     app, fake = _monitor()
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_settled(fake))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled(fake))
 
 
 def test_help_screen(snap_compare: Any) -> None:
     app, fake = _monitor()
     assert snap_compare(
-        app, terminal_size=(120, 40), run_before=_settled(fake), press=["question_mark"]
+        app, terminal_size=(120, 40), run_before=settled(fake), press=["question_mark"]
     )
 
 
 def test_help_screen_at_80x24(snap_compare: Any) -> None:
     app, fake = _monitor()
     assert snap_compare(
-        app, terminal_size=(80, 24), run_before=_settled(fake), press=["question_mark"]
+        app, terminal_size=(80, 24), run_before=settled(fake), press=["question_mark"]
     )
 
 
@@ -137,4 +126,4 @@ def test_monitor_over_irregular_rhythm(snap_compare: Any) -> None:
     the quality panel's withheld count in place of a corrected share."""
     fake = FakePipeline(seeded_session(600.0, irregular_from_s=IRREGULAR_FROM_S))
     app = make_app(fake, sessions=FakeSessions(), title="snapshot")
-    assert snap_compare(app, terminal_size=(120, 40), run_before=_settled(fake))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=settled(fake))
