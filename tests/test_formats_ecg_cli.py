@@ -9,7 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from biofeedback.hrv.analysis import analyze_record
+from biofeedback.hrv.artifacts_shape import IntervalShape
 from biofeedback.hrv.beats import COLUMNS
+from biofeedback.hrv.settings import HrvSettings
 from tests.cli_support import run_cli
 from tests.formats_ecg_support import Simulated, simulate, write_acc, write_ecg
 
@@ -56,6 +59,12 @@ def test_beats_out_lists_every_simulated_r_peak_within_one_sample_with_its_shape
     assert judged[5:].all()
     assert np.array_equal(shape[judged] == "ventricular", sim.ventricular[judged])
     assert sim.ventricular[judged].sum() >= 4
+    # Labels from the shapes (issue 18 item 3): the intervals that end and start on a
+    # ventricular beat are ectopic, every other one normal.
+    v = sim.ventricular & judged
+    next_to_v = v | np.r_[False, v[:-1]]
+    label = np.array([r["label"] for r in rows])
+    assert np.array_equal(label[1:] == "ectopic", next_to_v[1:])
 
 
 def test_analyze_json_gives_the_hrv_of_the_true_beats_and_the_ecg_section(
@@ -66,10 +75,18 @@ def test_analyze_json_gives_the_hrv_of_the_true_beats_and_the_ecg_section(
     doc = json.loads(ran.stdout)
     assert doc["format"] == "polar_ecg"
     assert doc["n_beats"] == sim.r_peak_t_s.size - 1
-    true_rr = tmp_path / "true_rr.txt"
-    true_rr.write_text("".join(f"{v:.3f}\n" for v in np.diff(sim.r_peak_t_s) * 1000))
-    truth = json.loads(run_cli("analyze", str(true_rr), "--json").stdout)
+    # The truth: the true intervals with the true shapes (the labeller judges from beat 5),
+    # through the same hook; ectopic by shape are the two intervals around each V beat.
+    v = sim.ventricular
+    shape = np.where(v[1:] | v[:-1], IntervalShape.ECTOPIC, IntervalShape.NORMAL)
+    shape[:5] = IntervalShape.UNKNOWN  # an interval with a beat before the template
+    settings = HrvSettings(artifact_source="ecg_shape")
+    true_rr = np.diff(sim.r_peak_t_s) * 1000
+    truth = analyze_record(true_rr, settings=settings, shape=shape).to_dict()
+    assert doc["settings"]["artifact_source"] == "ecg_shape"
     assert doc["labels"] == truth["labels"]
+    assert doc["labels"]["ectopic"] == 2 * int(sim.ventricular[5:].sum())
+    assert doc["ecg"]["intervals_ectopic_by_shape"] == doc["labels"]["ectopic"]
     for key in ("mean_rr_ms", "rmssd_ms", "sdnn_ms"):
         assert doc["time"][key] == pytest.approx(truth["time"][key], abs=1.0), key
     ecg = doc["ecg"]

@@ -82,16 +82,26 @@ def run(args: argparse.Namespace) -> int:
     recording = loaded.recording
     if recording is None:
         return _breathing_only(args, path, loaded)
+    shape, by_shape = None, settings
+    if loaded.ecg is not None:
+        from biofeedback.cli.ecg_files import interval_shapes
+
+        # ECG beat shapes first, the RR-only rule as the fallback (hrv/artifacts_shape.py);
+        # sliding windows (--window) stay RR-only for now, and their settings say so.
+        by_shape = replace(settings, artifact_source="ecg_shape")
+        shape = interval_shapes(loaded.ecg)
     try:
         beats_out = getattr(args, "beats_out", None)
         if beats_out is not None:
             if loaded.ecg is not None:
-                write_ecg_beats(Path(beats_out), loaded.ecg, settings)
+                write_ecg_beats(Path(beats_out), loaded.ecg, by_shape, shape)
             else:
                 write_beats(Path(beats_out), recording, settings)
         if args.window is None:
             extra = _waveform_sections(loaded, acc)
-            return _whole(recording, settings, as_json=args.json, origin=str(path), extra=extra)
+            return _whole(
+                recording, by_shape, as_json=args.json, origin=str(path), extra=extra, shape=shape
+            )
         return _windows(recording, settings, args)
     except ValueError as exc:  # e.g. no interval within the physiological range
         raise InputError(f"{path}: {exc}") from exc
@@ -180,10 +190,11 @@ ECG_BEAT_COLUMNS = ("shape",)
 """Appended to the RR columns for ECG input: the beat's class by shape."""
 
 
-def write_ecg_beats(out: Path, beats: Any, settings: Any) -> None:
+def write_ecg_beats(out: Path, beats: Any, settings: Any, shape: Any = None) -> None:
     """``--beats-out`` for an ECG: one row per detected R-peak, ``t_s`` in s from the first ECG
     sample; the RR columns describe the interval the beat ends (empty for a segment's first
-    beat) as for RR input, and ``shape`` is the beat's class by shape."""
+    beat) as for RR input, with ``label`` from the beat shapes where given (``shape``, one per
+    interval: ``settings.artifact_source``), and ``shape`` is the beat's class by shape."""
     import io
 
     from biofeedback.cli.ecg_files import SHAPE_NAMES
@@ -192,7 +203,11 @@ def write_ecg_beats(out: Path, beats: Any, settings: Any) -> None:
 
     recording = beats.recording
     rows = beat_table(
-        recording.rr_ms, t_s=recording.t_s, segment=recording.segment, settings=settings
+        recording.rr_ms,
+        t_s=recording.t_s,
+        segment=recording.segment,
+        settings=settings,
+        shape=shape,
     ).rows()
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
@@ -221,11 +236,16 @@ def _whole(
     as_json: bool,
     origin: str,
     extra: dict[str, Any] | None = None,
+    shape: Any = None,
 ) -> int:
     from biofeedback.hrv.analysis import analyze_record
 
     report = analyze_record(
-        recording.rr_ms, t_s=recording.t_s, segment=recording.segment, settings=settings
+        recording.rr_ms,
+        t_s=recording.t_s,
+        segment=recording.segment,
+        settings=settings,
+        shape=shape,
     )
     doc = {"file": origin, "format": recording.source_format, **report.to_dict(), **(extra or {})}
     if as_json:

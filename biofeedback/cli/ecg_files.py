@@ -11,7 +11,12 @@ and the file readers (:mod:`biofeedback.sessions`) are siblings that do not impo
 2. Beat shapes by the same call (template correlation, QRS width and area, prematurity:
    Hamilton 2002, after de Chazal et al. 2004): normal, supraventricular, ventricular, unknown.
 3. RR = the difference of consecutive peak times within a segment, in ms (sub-ms resolution;
-   the file's clock decides the accuracy). The HRV analysis then runs on it as on any RR file.
+   the file's clock decides the accuracy). The HRV analysis then runs on it as on any RR file,
+   except that the beat shapes decide which intervals are ectopic (:func:`interval_shapes`,
+   ``settings.artifact_source = "ecg_shape"``): an interval next to a ventricular or
+   supraventricular beat is corrected as ectopic, one between two normal-shaped beats is not
+   called ectopic by timing, and the RR-only rule (Lipponen & Tarvainen 2019) decides where
+   the labeller had no template yet, and for missed, extra, long and short beats.
 
 ACC (chest acceleration) gives a breathing rate
 (:func:`biofeedback.ecg.respiration.acc_breathing_rate`) and an ECG the ECG-derived one (R-peak
@@ -155,6 +160,15 @@ def ecg_beats(path: Path, wave: Waveform) -> EcgBeats:
         segment=seg[ends],
     )
     return EcgBeats(wave, t, shape, np.concatenate(amp_parts), seg, interval, recording)
+
+
+def interval_shapes(beats: EcgBeats) -> NDArray[np.int8]:
+    """One :class:`biofeedback.hrv.artifacts_shape.IntervalShape` per interval of
+    ``beats.recording`` (:func:`biofeedback.ecg.artifacts.interval_shapes` of its two beats)."""
+    from biofeedback.ecg.artifacts import interval_shapes as of_beats
+
+    ends = np.flatnonzero(beats.interval >= 0)
+    return of_beats(beats.shape)[ends - 1]
 
 
 def ecg_summary(beats: EcgBeats) -> dict[str, Any]:

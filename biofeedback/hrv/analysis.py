@@ -73,6 +73,7 @@ def prepare_nn(
     artifact_method: ArtifactMethod = "published",
     correction: CorrectionLevel | None = None,
     withhold_irregular: bool = False,
+    shape: ArrayLike | None = None,
 ) -> NnSeries:
     """Correct each chain and place its NN intervals in time, anchored at the chain's last beat.
 
@@ -80,6 +81,8 @@ def prepare_nn(
     leading out-of-range intervals or merges extra beats. ``correction`` (a Kubios level, see
     :func:`.correct_artifacts`) overrides ``artifact_method``; ``withhold_irregular`` removes
     sustained irregular rhythm first (:func:`.rhythm.withheld_mask`), splitting chains there.
+    ``shape`` (one :class:`.IntervalShape` per interval, from an ECG's beat labels) goes to
+    :func:`.correct_artifacts`: the RR-only labels become the fallback (:mod:`.artifacts_shape`).
     """
     rr = np.asarray(rr_ms, dtype=np.float64)
     seg = np.zeros(rr.size, np.int64) if segment is None else np.asarray(segment, np.int64)
@@ -88,6 +91,9 @@ def prepare_nn(
         raise ValueError("rr_ms, t_s and segment must be one-dimensional and of equal length")
     if rr.size == 0:
         raise ValueError("rr_ms is empty")
+    shp = None if shape is None else np.asarray(shape, np.int8)
+    if shp is not None and shp.shape != rr.shape:
+        raise ValueError("shape must have one value per interval")
     level = correction or ("robust" if artifact_method == "robust" else "automatic")
     withheld = withheld_mask(rr, seg) if withhold_irregular else None
     # Chains split where the rhythm is withheld; their ids stay increasing and distinct.
@@ -101,7 +107,8 @@ def prepare_nn(
         if withheld is not None and withheld[a]:
             continue
         if correct:
-            result = correct_artifacts(rr[a:b], correction=level)
+            part = None if shp is None else shp[a:b]
+            result = correct_artifacts(rr[a:b], correction=level, shape=part)
             labels[a:b] = result.labels
             nn = result.nn_ms
             assert result.origin is not None
@@ -305,10 +312,12 @@ def analyze_record(
     t_s: ArrayLike | None = None,
     segment: ArrayLike | None = None,
     settings: HrvSettings | None = None,
+    shape: ArrayLike | None = None,
 ) -> HrvReport:
     """Whole-record HRV of an RR series (ms) with beat times ``t_s`` and continuity ``segment``.
 
     The estimates use the whole record as their window (``window_s`` = its duration).
+    ``shape``: per-interval beat-shape evidence from an ECG (:func:`prepare_nn`).
     """
     settings = settings or HrvSettings()
     try:
@@ -318,12 +327,13 @@ def analyze_record(
             segment,
             correction=settings.correction,
             withhold_irregular=settings.rhythm_check,
+            shape=shape,
         )
         all_withheld = False
     except ValueError as exc:
         if str(exc) != MESSAGE:
             raise
-        series = prepare_nn(rr_ms, t_s, segment, correction=settings.correction)
+        series = prepare_nn(rr_ms, t_s, segment, correction=settings.correction, shape=shape)
         all_withheld = True
         size = series.labels.size
         series = replace(series, labels=np.zeros(size, np.int8), withheld=np.ones(size, dtype=bool))

@@ -69,20 +69,26 @@ def beat_table(
     t_s: ArrayLike | None = None,
     segment: ArrayLike | None = None,
     settings: HrvSettings | None = None,
+    shape: ArrayLike | None = None,
 ) -> BeatTable:
     """Labels, NN values and withheld marks per input interval, as :func:`.analyze_record`
-    computes them with ``settings``."""
+    computes them with ``settings`` (and ``shape``, an ECG's per-interval beat shapes)."""
     settings = settings or HrvSettings()
     rr = np.asarray(rr_ms, dtype=np.float64)
     seg = np.zeros(rr.size, np.int64) if segment is None else np.asarray(segment, np.int64)
     try:
         series = prepare_nn(
-            rr, t_s, seg, correction=settings.correction, withhold_irregular=settings.rhythm_check
+            rr,
+            t_s,
+            seg,
+            correction=settings.correction,
+            withhold_irregular=settings.rhythm_check,
+            shape=shape,
         )
     except ValueError as exc:
         if str(exc) != MESSAGE:
             raise
-        series = prepare_nn(rr, t_s, seg, correction=settings.correction)
+        series = prepare_nn(rr, t_s, seg, correction=settings.correction, shape=shape)
         series = replace(
             series,
             labels=np.zeros(rr.size, np.int8),

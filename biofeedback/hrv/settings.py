@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Final, Literal
 
 from biofeedback.hrv.artifacts_rule import CORRECTION_LEVELS, CorrectionLevel
+from biofeedback.hrv.artifacts_shape import ARTIFACT_SOURCES, ArtifactSource
 from biofeedback.hrv.nonlinear import NonlinearSettings
 
 SpectralMethod = Literal["welch", "lomb"]
@@ -65,6 +66,11 @@ class HrvSettings:
     Tarvainen) or ``robust``. ``correction="robust"`` sets ``artifact_method="robust"``, an
     ``artifact_method="robust"`` with ``automatic`` becomes ``robust``, and every other level sets
     ``artifact_method`` to ``published`` (it then plays no part)."""
+    artifact_source: ArtifactSource = "rr"
+    """What decides which intervals are ectopic: ``rr`` (RR timing alone, the rule above) or
+    ``ecg_shape`` (an ECG's beat shapes first, the RR rule as the fallback where a shape is
+    unknown and for missed, extra, long and short beats: :mod:`.artifacts_shape`). ``analyze``
+    sets ``ecg_shape`` for an ECG file; the live processor says per snapshot which applied."""
     time_detrend: DetrendMethod = "none"
     """Detrending of the NN series before time-domain and Poincaré statistics, as Kubios does
     when its detrending is on: smoothness priors over beat index, mean RR kept."""
@@ -117,6 +123,11 @@ class HrvSettings:
             object.__setattr__(self, "correction", "robust")
         elif self.correction != "automatic":
             object.__setattr__(self, "artifact_method", "published")
+        if self.artifact_source not in ARTIFACT_SOURCES:
+            raise ValueError(
+                f"artifact_source must be one of {', '.join(ARTIFACT_SOURCES)}, "
+                f"got {self.artifact_source!r}"
+            )
         if self.time_detrend not in ("smoothness_priors", "none"):
             raise ValueError(
                 f"time_detrend must be 'smoothness_priors' or 'none', got {self.time_detrend!r}"
