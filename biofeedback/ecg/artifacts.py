@@ -52,8 +52,10 @@ def beat_is_ectopic(
 ) -> NDArray[np.bool_]:
     """Beats ectopic by shape: ventricular, and supraventricular premature unless told not."""
     cls = np.asarray(beat_class)
-    ectopic = cls == BeatClass.VENTRICULAR
-    return ectopic | (cls == BeatClass.SUPRAVENTRICULAR) if supraventricular else ectopic
+    ectopic: NDArray[np.bool_] = cls == BeatClass.VENTRICULAR
+    if supraventricular:
+        ectopic = ectopic | (cls == BeatClass.SUPRAVENTRICULAR)
+    return ectopic
 
 
 def interval_shapes(
