@@ -565,9 +565,9 @@ class LivePipeline:
                 break
 
     async def _pump_waveforms(self) -> None:
-        """ECG and ACC samples through the online stage (not stored: the recording holds the
-        heart-rate service's packets and beats); their end is not the session's, and neither
-        is their failure: like a dead player, it is a notice and the RRs go on."""
+        """ECG and ACC samples to the store (while recording: compact chunks beside the beats,
+        ``sessions.store_waves``) and through the online stage; their end is not the session's,
+        and neither is their failure: like a dead player, it is a notice and the RRs go on."""
         assert isinstance(self.source, WaveformSource)
         try:
             async for event in self.source.waveforms():
@@ -581,6 +581,8 @@ class LivePipeline:
         from biofeedback.ecg.online import EcgStage
         from devices.pmd_stream import AccSamples, EcgSamples
 
+        if self.recorder is not None:
+            self.recorder.waveform(event)  # recorded first, as the beats are
         if self.ecg is None:
             self.ecg = EcgStage()
         if isinstance(event, EcgSamples):

@@ -136,8 +136,14 @@ def _wave_csv(bundle: SessionBundle, stream: str) -> Iterator[str]:
     """The CSV of one waveform stream, a header and then one piece per stored chunk."""
     from biofeedback.sessions.store_waves import chunk_of_record
 
-    yield WAVE_HEADERS[stream] + "\n"
     where = f"session {bundle.session.get('id', '?')}: "
+    if not any(record.get("stream") == stream for record in bundle.waveforms):
+        what = "ECG" if stream == "ecg" else "chest acceleration"
+        raise InputError(
+            f"{where}no {what} was recorded (only a strap that streams it, such as a Polar "
+            "H10, records it)"
+        )
+    yield WAVE_HEADERS[stream] + "\n"
     for record in bundle.waveforms:
         if record.get("stream") != stream:
             continue
