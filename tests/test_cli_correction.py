@@ -1,16 +1,13 @@
-"""``--correction`` on the live and recomputing commands: stored, reused, refused in one line."""
+"""``--correction`` on the live and recomputing commands: stored and reused (every level live)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pytest
-
 from biofeedback.cli.cmd_record import session_options
 from biofeedback.cli.main import build_parser
 from biofeedback.cli.options import correction_settings
-from biofeedback.errors import InputError
 from tests.cli_support import run_cli
 
 RECORD = ("record", "--simulate", "--speed", "1e6", "--protocol", "quick", "--player", "none")
@@ -37,23 +34,15 @@ def test_record_stores_the_correction_and_show_reuses_it(tmp_path: Path) -> None
     assert ran.returncode == 0, ran.stderr
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [
-        (*RECORD, "--correction", "medium"),
-        ("demo", "--headless", "--correction", "none"),
-        ("show", "1", "--correction", "strong"),
-        ("report", "1", "--correction", "very-low"),
-    ],
-)
-def test_live_commands_refuse_threshold_levels_in_one_line(tmp_path: Path, argv: tuple) -> None:
+def test_live_commands_apply_threshold_levels_and_none(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
-    _recorded(db)
-    ran = run_cli(*argv, db=db)
-    assert ran.returncode == 2
-    lines = ran.stderr.strip().splitlines()
-    assert len(lines) == 1
-    assert "applies only automatic or robust" in lines[0]
+    _recorded(db, "--correction", "medium")
+    _recorded(db, "--correction", "none")
+    shown = [json.loads(run_cli("show", str(i), "--json", db=db).stdout) for i in (1, 2)]
+    assert [s["settings"]["correction"] for s in shown] == ["medium", "none"]
+    assert shown[0]["blocks"]
+    ran = run_cli("show", "1", "--json", "--correction", "strong", db=db)
+    assert ran.returncode == 0, ran.stderr
 
 
 def test_options_are_typed_outside_the_cli() -> None:
@@ -64,8 +53,7 @@ def test_options_are_typed_outside_the_cli() -> None:
     assert session_options(args).correction == "automatic"  # artifact_method still promotes it
     assert session_options(args).artifact_method == "robust"
     args = parser.parse_args(["monitor", "--simulate", "--correction", "low"])
-    with pytest.raises(InputError):
-        session_options(args)
+    assert session_options(args).correction == "low"
     args = parser.parse_args(["compare", "--correction", "low"])
     settings = correction_settings(args)
     assert settings is not None

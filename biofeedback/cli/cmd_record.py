@@ -39,7 +39,7 @@ def session_options(args: argparse.Namespace) -> SessionOptions:
         record=not getattr(args, "no_record", False),
         silent_player=getattr(args, "silent", False),
         artifact_method=getattr(args, "artifact_method", "published"),
-        correction="robust" if live_correction(args) == "robust" else "automatic",
+        correction=live_correction(args) or "automatic",  # type: ignore[arg-type]
     )
 
 

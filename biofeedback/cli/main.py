@@ -279,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="one session's details")
     p.add_argument("id", type=_session_id)
     p.add_argument("--json", action="store_true")
-    _add_correction(p, "recompute the blocks with automatic or robust (default: as stored)")
+    _add_correction(p, "recompute the blocks with this correction (default: as stored)")
     _add_db(p)
     p.set_defaults(handler="biofeedback.cli.cmd_sessions:run_show")
 
@@ -355,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", choices=["lnrmssd", "hr", "hf", "pns", "resp"], default="lnrmssd")
     p.add_argument("--since", metavar="DATE")
     p.add_argument("--sessions", type=_session_ids, metavar="IDS")
-    _add_correction(p, _RECOMPUTE_CORRECTION_HELP + "; a session report: automatic or robust")
+    _add_correction(p, _RECOMPUTE_CORRECTION_HELP)
     _add_db(p)
     p.set_defaults(handler="biofeedback.cli.cmd_report:run")
 
@@ -420,8 +420,8 @@ def _add_correction(p: argparse.ArgumentParser, what: str) -> None:
 
 
 _LIVE_CORRECTION_HELP = (
-    "artifact correction of the live processor, stored with the session: automatic (default) "
-    "or robust (threshold levels and none are for analyze and compare)"
+    "artifact correction of the live processor, stored with the session: automatic (default), "
+    "robust, none or a Kubios threshold level (labelled 5 beats late: README, artifacts)"
 )
 _RECOMPUTE_CORRECTION_HELP = (
     "recompute with this artifact correction (default: the one stored with each session)"

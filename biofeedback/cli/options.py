@@ -11,8 +11,18 @@ if TYPE_CHECKING:
     from biofeedback.hrv.settings import HrvSettings
     from biofeedback.live.sources import SourceOptions
 
-LIVE_CORRECTIONS = ("automatic", "robust")
-"""``hrv.settings.LIVE_CORRECTIONS``, spelt out so that parsing does not import numpy."""
+LIVE_CORRECTIONS = (
+    "none",
+    "very-low",
+    "low",
+    "medium",
+    "strong",
+    "very-strong",
+    "automatic",
+    "robust",
+)
+"""``hrv.settings.LIVE_CORRECTIONS`` (every level), spelt out so that parsing does not import
+numpy (a test keeps them equal)."""
 
 
 def source_options(args: argparse.Namespace) -> SourceOptions:
@@ -35,14 +45,11 @@ def source_options(args: argparse.Namespace) -> SourceOptions:
 
 
 def live_correction(args: argparse.Namespace, what: str = "live processing") -> str | None:
-    """``--correction`` where the live processor computes (``None``: not given); a threshold
-    level or ``none`` is refused in one line (the live processor applies only these two)."""
+    """``--correction`` where the live processor computes (``None``: not given); a level the
+    live processor does not apply would be refused in one line (today it applies every one)."""
     level: str | None = getattr(args, "correction", None)
     if level is not None and level not in LIVE_CORRECTIONS:
-        raise InputError(
-            f"--correction {level}: {what} applies only automatic or robust; threshold levels "
-            "and none are for analyze, compare and report --compare"
-        )
+        raise InputError(f"--correction {level}: {what} applies only {', '.join(LIVE_CORRECTIONS)}")
     return level
 
 

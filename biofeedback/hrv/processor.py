@@ -1,7 +1,9 @@
 """Live HRV: ``HrvProcessor.push(beat) -> Snapshot | None``, synchronous, no I/O.
 
-Each beat goes through the online Lipponen-Tarvainen detector (final labels about two beats
-later); every labelled beat updates
+Each beat goes through the online Lipponen-Tarvainen detector (``correction`` automatic or
+robust: final labels about two beats later) or, for a Kubios threshold level or ``none``,
+:mod:`.artifacts_threshold_online` (five beats later; ``none`` at once); every labelled beat
+updates
 
 - the time-domain window (``settings.window_s``, 60 s by default): running sums of NN, NN², 1/NN
   and of within-chain successive differences, added on arrival and subtracted on eviction, so a
@@ -41,6 +43,7 @@ from dataclasses import dataclass
 from typing import Final, Protocol
 
 from biofeedback.hrv.artifacts import BeatLabel, LabelledBeat, OnlineArtifactDetector
+from biofeedback.hrv.artifacts_threshold_online import OnlineThresholdDetector
 from biofeedback.hrv.block_estimate import (
     BASELINE,
     BaselineBatches,
@@ -125,7 +128,12 @@ class HrvProcessor:
     ) -> None:
         self.settings = settings or HrvSettings()
         self.estimate_settings = estimate or EstimateSettings()
-        self._detector = OnlineArtifactDetector(robust=self.settings.artifact_method == "robust")
+        level = self.settings.correction
+        self._detector: OnlineArtifactDetector | OnlineThresholdDetector = (
+            OnlineArtifactDetector(robust=self.settings.artifact_method == "robust")
+            if level in ("automatic", "robust")
+            else OnlineThresholdDetector(level)
+        )
         self.reset()
 
     def reset(self) -> None:

@@ -22,15 +22,16 @@ SpectralDetrend = Literal["smoothness_priors", "none", "mean"]
 """``mean``: only the mean is removed, all that Lomb-Scargle does (set whenever ``method`` is
 ``lomb``, whatever was asked, so the export says what was done)."""
 ArtifactMethod = Literal["published", "robust"]
-LiveCorrection = Literal["automatic", "robust"]
+LiveCorrection = CorrectionLevel
 
 TIME_WINDOW_MIN_S = 30.0
 TIME_WINDOW_MAX_S = 300.0
 SPECTRAL_WINDOW_MIN_S = 120.0
 DFA_WINDOW_MIN_S = 60.0
-LIVE_CORRECTIONS: Final = ("automatic", "robust")
-"""The corrections the live processor applies (beat by beat, trailing windows); the threshold
-levels and ``none`` are batch-only (``analyze``, ``compare``, ``report --compare``)."""
+LIVE_CORRECTIONS: Final = CORRECTION_LEVELS
+"""The corrections the live processor applies beat by beat: all of them (automatic and robust
+with a two-beat lookahead, the threshold levels with five: :mod:`.artifacts_threshold_online`,
+whose module notes say how it differs from batch)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,7 @@ class SessionOptions:
     artifact_method: ArtifactMethod = "published"
     """Artifact detection of the live processor (stored with the session's settings)."""
     correction: LiveCorrection = "automatic"
-    """``automatic`` or ``robust`` (``hrv.settings.LIVE_CORRECTIONS``); ``automatic`` with
+    """Any level (``hrv.settings.LIVE_CORRECTIONS``); ``automatic`` with
     ``artifact_method="robust"`` is robust. Stored as ``settings.correction``."""
 
 
