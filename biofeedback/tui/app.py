@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import signal
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar, Final
 
 from textual import work
@@ -104,9 +105,13 @@ class BiofeedbackApp(App[StrapFound | None]):
         scan: ScanFn | None = None,
         compare: CompareFn | None = None,
         title: str = "biofeedback",
+        on_signal_exit: Callable[[int], None] | None = None,
     ) -> None:
         super().__init__()
         self.pipeline = pipeline
+        self.on_signal_exit = on_signal_exit
+        """Called with the exit status once a signal's session is stored, before the app exits
+        (the CLI bounds the shutdown with it: a hung-up terminal can block Textual's)."""
         self.sessions = sessions
         self.scan = scan
         self.compare = compare
@@ -146,6 +151,8 @@ class BiofeedbackApp(App[StrapFound | None]):
         async def end() -> None:
             with contextlib.suppress(Exception):
                 await self.pipeline.stop_recording("interrupted")
+            if self.on_signal_exit is not None:
+                self.on_signal_exit(128 + signum)
             self.exit(None, return_code=128 + signum)
 
         self.run_worker(end(), group="signal", exclusive=True)
@@ -288,7 +295,15 @@ def make_app(
     scan: ScanFn | None = None,
     compare: CompareFn | None = None,
     title: str = "biofeedback",
+    on_signal_exit: Callable[[int], None] | None = None,
 ) -> BiofeedbackApp:
     """The dashboard over ``pipeline``; ``sessions`` enables the browser, ``scan`` the picker,
     ``compare`` the compare screen (``store_compare(store)`` in the CLI)."""
-    return BiofeedbackApp(pipeline, sessions=sessions, scan=scan, compare=compare, title=title)
+    return BiofeedbackApp(
+        pipeline,
+        sessions=sessions,
+        scan=scan,
+        compare=compare,
+        title=title,
+        on_signal_exit=on_signal_exit,
+    )
