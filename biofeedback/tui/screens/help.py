@@ -26,8 +26,8 @@ NUMBERS: Final[tuple[tuple[str, str, str], ...]] = (
     ),
     (
         "  its interval",
-        "From 15-s batch means: the baseline's batch SD, widened for serial correlation",
-        "(AR(1) effective n) and for the baseline's own uncertainty. Narrows as a block runs.",
+        "From 15-s batch means: a Newey–West variance (lag 2) of baseline and block batches, so",
+        "serial correlation and the baseline's own error count; wide when RR swings at 6/min.",
     ),
     (
         "  RMSSD %, HR",
