@@ -28,7 +28,7 @@ Pure: arrays of labels in, labels out; this module knows nothing of ECG or of ti
 from __future__ import annotations
 
 import enum
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -88,3 +88,12 @@ def apply_shape_one(label: BeatLabel, shape: IntervalShape) -> BeatLabel:
     if shape == IntervalShape.NORMAL and label == BeatLabel.ECTOPIC:
         return BeatLabel.NORMAL
     return label
+
+
+class ShapeSource(Protocol):
+    """Where the live processor asks for an interval's shape (an ECG stage's beats matched to
+    the strap's: :class:`biofeedback.ecg.matching.StrapShapes`)."""
+
+    def interval_shape(self, t_end_s: float, rr_ms: float, segment: int) -> IntervalShape:
+        """The shape evidence for the interval of ``rr_ms`` ending at ``t_end_s``."""
+        ...

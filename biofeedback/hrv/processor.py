@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from typing import Final, Protocol
 
 from biofeedback.hrv.artifacts import BeatLabel, LabelledBeat, OnlineArtifactDetector
+from biofeedback.hrv.artifacts_shape import ArtifactSource, ShapeSource
 from biofeedback.hrv.artifacts_threshold_online import OnlineThresholdDetector
 from biofeedback.hrv.block_estimate import (
     BASELINE,
@@ -121,6 +122,9 @@ class Snapshot:
     """The final estimate of every finished segment after the baseline, in order."""
     baseline_batches: BaselineBatches | str | None = None
     """The block estimate's baseline, or why there is none (``None``: none recorded)."""
+    artifact_source: ArtifactSource = "rr"
+    """What labelled the newest beat: ``ecg_shape`` when the ECG's beat shapes were known for it
+    (:meth:`HrvProcessor.use_shapes`), else ``rr`` (timing alone)."""
 
 
 class HrvProcessor:
@@ -137,7 +141,15 @@ class HrvProcessor:
             if level in ("automatic", "robust")
             else OnlineThresholdDetector(level)
         )
+        self._shapes: ShapeSource | None = None
         self.reset()
+
+    def use_shapes(self, source: ShapeSource | None) -> None:
+        """Take beat shapes from ``source`` (an ECG stage matched to the beats,
+        :class:`biofeedback.ecg.matching.StrapShapes`): each beat's interval is asked for when
+        its label is decided, and the artifact stage takes the shapes first, timing as the
+        fallback (:mod:`.artifacts_shape`). ``None``: RR timing alone (the default)."""
+        self._shapes = source
 
     def reset(self) -> None:
         """Forget everything except the settings (a new session)."""
@@ -222,11 +234,18 @@ class HrvProcessor:
         self._rhythm.push(beat.rr_ms)
         if was_irregular and not self._rhythm.irregular and self.settings.rhythm_check:
             self._after_irregular()
-        labelled += self._add_all(self._detector.push(beat.rr_ms))
+        labelled += self._add_all(self._push_detector(beat))
         if not labelled:
             return None
         last, t_s = labelled[-1]
         return self._snapshot(last, t_s)
+
+    def _push_detector(self, beat: BeatLike) -> list[LabelledBeat]:
+        shapes, detector = self._shapes, self._detector
+        if shapes is None or not isinstance(detector, OnlineArtifactDetector):
+            return detector.push(beat.rr_ms)
+        t_s, rr_ms, segment = beat.t_s, beat.rr_ms, beat.segment
+        return detector.push(rr_ms, lambda: shapes.interval_shape(t_s, rr_ms, segment))
 
     def _add_all(self, beats: list[LabelledBeat]) -> list[tuple[LabelledBeat, float]]:
         timed = [(b, self._pending.popleft()) for b in beats]
@@ -352,6 +371,7 @@ class HrvProcessor:
             block=self._block.estimate(),
             blocks_done=self._finished_blocks(),
             baseline_batches=self._block.baseline,
+            artifact_source="ecg_shape" if last.by_shape else "rr",
         )
 
     def _finished_blocks(self) -> tuple[BlockEstimate, ...]:

@@ -9,7 +9,9 @@ player or a lost strap is a :class:`Notice`, never the end of the recording. A s
 streams waveforms (:class:`~devices.source.WaveformSource`: a Polar H10's ECG and chest ACC) has
 them pumped beside its events through the online ECG stage (:mod:`biofeedback.ecg.online`) into
 :class:`EcgProcessed` and :class:`BreathingEstimated`; they are not stored, and a failing
-waveform stream is a notice too.
+waveform stream is a notice too. The ECG's beats are matched to the strap's
+(:class:`~biofeedback.ecg.matching.StrapShapes`), and the processor's artifact stage takes their
+shapes first for the beats matched, RR timing for the others.
 
 The run is one :class:`asyncio.TaskGroup`: the source pump, the real-time ticker, the player's
 event pump and the player's command worker are its children. A child that fails ends the run:
@@ -74,6 +76,7 @@ from devices.events import (
 from devices.source import HeartRateSource, WaveformSource, with_beats
 
 if TYPE_CHECKING:
+    from biofeedback.ecg.matching import StrapShapes
     from biofeedback.ecg.online import EcgStage
     from biofeedback.playback.player import Player
     from biofeedback.sessions.protocol import ProtocolPlan
@@ -238,6 +241,9 @@ class LivePipeline:
         self._paused = False
         self.ecg: EcgStage | None = None
         """The online ECG/ACC stage, once the source has streamed a waveform (a Polar H10)."""
+        self.shapes: StrapShapes | None = None
+        """The ECG's beats matched to the strap's, whose shapes the processor's artifact stage
+        takes first (RR timing is the fallback), once the source has streamed ECG."""
 
     # -- recording -------------------------------------------------------------------------
     @property
@@ -578,6 +584,7 @@ class LivePipeline:
             self._put(Notice(self.clock.now(), f"ECG stopped ({type(exc).__name__}: {exc})"))
 
     def _on_waveform(self, event: WaveformEvent) -> None:
+        from biofeedback.ecg.matching import StrapShapes
         from biofeedback.ecg.online import EcgStage
         from devices.pmd_stream import AccSamples, EcgSamples
 
@@ -587,6 +594,10 @@ class LivePipeline:
             self.ecg = EcgStage()
         if isinstance(event, EcgSamples):
             beats = self.ecg.ecg(event.t_s, event.samples_uv, event.segment)
+            if self.shapes is None:
+                self.shapes = StrapShapes()
+                self.processor.use_shapes(self.shapes)
+            self.shapes.add(beats)
             counts = tuple(self.ecg.label_counts.items())
             last = float(event.t_s[-1]) if len(event.t_s) else float("nan")
             self._put(

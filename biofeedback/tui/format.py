@@ -297,7 +297,7 @@ def ecg_lines(model: DashboardModel) -> list[str]:
         return []
     counts = {int(label): n for label, n in model.ecg.label_counts.items()}
     labels = ", ".join(f"{short} {counts.get(c, 0)}" for c, short in _LABEL_SHORT)
-    lines = [f"ECG beats: {labels}"]
+    lines = [f"ECG {'shapes in use' if getattr(model.snapshot, 'artifact_source', '') == 'ecg_shape' else 'beats'}: {labels}"]  # fmt: skip  # noqa: E501
     edr = model.breathing.edr if model.breathing is not None else None
     if edr is not None:
         lines.append(f"ECG breathing {_rate(edr)} /min")
