@@ -25,9 +25,11 @@ carry the sensor clock mapped to the session clock), so the offset is learnt, fr
   rhythm two alignments explain the beats equally well and nothing is matched (RR-only) until
   the rhythm tells them apart. The offset is then the median of the agreeing beats' residuals;
 - *locked*: a strap interval is matched when the ECG beats at both its ends (within
-  :data:`TOLERANCE_S` of them after the offset) are consecutive ECG beats and their interval
-  agrees within :data:`RR_TOLERANCE_MS`; the offset follows each match's residual slowly
-  (1/8 a beat), so a slow drift between the clocks is tracked. :data:`UNLOCK_AFTER`
+  :data:`TOLERANCE_S` of them after the offset) are consecutive ECG beats (the interval's own
+  agreement is not required here: an ectopic beat's R-peak, wide and of another shape, is often
+  placed tens of ms from where the strap put it, and those are the beats that matter); the
+  offset follows each match between normal beats slowly (1/8 a beat), so a slow drift between
+  the clocks is tracked. :data:`UNLOCK_AFTER`
   consecutive strap beats that the ECG covered but did not match drop the lock, and so does a
   new continuity segment on either side (a reconnect re-anchors the strap's beat times and
   restarts the ECG's sensor-clock mapping).
@@ -111,16 +113,17 @@ class StrapShapes:
         target = t_end_s - self.offset_s
         if not self._t or self._t[-1] < target + TOLERANCE_S:
             return IntervalShape.UNKNOWN  # the ECG has not got there (yet)
-        j = self._agreeing(target, rr_ms)
+        j = self._at_both_ends(target, rr_ms)
         if j is None:
             self._misses += 1
             if self._misses >= UNLOCK_AFTER:
                 self._unlock()
             return IntervalShape.UNKNOWN
         self._misses = 0
-        self.offset_s += (t_end_s - self._t[j] - self.offset_s) / 8.0
-        self.matched += 1
         start, end = self._label[j - 1], self._label[j]
+        if start == end == BeatClass.NORMAL:  # an ectopic R-peak's timing is its own
+            self.offset_s += (t_end_s - self._t[j] - self.offset_s) / 8.0
+        self.matched += 1
         if start in _ECTOPIC or end in _ECTOPIC:
             return IntervalShape.ECTOPIC
         if BeatClass.UNKNOWN in (start, end):
@@ -130,6 +133,18 @@ class StrapShapes:
     def _unlock(self) -> None:
         self.offset_s = None
         self._misses = 0
+
+    def _at_both_ends(self, target_s: float, rr_ms: float) -> int | None:
+        """The ECG beat within tolerance of ``target_s`` whose predecessor is within tolerance
+        of the interval's start, if any (no ECG beat between: consecutive by construction)."""
+        t = self._t
+        k = bisect.bisect_left(t, target_s)
+        start_s = target_s - rr_ms / 1000.0
+        for j in (k - 1, k):
+            near = 1 <= j < len(t) and abs(t[j] - target_s) <= TOLERANCE_S
+            if near and abs(t[j - 1] - start_s) <= TOLERANCE_S:
+                return j
+        return None
 
     def _agreeing(self, target_s: float, rr_ms: float) -> int | None:
         """The ECG beat within tolerance of ``target_s`` whose interval agrees, if any."""
