@@ -70,8 +70,9 @@ class Record:
 
 def load(record: int, seconds: float | None = None, root: Path = MITDB) -> Record:
     """A record's MLII lead at 130 Hz in µV, and its beat annotations (s)."""
-    import wfdb
+    from biofeedback.sessions.formats_ecg import import_wfdb
 
+    wfdb = import_wfdb()
     path = str(root / str(record))
     with warnings.catch_warnings():
         # wfdb 4 calls DataFrame.set_index(inplace=True), which pandas 3 deprecates: the

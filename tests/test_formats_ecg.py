@@ -111,7 +111,7 @@ def test_formats_are_detected_from_the_header_not_the_name(tmp_path: Path) -> No
 
 
 def _wrsamp(directory: Path, name: str, fs: int, names: list[str], signal: np.ndarray) -> Path:
-    import wfdb
+    wfdb = formats_ecg.import_wfdb()
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -174,7 +174,7 @@ def test_mitdb_101_first_minute_r_peaks_match_the_cardiologists_beats(
     shared_reference_dir: Path, tmp_path: Path
 ) -> None:
     """A minute of a real MIT-BIH record (lead MLII at its own 360 Hz), scored as EC57 does."""
-    import wfdb
+    wfdb = formats_ecg.import_wfdb()
 
     from biofeedback.ecg import match_beats
 

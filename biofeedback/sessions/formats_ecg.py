@@ -229,10 +229,21 @@ def _check_length(path: Path, wave: Waveform) -> None:
         )
 
 
+def import_wfdb() -> Any:
+    """The ``wfdb`` module, imported without its pandas-3 deprecation warning.
+
+    wfdb 4 calls ``DataFrame.set_index(inplace=True)`` when it is imported (and when it reads),
+    which pandas 3 deprecates: the library's warning, not the user's business.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"The inplace keyword", category=Warning)
+        import wfdb  # type: ignore[import-untyped]
+    return wfdb
+
+
 def read_wfdb(path: Path) -> Waveform:
     """One ECG lead of the WFDB record whose header is ``path`` (see the module for which)."""
-    import wfdb  # type: ignore[import-untyped]
-
+    wfdb = import_wfdb()
     record = str(path.with_suffix(""))
     with warnings.catch_warnings():
         # wfdb 4 calls DataFrame.set_index(inplace=True), deprecated by pandas 3: theirs.
