@@ -72,7 +72,10 @@ async def test_twenty_drops_reconnect_within_bounds_one_gap_each_no_loss_outside
     assert got[0] == 0
     assert got[-1] == len(packets) - 1
     for (before, after), (start_s, end_s) in zip(runs, outages, strict=True):
-        assert packets[before].t_s <= start_s
+        # An outage due while the client is still resubscribing after the last one (a loaded
+        # machine, 300x) is held by the fake until one notification got through, so the run
+        # may start one notification (about 1 simulated s) after the scripted time.
+        assert packets[before].t_s <= start_s + 1.1
         assert packets[after].t_s >= end_s
     between = _disconnects_between_measurements(events)
     assert between == [1] * DROPS
