@@ -185,3 +185,21 @@ def test_a_folder_table_analyses_the_ecg_and_names_the_acc_file_on_its_row(
     assert (ecg["status"], ecg["format"]) == ("ok", "polar_ecg")
     assert int(ecg["beats"]) == sim.r_peak_t_s.size - 1
     assert "no heartbeats" in rows[files["acc"].name]["error"]
+
+
+def test_sliding_windows_of_an_ecg_correct_by_beat_shape(files: dict[str, Path]) -> None:
+    from biofeedback.cli.ecg_files import interval_shapes, load
+    from biofeedback.hrv.windows import sliding_windows
+
+    ran = run_cli("analyze", str(files["ecg"]), "--window", "60", "--step", "30", "--json")
+    assert ran.returncode == 0, ran.stderr
+    got = [json.loads(line)["artifact_share"] for line in ran.stdout.splitlines()]
+    loaded = load(files["ecg"])
+    rec = loaded.recording
+    assert rec is not None
+    assert loaded.ecg is not None
+    args = (rec.t_s, rec.rr_ms, rec.segment)
+    by_shape = sliding_windows(*args, 60.0, 30.0, shape=interval_shapes(loaded.ecg))
+    rr_only = sliding_windows(*args, 60.0, 30.0)
+    assert got == pytest.approx(by_shape.artifact_share.tolist())
+    assert got != pytest.approx(rr_only.artifact_share.tolist())

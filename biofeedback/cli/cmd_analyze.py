@@ -86,8 +86,7 @@ def run(args: argparse.Namespace) -> int:
     if loaded.ecg is not None:
         from biofeedback.cli.ecg_files import interval_shapes
 
-        # ECG beat shapes first, the RR-only rule as the fallback (hrv/artifacts_shape.py);
-        # sliding windows (--window) stay RR-only for now, and their settings say so.
+        # ECG beat shapes first, the RR-only rule as the fallback (hrv/artifacts_shape.py).
         by_shape = replace(settings, artifact_source="ecg_shape")
         shape = interval_shapes(loaded.ecg)
     try:
@@ -102,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
             return _whole(
                 recording, by_shape, as_json=args.json, origin=str(path), extra=extra, shape=shape
             )
-        return _windows(recording, settings, args)
+        return _windows(recording, by_shape, args, shape)
     except ValueError as exc:  # e.g. no interval within the physiological range
         raise InputError(f"{path}: {exc}") from exc
 
@@ -280,7 +279,7 @@ def _flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _windows(recording: Any, settings: Any, args: argparse.Namespace) -> int:
+def _windows(recording: Any, settings: Any, args: argparse.Namespace, shape: Any = None) -> int:
     from biofeedback.hrv.windows import sliding_windows
 
     step = args.step if args.step is not None else args.window / 10
@@ -302,6 +301,7 @@ def _windows(recording: Any, settings: Any, args: argparse.Namespace) -> int:
             window_s=args.window,
             step_s=step,
             settings=settings,
+            shape=shape,
         )
     except ValueError as exc:
         raise InputError(str(exc)) from exc

@@ -275,6 +275,7 @@ def sliding_windows(
     *,
     correct: bool = True,
     spectral: bool = True,
+    shape: ArrayLike | None = None,
 ) -> WindowTable:
     """HRV of every ``window_s`` window advanced by ``step_s`` over an RR record (ms).
 
@@ -283,12 +284,13 @@ def sliding_windows(
     beats inside it that the correction labelled, among those not withheld. With
     ``settings.rhythm_check``, sustained irregular rhythm is withheld first (:mod:`.rhythm`); a
     window more than half of whose raw beats are withheld has no values and ``reason``
-    :data:`.rhythm.MESSAGE`.
+    :data:`.rhythm.MESSAGE`. ``shape``: per-interval beat shapes from an ECG, given to the
+    correction (:func:`.prepare_nn`).
     """
     settings = settings or HrvSettings()
     if window_s <= 0 or step_s <= 0:
         raise ValueError("window_s and step_s must be positive")
-    series = _prepare(rr_ms, t_s, segment, correct, settings)
+    series = _prepare(rr_ms, t_s, segment, correct, settings, shape)
     t, nn = series.t_s, series.nn_ms
     origin_s = float(t[0] - nn[0] / 1000.0)
     n_windows = max(0, int(np.floor((t[-1] - origin_s - window_s) / step_s)) + 1)
@@ -344,6 +346,7 @@ def _prepare(
     segment: ArrayLike | None,
     correct: bool,
     settings: HrvSettings,
+    shape: ArrayLike | None = None,
 ) -> NnSeries:
     """:func:`.prepare_nn` withholding irregular rhythm; when it withholds everything, the
     series as :func:`.analyze_record` builds it then (nothing labelled, every interval withheld)."""
@@ -355,11 +358,14 @@ def _prepare(
             correct=correct,
             correction=settings.correction,
             withhold_irregular=settings.rhythm_check,
+            shape=shape,
         )
     except ValueError as exc:
         if str(exc) != MESSAGE:
             raise
-    series = prepare_nn(rr_ms, t_s, segment, correct=correct, correction=settings.correction)
+    series = prepare_nn(
+        rr_ms, t_s, segment, correct=correct, correction=settings.correction, shape=shape
+    )
     size = series.labels.size
     return replace(series, labels=np.zeros(size, np.int8), withheld=np.ones(size, dtype=bool))
 
