@@ -185,6 +185,9 @@ def test_a_folder_table_analyses_the_ecg_and_names_the_acc_file_on_its_row(
     assert (ecg["status"], ecg["format"]) == ("ok", "polar_ecg")
     assert int(ecg["beats"]) == sim.r_peak_t_s.size - 1
     assert "no heartbeats" in rows[files["acc"].name]["error"]
+    # Corrected by beat shape, as analyze of the one file.
+    one = json.loads(run_cli("analyze", str(files["ecg"]), "--json").stdout)
+    assert int(ecg["labels.ectopic"]) == one["labels"]["ectopic"] == 2 * sim.ventricular[5:].sum()
 
 
 def test_sliding_windows_of_an_ecg_correct_by_beat_shape(files: dict[str, Path]) -> None:

@@ -127,18 +127,30 @@ def analyze_file(
 ) -> list[dict[str, Any]]:
     """The rows of one file (run in a worker process): its HRV, or its error."""
     name, unit, window, step, settings = task
+    from dataclasses import replace
+
     from biofeedback.cli.cmd_analyze import _flatten, finite_or_none
-    from biofeedback.cli.ecg_files import read_rr
+    from biofeedback.cli.ecg_files import interval_shapes, load, read_rr
 
     base: dict[str, Any] = {"file": name}
     try:
-        recording = read_rr(Path(name), unit=unit)
+        loaded = load(Path(name), unit=unit)
+        # An ACC file has no beats: read_rr says so in one line.
+        recording = loaded.recording or read_rr(Path(name), unit=unit)
+        shape = None
+        if loaded.ecg is not None:  # beat shapes first, as analyze does (hrv/artifacts_shape)
+            shape = interval_shapes(loaded.ecg)
+            settings = replace(settings, artifact_source="ecg_shape")
         base.update(_about(recording))
         if window is None:
             from biofeedback.hrv.analysis import analyze_record
 
             report = analyze_record(
-                recording.rr_ms, t_s=recording.t_s, segment=recording.segment, settings=settings
+                recording.rr_ms,
+                t_s=recording.t_s,
+                segment=recording.segment,
+                settings=settings,
+                shape=shape,
             )
             flat = _flatten(report.to_dict())
             metrics = {k: v for k, v in flat.items() if not k.startswith("settings.")}
@@ -152,6 +164,7 @@ def analyze_file(
             window_s=window,
             step_s=step if step is not None else window / 10,
             settings=settings,
+            shape=shape,
         )
         columns = table.to_dict()
         names = list(columns)
