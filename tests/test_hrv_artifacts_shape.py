@@ -103,3 +103,11 @@ def test_online_detector_takes_shapes_now_or_when_the_label_is_decided(robust: b
     assert beats[30].nn_ms != (rr[30],)  # replaced
     plain = [b for v in rr.tolist() for b in OnlineArtifactDetector(robust=robust).push(v)]
     assert not any(b.by_shape for b in plain)
+
+
+def test_the_batch_and_online_forms_of_the_rule_agree_on_every_pair() -> None:
+    from biofeedback.hrv.artifacts_shape import apply_shape_one
+
+    pairs = [(label, shape) for label in BeatLabel for shape in IntervalShape]
+    batch = apply_shape([p[0] for p in pairs], [p[1] for p in pairs]).tolist()
+    assert batch == [apply_shape_one(label, shape) for label, shape in pairs]
