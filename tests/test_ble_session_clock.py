@@ -13,7 +13,7 @@ from biofeedback.live.pipeline import LivePipeline
 from biofeedback.live.recorder import SessionMeta
 from devices.events import Beat
 from devices.fake_bluez import SimulatedBleSource
-from devices.simulator import SimConfig
+from devices.simulator import ArtifactRates, SimConfig
 from tests.ble_fixtures import HANG_GUARD_S
 
 SPEED = 25.0
@@ -34,3 +34,20 @@ async def test_fake_ble_beats_are_on_the_simulated_session_clock() -> None:
     # started a little earlier, while the fake BlueZ came up).
     assert all(0.0 <= b.t_s <= DURATION_S + 5.0 for b in beats)
     assert beats[-1].t_s <= clock.now() + 1.0
+
+
+@pytest.mark.xdist_group("realtime-dbus")
+async def test_fake_ble_h10_beats_take_their_ecg_shapes() -> None:
+    # The strap's beats and the ECG's, both on the fake-BLE clock, are matched (issue 18 item 3).
+    from biofeedback.live.messages import SnapshotComputed
+
+    config = SimConfig(duration_s=36.0, seed=3, artifacts=ArtifactRates(ectopic=0.04))
+    source = SimulatedBleSource(config, speed=40.0, h10=True)
+    meta = SessionMeta(source="simulated", device={"name": "sim"})
+    pipeline = LivePipeline(source, clock=SessionClock(speed=40.0, origin_s=0.0), meta=meta)
+    async with asyncio.timeout(HANG_GUARD_S):
+        events = [e async for e in pipeline.events()]
+    snaps = [e.snapshot for e in events if isinstance(e, SnapshotComputed)]
+    assert pipeline.shapes is not None
+    assert pipeline.shapes.matched >= 15
+    assert sum(s.artifact_source == "ecg_shape" for s in snaps) >= 15
