@@ -139,3 +139,16 @@ def test_the_dashboard_says_when_ecg_shapes_label_the_beats() -> None:
         snap: Snapshot = SimpleNamespace(artifact_source=source)  # type: ignore[assignment]
         line = ecg_lines(DashboardModel(ecg=trace, snapshot=snap))[0]
         assert line == f"{text}N 10, S 0, V 1, ? 0"
+
+
+def test_an_ectopic_detection_past_the_last_true_beat_does_not_break_the_ecg() -> None:
+    # Regression: seed 3, 40 s, 4 % ectopy detects an ectopic beat whose true beat is past the
+    # ones generated (IndexError in devices.simulator.ecg.cardiac_beats).
+    from devices.simulator.ecg import EcgConfig, simulate_ecg
+
+    strap = SimulatedStrap(
+        SimConfig(duration_s=40.0, seed=3, artifacts=ArtifactRates(ectopic=0.04))
+    )
+    list(strap.events())
+    ecg = simulate_ecg(strap.truth, strap.config.end_s, EcgConfig(seed=3))
+    assert ecg.r_peak_t_s.size > 40

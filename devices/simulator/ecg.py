@@ -48,7 +48,9 @@ def cardiac_beats(truth: GroundTruth) -> CardiacBeats:
     Missed detections are still heartbeats; extra detections are not."""
     t_s = truth.t_s.copy()
     ectopic = truth.artifact == Artifact.ECTOPIC
-    det = (truth.sent_artifact == Artifact.ECTOPIC) & (truth.sent_true_index >= 0)
+    # A detection's true beat can lie past the true beats generated so far (the session's end).
+    index = truth.sent_true_index
+    det = (truth.sent_artifact == Artifact.ECTOPIC) & (index >= 0) & (index < t_s.size)
     moved = truth.sent_true_index[det]
     t_s[moved] = truth.sent_t_s[det]
     return CardiacBeats(t_s, ectopic)
