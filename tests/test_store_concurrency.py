@@ -118,7 +118,7 @@ class Loop:
     pause between steps keeps the loops from taking every core from the recorders they test.
     """
 
-    PAUSE_S = 0.25
+    PAUSE_S = 0.5
 
     def __init__(self, step: Callable[[CliWorker, int], None]) -> None:
         self.step = step
