@@ -104,11 +104,10 @@ def test_quantised_records_do_not_collapse_the_thresholds() -> None:
     assert iterated < 0.005
 
 
-@pytest.mark.shared("physionet/labelled", why="PhysioNet ODC-By, not copied yet")
 def test_ltdb_14157_iterative_specificity_within_1pp_of_one_pass(
-    shared_reference_dir: Path,
+    reference_dir: Path,
 ) -> None:
-    path = shared_reference_dir / "physionet" / "labelled" / "ltdb_14157.csv"
+    path = reference_dir / "physionet" / "labelled" / "ltdb_14157.csv"
     with path.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     rr = np.array([float(r["rr_ms"]) for r in rows])

@@ -114,14 +114,13 @@ def _mitdb(shared: Path, record: str) -> tuple[np.ndarray, np.ndarray]:
     return rr_and_af(shared / "physionet" / "labelled" / f"mitdb_{record}.csv")
 
 
-@pytest.mark.shared("physionet/labelled", why="PhysioNet ODC-By, not copied yet")
 @pytest.mark.parametrize(
     ("record", "min_af", "max_other"), [("201", 0.95, 1.0), ("203", 0.95, 1.0), ("101", 0.0, 0.0)]
 )
 def test_mitdb_af_is_withheld(
-    shared_reference_dir: Path, record: str, min_af: float, max_other: float
+    reference_dir: Path, record: str, min_af: float, max_other: float
 ) -> None:
-    rr, af = _mitdb(shared_reference_dir, record)
+    rr, af = _mitdb(reference_dir, record)
     mask = withheld_mask(rr)
     # Measured: 201 and 203 100 % of AF intervals withheld; 101 (sinus) none.
     if af.any():

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from biofeedback.hrv.rhythm import withheld_mask
 from tests.labelled_support import rr_and_af
 
-pytestmark = pytest.mark.shared("physionet/labelled", why="PhysioNet ODC-By, not copied yet")
 
-
-def test_af_is_withheld_and_records_without_it_are_not(shared_reference_dir: Path) -> None:
-    base = shared_reference_dir / "physionet" / "labelled"
+def test_af_is_withheld_and_records_without_it_are_not(reference_dir: Path) -> None:
+    base = reference_dir / "physionet" / "labelled"
     paths = sorted(p for p in base.glob("*.csv") if not p.stem.endswith("_nonbeat"))
     paths = [p for p in paths if p.stem != "ltdb_14157"]  # 88 k regular beats: time, not news
     af_n = af_held = clean_n = clean_held = 0

@@ -60,12 +60,9 @@ def test_a_chain_break_restarts_the_live_decision() -> None:
     assert not any(live.push(v) for v in rng.uniform(450.0, 1050.0, 190))
 
 
-@pytest.mark.shared("physionet/labelled", why="PhysioNet ODC-By, not copied yet")
 @pytest.mark.parametrize("record", ["201", "203", "208"])
-def test_live_agrees_with_batch_on_labelled_records(
-    shared_reference_dir: Path, record: str
-) -> None:
-    path = shared_reference_dir / "physionet" / "labelled" / f"mitdb_{record}.csv"
+def test_live_agrees_with_batch_on_labelled_records(reference_dir: Path, record: str) -> None:
+    path = reference_dir / "physionet" / "labelled" / f"mitdb_{record}.csv"
     with path.open(newline="") as fh:
         rr = np.array([float(r["rr_ms"]) for r in csv.DictReader(fh)])
     batch = withheld_mask(rr)
