@@ -44,7 +44,19 @@ def _record(
         env=env,
         cwd=REPO,
         start_new_session=True,
+        preexec_fn=_default_signals,
     )
+
+
+def _default_signals() -> None:
+    """In the child before exec: SIGINT as a terminal would deliver it (default, unblocked).
+
+    An ignored SIGINT survives exec and Python then leaves Ctrl-C ignored (right for a job a
+    shell starts in the background); the recorder under test must not inherit such a state from
+    whatever the test worker was doing (seen once: a SIGINT that did nothing, exit 0).
+    """
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _query(db: Path, sql: str) -> list[tuple[object, ...]]:
