@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Final, NoReturn
 
 from biofeedback import __version__
+from biofeedback.cli.options import CORRECTION_CHOICES
 
 EXIT_OK: Final = 0
 EXIT_FAILURE: Final = 1
@@ -384,19 +385,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_correction(p, _LIVE_CORRECTION_HELP)
     p.set_defaults(handler="biofeedback.cli.cmd_demo:run", simulate="sim")
     return parser
-
-
-CORRECTION_CHOICES: Final = (
-    "none",
-    "very-low",
-    "low",
-    "medium",
-    "strong",
-    "very-strong",
-    "automatic",
-    "robust",
-)
-"""``hrv.artifacts_rule.CORRECTION_LEVELS``, spelt out so that parsing does not import numpy."""
 
 
 def _detrend(text: str) -> tuple[str, float]:

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from biofeedback.hrv.settings import HrvSettings
     from biofeedback.live.sources import SourceOptions
 
-LIVE_CORRECTIONS = (
+CORRECTION_CHOICES = (
     "none",
     "very-low",
     "low",
@@ -21,8 +21,9 @@ LIVE_CORRECTIONS = (
     "automatic",
     "robust",
 )
-"""``hrv.settings.LIVE_CORRECTIONS`` (every level), spelt out so that parsing does not import
-numpy (a test keeps them equal)."""
+"""``--correction``: ``hrv.settings.CORRECTION_LEVELS``, spelt out so that parsing does not import
+numpy (tests keep them equal). Every level also runs live (``hrv.settings.LIVE_CORRECTIONS``)."""
+LIVE_CORRECTIONS = CORRECTION_CHOICES
 
 
 def source_options(args: argparse.Namespace) -> SourceOptions:
