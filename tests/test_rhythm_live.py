@@ -73,3 +73,33 @@ def test_live_agrees_with_batch_on_labelled_records(reference_dir: Path, record:
     # 3.9 % / 0 % / 1.3 % of the intervals that batch keeps.
     assert (live & batch).sum() >= 0.45 * batch.sum()
     assert (live & ~batch).mean() <= 0.05
+
+
+def _block_of(settings: HrvSettings, rr: np.ndarray, baseline_n: int) -> tuple[int, float | None]:
+    """(beats, lnRMSSD change) of the trigger block that follows ``baseline_n`` baseline beats."""
+    processor = HrvProcessor(settings)
+    t = np.cumsum(rr) / 1000.0
+    processor.begin_segment("baseline", "baseline", 0.0)
+    for i, (t_s, rr_ms) in enumerate(zip(t.tolist(), rr.tolist(), strict=True)):
+        if i == baseline_n:
+            processor.end_segment(t[i - 1])
+            processor.begin_segment("trigger", "whispering", t[i - 1])
+        processor.push(Beat(t_s=t_s, rr_ms=rr_ms, rr_raw=0, segment=0, index=i))
+    processor.end_segment(float(t[-1]))
+    block = processor.finish()[-1]
+    assert block.label == "whispering"
+    return block.n_beats, block.ln_rmssd.change
+
+
+def test_the_block_change_leaves_out_what_the_live_rhythm_check_withholds() -> None:
+    af = np.random.default_rng(5).uniform(450.0, 1050.0, 600)
+    rr = np.r_[_sinus(400, 4), _sinus(200, 6), af, _sinus(200, 7)]
+    beats_on, change_on = _block_of(HrvSettings(), rr, 400)
+    beats_off, change_off = _block_of(HrvSettings(rhythm_check=False), rr, 400)
+    # Without the check the AF-like stretch is "HRV": lnRMSSD up by more than 1 ln ms.
+    assert change_off is not None
+    assert change_off > 1.0
+    # With it, what the live decision withheld (all but its first ~130 intervals) is left out.
+    assert beats_off - beats_on >= 400
+    assert change_on is not None
+    assert abs(change_on) < abs(change_off) / 2

@@ -279,12 +279,16 @@ class HrvProcessor:
         self._spectral_flags.add_raw(t_s, flagged)
         self._dfa_flags.add_raw(t_s, flagged)
         end_s = t_s - sum(beat.nn_ms) / 1000.0
+        # While the rhythm is judged irregular its intervals are withheld from the block's
+        # change too (as from every window): they are not HRV, and not artifacts either.
+        withheld = self.settings.rhythm_check and self._rhythm.irregular
         for nn in beat.nn_ms:
             end_s += nn / 1000.0
             diff = math.nan if self._last_nn is None else nn - self._last_nn
             self._time.add(end_s, nn, diff)
             self._chain_beats.append(end_s, nn)
-            self._block.add(end_s, nn, diff, flagged)
+            if not withheld:
+                self._block.add(end_s, nn, diff, flagged)
             self._last_nn = nn
         self._last_t_s = t_s
         self._time.evict(t_s)
@@ -298,7 +302,8 @@ class HrvProcessor:
             share = self._dfa_flags.share
             self._dfa_alpha1 = dfa_alpha1_value(ring, t_s, share, s, self._dfa)
             rate = self._spectral.respiration_rate_per_min.value
-            self._block.add_breathing(rate, t_s - s.spectral_window_s)
+            if not (s.rhythm_check and self._rhythm.irregular):
+                self._block.add_breathing(rate, t_s - s.spectral_window_s)
 
     def _snapshot(self, last: LabelledBeat, t_s: float) -> Snapshot:
         s = self.settings
