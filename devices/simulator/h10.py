@@ -19,7 +19,6 @@ an outage of the PMD streams too: no frames while the link is down, and a
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from collections.abc import AsyncGenerator
@@ -36,7 +35,7 @@ from devices.pmd_stream import PmdTimeline
 from devices.simulator.acc import AccConfig, SimulatedAcc, simulate_acc
 from devices.simulator.ecg import ECG_FS_HZ, EcgConfig, SimulatedEcg, simulate_ecg
 from devices.simulator.packetizer import SimEvent, SimLinkDown, SimLinkUp
-from devices.simulator.source import SimulatedSource
+from devices.simulator.source import SimulatedSource, pace
 from devices.simulator.strap import SimulatedStrap
 from devices.simulator.truth import GroundTruth
 
@@ -194,13 +193,7 @@ class SimulatedH10Source:
                 yield out
 
     async def _wait_until(self, sim_t_s: float, start_real_s: float, n: int) -> None:
-        if self.speed is None:
-            if n % _YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-            return
-        delay_s = start_real_s + sim_t_s / self.speed - time.monotonic()
-        if delay_s > 0:
-            await asyncio.sleep(delay_s)
+        await pace(self.speed, sim_t_s, start_real_s, n, _YIELD_EVERY)
 
 
 def _splice(old: NDArray[Any], new: NDArray[Any]) -> NDArray[Any]:

@@ -33,6 +33,21 @@ SIM_DEVICE: Final = DeviceInfo(
 )
 
 
+async def pace(
+    speed: float | None, sim_t_s: float, start_real_s: float, n: int, yield_every: int
+) -> None:
+    """Sleep until simulated time ``sim_t_s`` is due at ``speed`` (simulated s per real s,
+    counted from the monotonic ``start_real_s``); with ``speed=None`` no sleeping, but a pause
+    every ``yield_every``-th event ``n``: without one a fast replay would starve other tasks."""
+    if speed is None:
+        if n % yield_every == 0:
+            await asyncio.sleep(0)
+        return
+    delay_s = start_real_s + sim_t_s / speed - time.monotonic()
+    if delay_s > 0:
+        await asyncio.sleep(delay_s)
+
+
 class SimulatedSource:
     """Yields the typed source events of a :class:`SimulatedStrap`.
 
@@ -56,14 +71,7 @@ class SimulatedSource:
         self.clock_offset_s = clock_offset_s
 
     async def _wait_until(self, sim_t_s: float, start_real_s: float, n: int) -> None:
-        if self.speed is None:
-            if n % _YIELD_EVERY == 0:
-                # Without a pause now and then a fast replay would starve the other tasks.
-                await asyncio.sleep(0)
-            return
-        delay_s = start_real_s + sim_t_s / self.speed - time.monotonic()
-        if delay_s > 0:
-            await asyncio.sleep(delay_s)
+        await pace(self.speed, sim_t_s, start_real_s, n, _YIELD_EVERY)
 
     async def events(self) -> AsyncGenerator[SourceEvent, None]:
         """``Connected`` and ``BatteryRead`` first, then measurements and link changes, and a
