@@ -135,3 +135,23 @@ def test_beat_times_are_on_the_1024_hz_clock() -> None:
     ticks = truth.t_s * 1024
     assert np.array_equal(ticks, np.round(ticks))
     assert np.array_equal(np.diff(truth.t_s) * 1000, truth.rr_true_ms[1:])
+
+
+@pytest.mark.parametrize("c", [0.0, 0.3, 0.9958, 1.0 - 1e-9])
+def test_the_one_pole_recursion_is_lfilter_bit_for_bit(c: float) -> None:
+    """The simulator's slow processes step exactly as ``scipy.signal.lfilter`` would have."""
+    from scipy.signal import lfilter
+
+    from devices.simulator.recursion import one_pole
+
+    rng = np.random.default_rng(7)
+    for n in (0, 1, 2, 4800):
+        x = rng.standard_normal(n) * 40.0
+        y_prev = float(rng.standard_normal())
+        b = float(rng.uniform(0.01, 2.0))
+        expected = lfilter([b], [1.0, -c], x, zi=[c * y_prev])[0]
+        assert np.array_equal(one_pole(b, c, x, y_prev), expected)
+    # the heart-rate display's smoothing, written as lfilter([a], [1, a - 1]) before
+    a, x, prev = 0.2, rng.uniform(50, 90, 700), 61.3
+    expected = lfilter([a], [1.0, a - 1.0], x, zi=[(1 - a) * prev])[0]
+    assert np.array_equal(one_pole(a, 1.0 - a, x, prev), expected)

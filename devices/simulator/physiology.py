@@ -22,10 +22,10 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import lfilter
 
 from devices.simulator.config import SimConfig
 from devices.simulator.profile import TriggerResponse
+from devices.simulator.recursion import one_pole
 
 FS_HZ: Final = 8.0
 CHUNK_S: Final = 600.0
@@ -68,8 +68,7 @@ class BeatChunk:
 
 def _ar1(sigma: float, time_s: float, eps: F64, prev: float) -> F64:
     a = math.exp(-_DT_S / time_s)
-    y: F64 = lfilter([sigma * math.sqrt(1.0 - a * a)], [1.0, -a], eps, zi=[a * prev])[0]
-    return y
+    return one_pole(sigma * math.sqrt(1.0 - a * a), a, eps, prev)
 
 
 def _sinc_gain(freq_hz: F64 | float, period_s: F64) -> F64:

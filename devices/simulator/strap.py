@@ -8,13 +8,13 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import lfilter
 
 from devices.heart_rate import RR_UNITS_PER_S
 from devices.simulator.artifacts import Artifact, BeatArtifacts, Episodes, inside
 from devices.simulator.config import SimConfig
 from devices.simulator.packetizer import Packetizer, SimEvent
 from devices.simulator.physiology import CHUNK_S, STREAM_SESSION, Physiology, stream_rng
+from devices.simulator.recursion import one_pole
 from devices.simulator.truth import GroundTruth, TruthBuilder
 
 F64 = NDArray[np.float64]
@@ -119,7 +119,7 @@ class SimulatedStrap:
         rr_raw = (detections.ticks - detections.prev_tick)[send]
         inst_bpm = 60.0 * RR_UNITS_PER_S / rr_raw
         a = HR_SMOOTHING
-        hr_bpm: F64 = lfilter([a], [1.0, a - 1.0], inst_bpm, zi=[(1 - a) * self._hr_ema])[0]
+        hr_bpm = one_pole(a, 1.0 - a, inst_bpm, self._hr_ema)
         if len(hr_bpm):
             self._hr_ema = float(hr_bpm[-1])
         t_send = t_det[send]
@@ -137,9 +137,7 @@ class SimulatedStrap:
         n = int(CHUNK_S)
         a = math.exp(-1.0 / _LATENCY_TIME_S)
         eps = rng.standard_normal(n)
-        x = lfilter(
-            [_LATENCY_SPREAD * math.sqrt(1 - a * a)], [1.0, -a], eps, zi=[a * self._latency_state]
-        )[0]
+        x = one_pole(_LATENCY_SPREAD * math.sqrt(1 - a * a), a, eps, self._latency_state)
         self._latency_state = float(x[-1])
         grid = k * CHUNK_S + np.arange(1, n + 1)
         delay: F64 = self.config.latency_max_s / (1.0 + np.exp(-np.interp(t_s, grid, x)))
