@@ -1,5 +1,6 @@
 """The numpy forms that keep scipy.signal and scipy.ndimage out of ``analyze`` equal scipy's bit
-for bit: the periodic Hann window, a peak's prominence, the rolling rank and median filters."""
+for bit: the periodic Hann window, a peak's prominence, the rolling rank and median filters; and the
+Student-t functions that keep scipy.stats out of the live block estimate equal scipy.stats'."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy import ndimage, signal
+from scipy import ndimage, signal, stats
 
 from biofeedback.hrv.artifacts_rule import WINDOW_MEDIAN_BEATS, window_ranks
 from biofeedback.hrv.artifacts_threshold import threshold_labels, threshold_ms
 from biofeedback.hrv.frequency import hann_periodic
 from biofeedback.hrv.respiration import peak_prominence
+from biofeedback.hrv.student_t import t_quantile, t_two_sided_p
 
 
 def test_hann_window_equals_scipy_get_window() -> None:
@@ -63,3 +65,13 @@ def test_threshold_median_equals_scipy_median_filter() -> None:
         reference = ndimage.median_filter(x, size=WINDOW_MEDIAN_BEATS, mode="nearest")
         far = np.abs(x - reference) > threshold_ms("medium", float(x.mean()))
         assert np.array_equal(threshold_labels(x, "medium") != 0, far)
+
+
+def test_student_t_equals_scipy_stats() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        df = float(rng.choice([rng.integers(1, 60), rng.uniform(0.5, 200.0)]))
+        q = float(rng.uniform(0.5, 0.9999))
+        stat = float(rng.normal(0.0, 4.0))
+        assert t_quantile(df, q) == pytest.approx(stats.t.ppf(q, df), rel=1e-12)
+        assert t_two_sided_p(stat, df) == pytest.approx(2 * stats.t.sf(abs(stat), df), rel=1e-9)

@@ -39,6 +39,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from biofeedback.hrv.student_t import t_quantile, t_two_sided_p
+
 FloatArray = NDArray[np.float64]
 Reference = Literal["control", "others", "baseline"]
 
@@ -65,24 +67,6 @@ class Effect:
 
 
 NO_EFFECT = Effect(0, math.nan, math.nan, math.nan, math.nan, 0, math.nan, math.nan, False, False)
-
-
-def t_quantile(df: int, q: float = 0.975) -> float:
-    """Student's t quantile (scipy.special.stdtrit, the inverse CDF behind scipy.stats.t.ppf).
-
-    >>> round(t_quantile(4), 3)
-    2.776
-    """
-    from scipy.special import stdtrit  # what scipy.stats.t.ppf computes, without its overhead
-
-    return float(stdtrit(df, q))
-
-
-def _t_p(stat: float, df: int) -> float:
-    """Two-sided p of a t statistic: scipy.special.stdtr, the CDF under scipy.stats.t.sf."""
-    from scipy.special import stdtr
-
-    return float(2.0 * stdtr(df, -abs(stat)))
 
 
 def contrasts(
@@ -162,7 +146,9 @@ def fit_effect(d: FloatArray, dpos: FloatArray, *, adjust_min_n: int) -> Effect:
         p = 0.0 if est != 0.0 else 1.0
         return Effect(n, est, est, est, 0.0, df, p, sd, adjust, varied)
     half = t_quantile(df) * se
-    return Effect(n, est, est - half, est + half, se, df, _t_p(est / se, df), sd, adjust, varied)
+    return Effect(
+        n, est, est - half, est + half, se, df, t_two_sided_p(est / se, df), sd, adjust, varied
+    )
 
 
 def bh_adjust(p_values: list[float], alpha: float = 0.05) -> list[float]:

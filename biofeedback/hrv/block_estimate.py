@@ -53,8 +53,9 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Final
+
+from biofeedback.hrv.student_t import t_quantile
 
 BASELINE: Final = "baseline"
 METRICS: Final = ("ln_rmssd", "hr_bpm")
@@ -289,14 +290,6 @@ def long_run_variance(series: list[list[float | None]], lag: int) -> tuple[float
     return g0, max(v, 0.5 * g0), df
 
 
-@lru_cache(maxsize=512)
-def _t_quantile(p: float, df: float) -> float:
-    """Student's t quantile, cached (degrees of freedom are whole numbers of batches)."""
-    from scipy import stats  # here, so the dashboard starts without scipy (tests/test_tui_compare)
-
-    return float(stats.t.ppf(p, df))
-
-
 def _sample_var(values: list[float]) -> float:
     n = len(values)
     mean = math.fsum(values) / n
@@ -399,7 +392,7 @@ def change_from(
             caveat = OSCILLATING
     delta = math.fsum(values) / n - baseline.mean[metric]
     se = math.sqrt(base_term + block_term)
-    half = _t_quantile(0.5 + s.confidence / 2.0, df) * se
+    half = t_quantile(df, 0.5 + s.confidence / 2.0) * se
     return Change(metric, delta, delta - half, delta + half, se, df, n, nb, caveat=caveat)
 
 
