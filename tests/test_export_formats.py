@@ -122,8 +122,11 @@ def test_bids_physio_round_trip(store: SessionStore, tmp_path: Path, sid: int) -
     ends = np.flatnonzero(chars == ord("\n"))
     assert ends[-1] == chars.size - 1
     assert ends.size == round((beats["t_s"][-1] - beats["t_s"][0]) * BIDS_HZ) + 1
-    row_of_tab = np.searchsorted(ends, np.flatnonzero(chars == ord("\t")))
-    assert set(np.bincount(row_of_tab, minlength=ends.size).tolist()) == {3}
+    # Three tabs in each row: 3 per row in all, and row k holds tabs 3k, 3k+1 and 3k+2.
+    tabs = np.flatnonzero(chars == ord("\t"))
+    assert tabs.size == 3 * ends.size
+    assert np.all(tabs[2::3] < ends)
+    assert np.all(tabs[3::3] > ends[:-1])
     gap_samples = int(((chars[ends - 1] == ord("1")) & (chars[ends - 2] == ord("\t"))).sum())
     t, rr = np.asarray(beats["t_s"]), np.asarray(beats["rr_ms"]) / 1000
     brk = np.flatnonzero(np.diff(beats["segment"])) + 1
