@@ -97,32 +97,49 @@ def _windows(wide: F64, peak: NDArray[np.intp], fs_hz: float) -> F64:
     n = len(wide)
     near = round(0.06 * fs_hz)
     k = np.arange(-near, near + 1)
-    idx = np.clip(peak[:, None] + k, 1, n - 1)
-    energy = (wide[idx] - wide[idx - 1]) ** 2
+    pre = round(WINDOW_S[0] * fs_hz) + LAG_SAMPLES
+    post = round(WINDOW_S[1] * fs_hz) + LAG_SAMPLES
+    # Beats whose windows lie inside the signal are gathered as rows of strided views (one
+    # index per beat, no clipping needed); the few near either end by clipped indices.
+    inner = (peak - near - 1 - pre >= 0) & (peak + near + post + 1 <= n - 1)
+    edge = np.flatnonzero(~inner)
+    energy = np.empty((len(peak), len(k)))
+    if edge.size < len(peak):
+        inside = peak[inner]
+        ramp = np.lib.stride_tricks.sliding_window_view(wide, len(k) + 1)[inside - near - 1]
+        energy[inner] = np.square(ramp[:, 1:] - ramp[:, :-1])
+    if edge.size:
+        idx = np.clip(peak[edge, None] + k, 1, n - 1)
+        energy[edge] = (wide[idx] - wide[idx - 1]) ** 2
     total = energy.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         centre = np.where(total > 0, (energy * (k - 0.5)).sum(axis=1) / total, 0.0)
-    pre = round(WINDOW_S[0] * fs_hz) + LAG_SAMPLES
-    post = round(WINDOW_S[1] * fs_hz) + LAG_SAMPLES
     t = peak + centre
     base = np.floor(t).astype(np.intp)
     frac = (t - base)[:, None]
-    j = np.clip(base[:, None] + np.arange(-pre, post + 1), 0, n - 2)
-    out: F64 = wide[j] * (1.0 - frac) + wide[j + 1] * frac
+    out: F64 = np.empty((len(peak), pre + post + 1))
+    if edge.size < len(peak):
+        rows = np.lib.stride_tricks.sliding_window_view(wide, pre + post + 2)[base[inner] - pre]
+        f = frac[inner]
+        out[inner] = rows[:, :-1] * (1.0 - f) + rows[:, 1:] * f
+    if edge.size:
+        j = np.clip(base[edge, None] + np.arange(-pre, post + 1), 0, n - 2)
+        f = frac[edge]
+        out[edge] = wide[j] * (1.0 - f) + wide[j + 1] * f
     return out
 
 
 def _nearest_match(win: F64, mask: NDArray[np.bool_], span: int) -> F64:
     """Best correlation of each window with one of the ``span`` beats before it in ``mask``."""
     z = win - win.mean(axis=1, keepdims=True)
-    norm = np.sqrt((z * z).sum(axis=1, keepdims=True))
+    norm = np.sqrt(np.einsum("ij,ij->i", z, z))[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(norm > 0, z / norm, 0.0)
     best = np.full(len(win), -1.0)
     for lag in range(1, min(span, len(win) - 1) + 1):
-        r = (z[lag:] * z[:-lag]).sum(axis=1)
-        r = np.where(mask[:-lag], r, -1.0)
-        best[lag:] = np.maximum(best[lag:], r)
+        r = np.einsum("ij,ij->i", z[lag:], z[:-lag])
+        r[~mask[:-lag]] = -1.0
+        np.maximum(best[lag:], r, out=best[lag:])
     return best
 
 
@@ -132,15 +149,17 @@ def _trailing_masked_mean(x: F64, mask: NDArray[np.bool_], span: int) -> tuple[F
     ``x`` has beats on axis 0 (any trailing shape); the mean is NaN where the count is 0.
     """
     m = mask.astype(np.float64)
-    w = m.reshape((-1,) + (1,) * (x.ndim - 1))
-    total = np.concatenate([np.zeros((1, *x.shape[1:])), np.cumsum(np.where(w > 0, x, 0), 0)])
+    total = np.zeros((len(x) + 1, *x.shape[1:]))
+    np.multiply(x, m.reshape((-1,) + (1,) * (x.ndim - 1)), out=total[1:])
+    total[1:][~mask] = 0.0  # a NaN outside the mask must not enter the sums
+    np.cumsum(total[1:], axis=0, out=total[1:])
     count = np.concatenate([[0.0], np.cumsum(m)])
     i = np.arange(len(x))
     lo = np.maximum(i - span, 0)
     n = count[i] - count[lo]
-    s = total[i] - total[lo]
+    s = total[:-1] - total[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = s / n.reshape((-1,) + (1,) * (x.ndim - 1))
+        mean: F64 = s / n.reshape((-1,) + (1,) * (x.ndim - 1))
     return mean, n
 
 
@@ -154,42 +173,52 @@ def _trailing_median(x: F64, span: int) -> F64:
     return out
 
 
-def _features(win: F64, template: F64) -> tuple[F64, F64, F64, F64]:
-    """Correlation (best lag), width and area ratios against the template, and the window
-    shifted to its best lag."""
+def _lag_energy(win: F64) -> F64:
+    """Energy about the mean (sum of squared deviations) of each window's core at every lag."""
     n = win.shape[1] - 2 * LAG_SAMPLES
-    core_t = template[:, LAG_SAMPLES : LAG_SAMPLES + n]
-    t0 = core_t - core_t.mean(axis=1, keepdims=True)
-    t_norm = np.sqrt((t0 * t0).sum(axis=1))
-    # Pearson r at every lag at once: t0 has zero mean, so s0 . t0 = seg . t0, and each lag's
-    # mean and energy come from running sums along the window.
     lags = 2 * LAG_SAMPLES + 1
-    view = np.lib.stride_tricks.sliding_window_view(win, n, axis=1)[:, :lags]
-    dot = np.einsum("ilk,ik->il", view, t0)
     c1 = np.concatenate([np.zeros((len(win), 1)), np.cumsum(win, axis=1)], axis=1)
     c2 = np.concatenate([np.zeros((len(win), 1)), np.cumsum(win * win, axis=1)], axis=1)
     s1 = c1[:, n : n + lags] - c1[:, :lags]
     s2 = c2[:, n : n + lags] - c2[:, :lags]
-    energy = np.maximum(s2 - s1 * s1 / n, 0.0)
+    out: F64 = np.maximum(s2 - s1 * s1 / n, 0.0)
+    return out
+
+
+def _features(win: F64, template: F64, energy: F64 | None = None) -> tuple[F64, F64, F64, F64]:
+    """Correlation (best lag), width and area ratios against the template, and the window
+    shifted to its best lag. ``energy`` is :func:`_lag_energy` of ``win`` (computed if None)."""
+    n = win.shape[1] - 2 * LAG_SAMPLES
+    core_t = template[:, LAG_SAMPLES : LAG_SAMPLES + n]
+    t0 = core_t - core_t.mean(axis=1, keepdims=True)
+    t_norm = np.sqrt(np.einsum("ij,ij->i", t0, t0))
+    # Pearson r at every lag: t0 has zero mean, so s0 . t0 = seg . t0, and each lag's energy
+    # about its mean comes from running sums along the window (_lag_energy).
+    lags = 2 * LAG_SAMPLES + 1
+    if energy is None:
+        energy = _lag_energy(win)
+    view = np.lib.stride_tricks.sliding_window_view(win, n, axis=1)
+    dot = np.einsum("ilk,ik->il", view[:, :lags], t0)
     with np.errstate(invalid="ignore", divide="ignore"):
         r_all = dot / (np.sqrt(energy) * t_norm[:, None])
     r_all = np.nan_to_num(r_all, nan=-np.inf)
-    best_lag = np.argmax(r_all, axis=1) - LAG_SAMPLES
-    best = r_all[np.arange(len(win)), best_lag + LAG_SAMPLES]
-    rows = np.arange(len(win))[:, None]
-    seg = win[rows, LAG_SAMPLES + best_lag[:, None] + np.arange(n)]
-    width = _width(seg)
-    width_t = _width(core_t)
-    area = np.abs(seg - _baseline(seg)).sum(axis=1)
-    area_t = np.abs(core_t - _baseline(core_t)).sum(axis=1)
+    best_lag = np.argmax(r_all, axis=1)
+    rows = np.arange(len(win))
+    best = r_all[rows, best_lag]
+    seg = view[rows, best_lag]
+    a_seg = np.abs(seg - _baseline(seg))
+    a_t = np.abs(core_t - _baseline(core_t))
+    width = _width_of(a_seg)
+    width_t = _width_of(a_t)
+    area = a_seg.sum(axis=1)
+    area_t = a_t.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.nan_to_num(best, nan=0.0, neginf=0.0), width / width_t, area / area_t, seg
 
 
-def _width(seg: F64) -> F64:
-    """Samples further than a quarter of the largest deflection from the baseline."""
-    a = np.abs(seg - _baseline(seg))
-    out: F64 = (a > 0.25 * a.max(axis=1, keepdims=True)).sum(axis=1).astype(np.float64)
+def _width_of(a: F64) -> F64:
+    """Samples above a quarter of the largest, per row of absolute deflections ``a``."""
+    out: F64 = np.count_nonzero(a > 0.25 * a.max(axis=1, keepdims=True), axis=1).astype(np.float64)
     return out
 
 
@@ -221,7 +250,8 @@ def _label_windows(win: F64, rr: F64) -> BeatLabels:
         late = ~(rr < NOT_PREMATURE * med)
         prem0 = rr / med
     template, count = _trailing_masked_mean(win, late, HISTORY_BEATS)
-    r, width, area, _ = _features(win, template)
+    energy = _lag_energy(win)
+    r, width, area, _ = _features(win, template, energy)
     first = _decide(r, np.full(len(r), -1.0), width, area, prem0, count)
     normal = first == BeatClass.NORMAL
     match = _nearest_match(win, late & (first != BeatClass.VENTRICULAR), HISTORY_BEATS)
@@ -233,7 +263,7 @@ def _label_windows(win: F64, rr: F64) -> BeatLabels:
     ref_rr, _ = _trailing_masked_mean(np.nan_to_num(rr, nan=0.0), sinus, HISTORY_BEATS)
     with np.errstate(invalid="ignore", divide="ignore"):
         prem = rr / ref_rr
-    r, width, area, _ = _features(win, template)
+    r, width, area, _ = _features(win, template, energy)
     label = _decide(r, match, width, area, prem, count)
     return BeatLabels(label, r, width, area, prem, match)
 

@@ -1,16 +1,22 @@
 """R-peak detection in a single-lead ECG (130 Hz on the H10), batch and online, sub-sample timed.
 
 The detector is Pan & Tompkins' (1985, IEEE TBME 32:230, doi:10.1109/TBME.1985.325532) in its
-vectorised form: a 5-20 Hz band-pass, the squared derivative integrated over 100 ms, peaks of
-that envelope as candidates, and adaptive signal/noise levels with a threshold between them; a
-search-back for a missed beat when the interval grows past 1.66 mean RR, and a T-wave test (a
+vectorised form: a 5-20 Hz band-pass, the squared derivative integrated over 150 ms (the
+published moving-window width: 30 samples at 200 Hz, about the widest QRS, so a wide ventricular
+beat's envelope is not diluted below the threshold), peaks of that envelope as candidates, and
+adaptive signal/noise levels with a threshold between them; a search-back for a missed beat when
+the interval grows past 1.66 mean RR, and a T-wave test (a
 candidate within 360 ms of a beat whose steepest slope is under half the beat's is a T wave).
 Each accepted beat is then placed on the *largest deflection* of the 0.5-40 Hz signal within
 ±75 ms, refined by a parabola through the three samples around it (sub-sample timing).
 
 :class:`OnlineRPeakDetector` runs the same core on a trailing buffer and reports a beat once it
-lies ``lookahead_s`` (250 ms) behind the newest sample, so the latency is at most 250 ms plus the
-frame interval.
+lies ``lookahead_s`` (250 ms; the live stage uses 150 ms) behind the newest sample. Fed sample by
+sample, a beat the thresholds accept at once is reported exactly ``lookahead_s`` after its R-peak
+sample arrived; one found by the search-back only once the interval since the last beat passes
+1.66 mean RR (the search-back is also tried at the buffer's end, so it does not wait for the next
+candidate). Before 2 s of signal nothing is detected (warm-up). With the H10's frames add the
+wait for the frame that holds the sample ``lookahead_s`` after the peak.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.ndimage import uniform_filter1d
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
 F64 = NDArray[np.float64]
@@ -28,7 +35,7 @@ F64 = NDArray[np.float64]
 REFRACTORY_S: Final = 0.25
 T_WAVE_WINDOW_S: Final = 0.36
 LOCATE_WINDOW_S: Final = 0.075
-INTEGRATION_S: Final = 0.10
+INTEGRATION_S: Final = 0.15
 SEARCHBACK_FACTOR: Final = 1.66
 
 
@@ -61,54 +68,70 @@ def _parabolic(y: F64, i: NDArray[np.intp]) -> F64:
     return out
 
 
-def _accept(cand: NDArray[np.intp], env: F64, slope: F64, fs_hz: float) -> NDArray[np.intp]:
+def _accept(
+    cand: NDArray[np.intp], env: F64, slope: F64, fs_hz: float, end: int | None = None
+) -> NDArray[np.intp]:
     """Pan-Tompkins decisions over the envelope's candidate peaks (indices of the accepted ones).
 
     ``env`` and ``slope`` are the envelope height and the steepest nearby slope *at each
-    candidate*. The adaptive levels make each decision depend on the previous ones, so this stays
-    one pass; it runs on plain Python floats (no numpy scalar per candidate), with the same
-    arithmetic in the same order as the published rule, so the decisions are unchanged.
+    candidate*. ``end`` (the signal's length) is where the search-back is tried once more after
+    the last candidate: online, a beat missed at first is then searched for as soon as the
+    interval since the last beat exceeds the search-back limit, not only when the next
+    candidate arrives. The adaptive levels make each decision depend on the previous ones, so
+    this stays one pass; it runs on plain Python floats (no numpy scalar per candidate), with the
+    same arithmetic in the same order as the published rule.
     """
     if len(cand) == 0:
         return np.empty(0, np.intp)
-    spk = float(np.percentile(env, 90)) * 0.5
-    npk = float(np.percentile(env, 10)) * 0.5
+    levels = np.percentile(env, [10, 90])
+    npk = float(levels[0]) * 0.5
+    spk = float(levels[1]) * 0.5
     position: list[int] = cand.tolist()
     height: list[float] = env.tolist()
     steep: list[float] = slope.tolist()
     beats: list[int] = []
     """Indices into ``cand`` of the accepted beats."""
-    rr: list[int] = []
+    recent: list[int] = []
+    """The last (up to 8) RR intervals in samples, and their sum (for the search-back)."""
+    recent_sum = 0
     last_slope = 0.0
     last = -1
     """Sample position of the last beat (-1: none yet)."""
     t_wave_n = int(T_WAVE_WINDOW_S * fs_hz)
     refractory = REFRACTORY_S * fs_hz
+    searchback = SEARCHBACK_FACTOR * fs_hz
+    """SEARCHBACK_FACTOR times the mean of the recent RRs (1 s while there is none)."""
     pending: list[int] = []
     """Candidates since the last beat that were below threshold (search-back pool)."""
-    for k in range(len(position)):
-        c = position[k]
+    for k, c in enumerate(position):
         h = height[k]
         thr = npk + 0.25 * (spk - npk)
-        if last >= 0 and pending:
-            recent = rr[-8:]
-            mean_rr = sum(recent) / len(recent) if recent else fs_hz
-            if c - last > SEARCHBACK_FACTOR * mean_rr:
-                best = max(pending, key=height.__getitem__)
-                if height[best] > 0.5 * thr and position[best] - last > refractory:
-                    rr.append(position[best] - last)
-                    beats.append(best)
-                    last = position[best]
-                    spk = 0.25 * height[best] + 0.75 * spk
-                    last_slope = steep[best]
-                pending = [p for p in pending if position[p] > last]
+        if pending and last >= 0 and c - last > searchback:
+            best = max(pending, key=height.__getitem__)
+            if height[best] > 0.5 * thr and position[best] - last > refractory:
+                rr = position[best] - last
+                recent.append(rr)
+                recent_sum += rr
+                if len(recent) > 8:
+                    recent_sum -= recent.pop(0)
+                searchback = SEARCHBACK_FACTOR * (recent_sum / len(recent))
+                beats.append(best)
+                last = position[best]
+                spk = 0.25 * height[best] + 0.75 * spk
+                last_slope = steep[best]
+            pending = [p for p in pending if position[p] > last]
         if h > thr:
             if last >= 0 and c - last < t_wave_n and steep[k] < 0.5 * last_slope:
                 npk = 0.125 * h + 0.875 * npk
                 pending.append(k)
                 continue
             if last >= 0:
-                rr.append(c - last)
+                rr = c - last
+                recent.append(rr)
+                recent_sum += rr
+                if len(recent) > 8:
+                    recent_sum -= recent.pop(0)
+                searchback = SEARCHBACK_FACTOR * (recent_sum / len(recent))
             beats.append(k)
             last = c
             spk = 0.125 * h + 0.875 * spk
@@ -117,7 +140,25 @@ def _accept(cand: NDArray[np.intp], env: F64, slope: F64, fs_hz: float) -> NDArr
         else:
             npk = 0.125 * h + 0.875 * npk
             pending.append(k)
+    if end is not None and pending and last >= 0 and end - last > searchback:
+        thr = npk + 0.25 * (spk - npk)
+        best = max(pending, key=height.__getitem__)
+        if height[best] > 0.5 * thr and position[best] - last > refractory:
+            beats.append(best)
     return cand[np.asarray(beats, dtype=np.intp)]
+
+
+def _gradient(y: F64) -> F64:
+    """``np.gradient(y)`` (central differences, one-sided at the ends) without its overhead."""
+    out = np.empty_like(y)
+    if len(y) < 2:
+        out[:] = 0.0
+        return out
+    np.subtract(y[2:], y[:-2], out=out[1:-1])
+    out[1:-1] /= 2.0
+    out[0] = y[1] - y[0]
+    out[-1] = y[-1] - y[-2]
+    return out
 
 
 def _peaks(x: F64, fs_hz: float) -> tuple[NDArray[np.intp], F64]:
@@ -125,15 +166,16 @@ def _peaks(x: F64, fs_hz: float) -> tuple[NDArray[np.intp], F64]:
     n = len(x)
     band = sosfiltfilt(_sos(fs_hz, 5.0, 20.0), x)
     wide: F64 = sosfiltfilt(_sos(fs_hz, 0.5, 40.0), x)
-    deriv = np.gradient(band)
+    deriv = _gradient(band)
     width = max(1, round(INTEGRATION_S * fs_hz))
-    env = np.convolve(deriv * deriv, np.ones(width) / width, mode="same")
-    slope = np.abs(deriv)
+    # The moving mean of np.convolve(..., mode="same") with a window of ``width`` ones, O(n).
+    env: F64 = uniform_filter1d(np.square(deriv), width, mode="constant", cval=0.0)
     cand, _ = find_peaks(env, distance=max(1, round(0.2 * fs_hz)))
     # The steepest slope within ±40 ms of each candidate, for the T-wave test.
     slope_w = max(1, round(0.04 * fs_hz))
     near = np.clip(cand[:, None] + np.arange(-slope_w, slope_w + 1), 0, n - 1)
-    beats = _accept(cand, env[cand], slope[near].max(axis=1, initial=0.0), fs_hz)
+    slope = np.abs(deriv[near]).max(axis=1, initial=0.0)
+    beats = _accept(cand, env[cand], slope, fs_hz, n)
     if len(beats) == 0:
         return beats, wide
     half = max(1, round(LOCATE_WINDOW_S * fs_hz))
