@@ -21,7 +21,7 @@ from tests.media_support import write_sine
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("mpv") is None, reason="mpv not installed"),
-    pytest.mark.slow,  # a 27-s protocol with real mpv in real time
+    pytest.mark.slow,  # a 20-s protocol with real mpv in real time
 ]
 
 MEDIA_S = 3.0
@@ -42,7 +42,7 @@ def protocol(tmp_path: Path) -> Path:
         )
     path = tmp_path / "mpv.toml"
     path.write_text(
-        'name = "mpv-test"\nsettling_s = 0\nbaseline_s = 6\nwashout_s = 2\norder = "fixed"\n\n'
+        'name = "mpv-test"\nsettling_s = 0\nbaseline_s = 2\nwashout_s = 1\norder = "fixed"\n\n'
         + "\n".join(blocks),
         encoding="utf-8",
     )
@@ -134,4 +134,5 @@ def test_protocol_records_while_mpv_plays(protocol: Path, tmp_path: Path) -> Non
         "resumed",
         "ended:eof",
     }
-    assert summary.beat_count > 20
+    assert summary.duration_s is not None
+    assert summary.beat_count >= 0.75 * summary.duration_s  # beats all along (>= 45/min)
