@@ -50,12 +50,13 @@ def _missing_reason(what: str = "", why: str = "") -> str | None:
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """``-n auto``: two workers per core (at least two, at most eight).
+    """``-n auto``: a worker per core for the tests that compute, and one per slow lane.
 
-    Much of the suite waits (real mpv, real processes at a fixed simulated speed, dbus round
-    trips) rather than computes, so a second worker per core fills the waiting.
+    A sixth of the suite's tests are ``slow``: they wait (real mpv, real processes at a fixed
+    simulated speed, dbus round trips) for about 160 s in all, using a tenth of a core. They
+    run in :data:`SLOW_LANES` on workers of their own, beside one computing worker per core.
     """
-    return max(2, min(8, 2 * (os.cpu_count() or 1)))
+    return (os.cpu_count() or 1) + len(SLOW_LANES)
 
 
 def _module_fixture(item: pytest.Item) -> str | None:
@@ -72,15 +73,15 @@ def _module_fixture(item: pytest.Item) -> str | None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark users of ``shared_reference_dir``; skip marked tests when ../shared is absent.
 
-    Under xdist: group the users of a module-scoped fixture onto one worker, and run the
-    ``slow`` tests first.
+    Under xdist: the ``slow`` tests in lanes (:func:`_slow_lanes`), and the users of a
+    module-scoped fixture grouped onto one worker.
     """
     if os.environ.get("PYTEST_XDIST_WORKER"):
+        _slow_lanes(items)
         for item in items:
             fixture = _module_fixture(item)
             if fixture is not None and item.get_closest_marker("xdist_group") is None:
                 item.add_marker(pytest.mark.xdist_group(f"{item.module.__name__}.{fixture}"))
-        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     no_dbus = shutil.which("dbus-daemon") is None
     for item in items:
         if no_dbus and _uses_fake_bluez(item):
@@ -94,6 +95,52 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             reason = _missing_reason(what, str(marker.kwargs.get("why", "")))
             if reason is not None:
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+SLOW_LANES: tuple[str, ...] = ("realtime-dbus", "slow-lane-2", "slow-lane-3")
+"""The lanes the ``slow`` tests run in, one worker each. The first is the group of the tests
+that pace a fake strap on a real bus (one at a time, marked in their modules)."""
+_SLOW_WALL_S: dict[str, float] = {
+    "test_record_mpv": 21.0,  # a whole protocol while mpv plays
+    "test_store_concurrency": 6.0,
+    "test_terminal_hangup": 8.5,
+    "test_session_status_replay": 6.0,
+    "test_media_safety_mpv": 5.0,
+    "test_playback_mpv": 1.7,
+    "test_session_status_signals": 1.5,
+}
+"""Rough wall time per slow test of a module (seconds, measured; 3 s otherwise): only to balance
+the lanes."""
+
+
+def _slow_lanes(items: list[pytest.Item]) -> None:
+    """Put the tests that mostly wait (``slow``, and the ``realtime-dbus`` group) into
+    :data:`SLOW_LANES`, balanced by their rough wall time, a module's tests in one lane.
+
+    Waiting tests use a tenth of a core. Run first on every worker (as before), they left both
+    cores mostly idle for the first half minute; in lanes, a few workers wait while one per core
+    computes. xdist's ``loadgroup`` sends the big groups first, so the lanes start at once.
+    """
+    lane_of_module: dict[str, int] = {}
+    load = [0.0] * len(SLOW_LANES)
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        group = item.get_closest_marker("xdist_group")
+        if group is not None and group.args and group.args[0] == SLOW_LANES[0]:
+            lane_of_module[item.module.__name__] = 0
+            load[0] += 3.0
+        elif item.get_closest_marker("slow") is not None:
+            modules.setdefault(item.module.__name__, []).append(item)
+    weights = {
+        name: len(tests) * _SLOW_WALL_S.get(name.rsplit(".", 1)[-1], 3.0)
+        for name, tests in modules.items()
+    }
+    for name in sorted(weights, key=lambda n: -weights[n]):  # longest first, to the lighter lane
+        lane = lane_of_module.get(name, min(range(len(load)), key=load.__getitem__))
+        load[lane] += weights[name]
+        for item in modules[name]:
+            if item.get_closest_marker("xdist_group") is None:
+                item.add_marker(pytest.mark.xdist_group(SLOW_LANES[lane]))
 
 
 _FAKE_BLUEZ_USERS: dict[str, bool] = {}
