@@ -31,9 +31,14 @@ same labels beat for beat (the online one keeps the last ``2 * TEMPLATE_AGE_BEAT
    (:data:`VERY_WIDE`) and larger than the template is ventricular even when it matches a recent
    beat (the QRS width criterion of de Chazal et al. and of OSEA: the beat it matches is an
    earlier ectopic of a couplet, a run or a bigeminy the prematurity test let through);
-   supraventricular premature when
-   the shape matches and the beat is premature; unknown while fewer than
-   :data:`MIN_TEMPLATE_BEATS` beats form the template (the RR-only rule decides those).
+   supraventricular premature when the shape matches and the beat is premature; unknown while
+   fewer than :data:`MIN_TEMPLATE_BEATS` beats form the template (the RR-only rule decides
+   those).
+6. Noise check (OSEA's: a beat in noise is not classified by shape): a beat that would be
+   ventricular is left unknown when the mean absolute second difference of the signal over the
+   stretch from 350 to 100 ms before it (but from 200 ms after the previous R-peak) exceeds
+   :data:`NOISY` of the median QRS peak-to-peak of the previous beats. Muscle and electrode
+   noise deform a normal QRS enough to fail the template; smooth T and P waves barely count.
 
 Thresholds were chosen on the MIT-BIH DS1 half plus the paced records (the bench's data), so the
 bench's figures are in-sample; the DS2 half was not used. The numbers are in
@@ -73,6 +78,14 @@ R_SIMILAR: Final = 0.90
 R_MATCH: Final = 0.90
 WIDE: Final = 1.35
 LARGE: Final = 1.5
+NOISE_S: Final = (0.35, 0.10)
+"""The stretch before each R-peak (from, to; s) whose mean absolute second difference is the
+beat's noise level (mostly the T-P segment: smooth waves there have a small second difference,
+muscle and electrode noise a large one)."""
+NOISE_AFTER_S: Final = 0.20
+NOISY: Final = 0.03
+"""Noise level over the median QRS peak-to-peak of the previous beats above which a beat that
+looks ventricular is left unknown instead."""
 VERY_WIDE: Final = 1.8
 """A QRS this much wider than the template and :data:`LARGE` is ventricular even when it
 matches a recent beat (that beat was the previous ectopic of a couplet or a run)."""
@@ -102,6 +115,8 @@ class BeatLabels:
     """RR before the beat over the reference RR (NaN for the first beat)."""
     match: F64
     """Best correlation with one of the recent beats that came on time."""
+    noise: F64
+    """Noise level before the beat over the recent QRS amplitude (see :data:`NOISY`)."""
 
 
 def _windows(wide: F64, peak: NDArray[np.intp], fs_hz: float) -> F64:
@@ -142,6 +157,25 @@ def _windows(wide: F64, peak: NDArray[np.intp], fs_hz: float) -> F64:
         j = np.clip(base[edge, None] + np.arange(-pre, post + 1), 0, n - 2)
         f = frac[edge]
         out[edge] = wide[j] * (1.0 - f) + wide[j + 1] * f
+    return out
+
+
+def _noise(wide: F64, peak: NDArray[np.intp], fs_hz: float, previous: NDArray[np.intp]) -> F64:
+    """Mean absolute second difference of ``wide`` over :data:`NOISE_S` before each peak, but
+    only from :data:`NOISE_AFTER_S` after the previous beat's peak (``previous``; a premature
+    beat's stretch would otherwise hold the previous QRS). NaN where nothing is left."""
+    lo = round(NOISE_S[0] * fs_hz)
+    hi = round(NOISE_S[1] * fs_hz)
+    after = round(NOISE_AFTER_S * fs_hz)
+    n = len(wide)
+    idx = np.clip(peak[:, None] - lo + np.arange(lo - hi + 2), 0, max(n - 1, 0))
+    rows = wide[idx]
+    d2 = np.abs(rows[:, 2:] - 2.0 * rows[:, 1:-1] + rows[:, :-2])
+    first = (peak - lo)[:, None] + np.arange(lo - hi)
+    valid = (first >= 0) & (first >= (previous + after)[:, None]) & (first + 2 < n)
+    count = valid.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: F64 = np.where(count > 0, (d2 * valid).sum(axis=1) / count, np.nan)
     return out
 
 
@@ -271,8 +305,9 @@ def _decide(
     return label
 
 
-def _label_windows(win: F64, rr: F64) -> BeatLabels:
-    """The two passes over beat windows and the RR before each beat (NaN for the first)."""
+def _label_windows(win: F64, rr: F64, noise: F64) -> BeatLabels:
+    """The two passes over beat windows, the RR before each beat (NaN for the first) and the
+    noise level before each beat (:func:`_noise`)."""
     med = _trailing_median(rr, RR_MEDIAN_BEATS)
     with np.errstate(invalid="ignore"):
         late = ~(rr < NOT_PREMATURE * med)
@@ -295,7 +330,13 @@ def _label_windows(win: F64, rr: F64) -> BeatLabels:
         prem = rr / ref_rr
     r, width, area, _ = _features(win, template, energy)
     label = _decide(r, match, width, area, prem, count)
-    return BeatLabels(label, r, width, area, prem, match)
+    # OSEA's noise check: a beat in noise that does not look normal is not called ventricular.
+    core = win[:, LAG_SAMPLES:-LAG_SAMPLES]
+    amplitude = _trailing_median(core.max(axis=1) - core.min(axis=1), HISTORY_BEATS)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        noisy = noise / amplitude
+    label[(label == BeatClass.VENTRICULAR) & (noisy > NOISY)] = BeatClass.UNKNOWN
+    return BeatLabels(label, r, width, area, prem, match, noisy)
 
 
 def label_beats(
@@ -310,10 +351,11 @@ def label_beats(
 def _label_at(wide: F64, peak: NDArray[np.intp], fs_hz: float) -> BeatLabels:
     if len(peak) == 0:
         e = np.empty(0)
-        return BeatLabels(np.empty(0, np.int8), e, e, e, e, e)
+        return BeatLabels(np.empty(0, np.int8), e, e, e, e, e, e)
     win = _windows(wide, peak, fs_hz)
     rr = np.concatenate([[np.nan], np.diff(peak) / fs_hz])
-    return _label_windows(win, rr)
+    previous = np.concatenate([[np.iinfo(np.intp).min // 2], peak[:-1]])
+    return _label_windows(win, rr, _noise(wide, peak, fs_hz, previous))
 
 
 def detect_and_label(
@@ -337,11 +379,17 @@ class OnlineBeatLabeller:
         self._keep = 2 * TEMPLATE_AGE_BEATS + RR_MEDIAN_BEATS + 1
         self._windows: list[F64] = []
         self._peaks: list[int] = []
+        self._noise: list[float] = []
 
     def push(self, wide: F64, start: int, peak: int) -> int:
         """The label of the beat at absolute sample ``peak``; ``wide`` starts at ``start``."""
-        win = _windows(wide, np.array([peak - start], np.intp), self.fs_hz)[0]
+        at = np.array([peak - start], np.intp)
+        win = _windows(wide, at, self.fs_hz)[0]
         self._windows = [*self._windows[-(self._keep - 1) :], win]
+        before = self._peaks[-1] - start if self._peaks else np.iinfo(np.intp).min // 2
+        noise = float(_noise(wide, at, self.fs_hz, np.array([before], np.intp))[0])
         self._peaks = [*self._peaks[-(self._keep - 1) :], peak]
+        self._noise = [*self._noise[-(self._keep - 1) :], noise]
         rr = np.concatenate([[np.nan], np.diff(np.asarray(self._peaks)) / self.fs_hz])
-        return int(_label_windows(np.asarray(self._windows), rr).label[-1])
+        windows = np.asarray(self._windows)
+        return int(_label_windows(windows, rr, np.asarray(self._noise)).label[-1])
