@@ -168,8 +168,14 @@ def _noise(wide: F64, peak: NDArray[np.intp], fs_hz: float, previous: NDArray[np
     hi = round(NOISE_S[1] * fs_hz)
     after = round(NOISE_AFTER_S * fs_hz)
     n = len(wide)
-    idx = np.clip(peak[:, None] - lo + np.arange(lo - hi + 2), 0, max(n - 1, 0))
-    rows = wide[idx]
+    width = lo - hi + 2
+    inner = (peak - lo >= 0) & (peak - lo + width <= n)
+    rows = np.empty((len(peak), width))
+    if inner.any():
+        rows[inner] = np.lib.stride_tricks.sliding_window_view(wide, width)[peak[inner] - lo]
+    if not inner.all():
+        idx = np.clip(peak[~inner, None] - lo + np.arange(width), 0, max(n - 1, 0))
+        rows[~inner] = wide[idx]
     d2 = np.abs(rows[:, 2:] - 2.0 * rows[:, 1:-1] + rows[:, :-2])
     first = (peak - lo)[:, None] + np.arange(lo - hi)
     valid = (first >= 0) & (first >= (previous + after)[:, None]) & (first + 2 < n)
@@ -228,9 +234,15 @@ def _trailing_median(x: F64, span: int) -> F64:
     """Median of ``x[i - span : i]`` (NaN ignored; NaN where nothing is there)."""
     padded = np.concatenate([np.full(span, np.nan), x])
     view = np.lib.stride_tricks.sliding_window_view(padded, span)[: len(x)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: the first beats
-        out: F64 = np.nanmedian(view, axis=1)
+    # Rows without a NaN take the plain median (much faster than nanmedian), the rest nanmedian.
+    nans = np.concatenate([[0], np.cumsum(np.isnan(padded))])
+    has_nan = nans[span : span + len(x)] > nans[: len(x)]
+    out: F64 = np.empty(len(x))
+    out[~has_nan] = np.median(view[~has_nan], axis=1)
+    if has_nan.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: the first beats
+            out[has_nan] = np.nanmedian(view[has_nan], axis=1)
     return out
 
 
