@@ -47,6 +47,14 @@ def test_the_ecg_of_the_whole_recording_is_stored(recorded: Path) -> None:
     assert np.ptp(ecg["ecg_uv"]) > 500  # R waves of a real-sized ECG, not zeros
 
 
+def test_the_stored_settings_say_ecg_shapes_decided_the_artifacts(recorded: Path) -> None:
+    shown = json.loads(run_cli("show", "1", "--json", "--db", str(recorded)).stdout)
+    settings = shown["settings"]
+    assert settings["artifact_source"] == "ecg_shape"
+    assert 0 < settings["ecg_intervals_matched"] <= shown["beat_count"]
+    assert settings["correction"] == "automatic"  # the rest as recorded
+
+
 def test_the_chest_acceleration_is_stored_beside_it(recorded: Path) -> None:
     ran = run_cli("export", "1", "--format", "acc", "--db", str(recorded))
     assert ran.returncode == 0, ran.stderr
@@ -64,3 +72,6 @@ def test_a_strap_without_ecg_stores_none(tmp_path: Path) -> None:
     done = run_cli("export", "1", "--format", "ecg", "--db", str(db))
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
+    settings = json.loads(run_cli("show", "1", "--json", "--db", str(db)).stdout)["settings"]
+    assert settings["artifact_source"] == "rr"
+    assert "ecg_intervals_matched" not in settings

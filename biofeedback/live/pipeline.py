@@ -241,6 +241,7 @@ class LivePipeline:
         self._paused = False
         self.ecg: EcgStage | None = None
         """The online ECG/ACC stage, once the source has streamed a waveform (a Polar H10)."""
+        self._matched_at_start = 0
         self.shapes: StrapShapes | None = None
         """The ECG's beats matched to the strap's, whose shapes the processor's artifact stage
         takes first (RR timing is the fallback), once the source has streamed ECG."""
@@ -260,6 +261,7 @@ class LivePipeline:
         now = self.clock.now()
         sid = await self.recorder.start(now, self._current)
         self._recording = True
+        self._matched_at_start = self.shapes.matched if self.shapes is not None else 0
         # The summary of this session covers this session only (not an earlier one's blocks).
         self.tally = SessionTally()
         if self._current is not None:
@@ -279,7 +281,7 @@ class LivePipeline:
         self.tally.close_open(now)
         self.tally.add_blocks(self.processor.finish())
         self._recording = False
-        sid = await self.recorder.stop(now, status, truth)
+        sid = await self.recorder.stop(now, status, truth, used=self._used_settings())
         summary = self.tally.summary()
         summary["session_id"] = sid
         summary["status"] = status
@@ -288,6 +290,15 @@ class LivePipeline:
         if self._current is not None:
             self.tally.add(_restarted(self._current, now))
         self._put(RecordingChanged(now, False, sid))
+
+    def _used_settings(self) -> dict[str, Any] | None:
+        """What the stored settings must add about this run: with the strap's ECG matched to
+        its beats, ``artifact_source`` is ``ecg_shape`` (shapes first, RR timing where no ECG
+        beat matched: :mod:`biofeedback.hrv.artifacts_shape`) and how many were matched."""
+        matched = (self.shapes.matched if self.shapes is not None else 0) - self._matched_at_start
+        if matched <= 0:
+            return None
+        return {"artifact_source": "ecg_shape", "ecg_intervals_matched": matched}
 
     def user_status(self) -> str:
         """The status of a session the user ends now: complete only after the protocol's end."""

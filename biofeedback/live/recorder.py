@@ -97,7 +97,16 @@ class Recorder:
                 write(writer)
             return writer.session_id
 
-    async def stop(self, t_s: float, status: str, truth: dict[str, Any] | None) -> int | None:
+    async def stop(
+        self,
+        t_s: float,
+        status: str,
+        truth: dict[str, Any] | None,
+        *,
+        used: dict[str, Any] | None = None,
+    ) -> int | None:
+        """End the session. ``used``: settings learnt during the run (merged into the stored
+        ones, e.g. ``artifact_source``)."""
         async with self._lock:
             writer, self._writer = self._writer, None
             if writer is None:
@@ -110,6 +119,8 @@ class Recorder:
                     writer.end_segment(handle, t_s, complete=False)
                 if truth is not None:
                     writer.set_truth(truth)
+                if used:
+                    writer.set_settings({**self._settings, **used})
                 writer.finish(status)
 
             await asyncio.to_thread(close)

@@ -312,6 +312,18 @@ class SessionWriter:
         with self._db_lock:
             self._patiently(update)
 
+    def set_settings(self, settings: Mapping[str, Any]) -> None:
+        """Replace the session's stored settings (at its end: what the live run actually used,
+        e.g. ECG beat shapes once the strap's ECG was matched)."""
+        text, sid = rows.dumps(settings), self.session_id
+
+        def update() -> bool:
+            self._conn.execute("UPDATE sessions SET settings = ? WHERE id = ?", (text, sid))
+            return True
+
+        with self._db_lock:
+            self._patiently(update)
+
     def _added(self) -> None:
         """After an append: surface a failure of the thread; commit here only without one."""
         if self._failure is not None:
