@@ -10,7 +10,7 @@ and large it is against the template (QRS width and area ratios), and how early 
 (prematurity: the preceding RR over the mean RR of the recent normal beats).
 
 Every quantity looks back only, so the batch function and :class:`OnlineBeatLabeller` give the
-same labels beat for beat (the online one keeps the last ``2 * TEMPLATE_AGE_BEATS + 9`` beats):
+same labels beat for beat (the online one keeps the last :data:`HORIZON_BEATS` + 1 beats):
 
 1. Each beat's window is the 0.5-40 Hz signal from -100 to +150 ms around its R-peak sample.
 2. Pass 1: the template is the mean of the last :data:`HISTORY_BEATS` beats that were *not
@@ -70,6 +70,15 @@ TEMPLATE_AGE_BEATS: Final = 96
 up to this many beats back: in a run of ectopic beats it keeps the normal shape."""
 RR_MEDIAN_BEATS: Final = 8
 MIN_TEMPLATE_BEATS: Final = 4
+HORIZON_BEATS: Final = 2 * TEMPLATE_AGE_BEATS + RR_MEDIAN_BEATS + 3
+"""How many beats back a label can depend on: the pass-2 template and the reference RR (the
+normal beats and the pairs of them up to TEMPLATE_AGE_BEATS + 1 back), their pass-1 labels (the
+pass-1 template, as far back again), its not-premature test (the median of 8 RRs before) and
+the first of those RRs' starting beat."""
+CHUNK_BEATS: Final = 4096
+"""Beats labelled per batch step (a day is ~100 000): the steps' arrays stay small enough to be
+reused by the allocator rather than mapped afresh; each step repeats :data:`HORIZON_BEATS`
+beats before it, so the labels are those of one pass."""
 NOT_PREMATURE: Final = 0.92
 PREMATURE: Final = 0.85
 """A beat whose RR is under this share of the reference RR is premature."""
@@ -361,6 +370,28 @@ def label_beats(
 
 
 def _label_at(wide: F64, peak: NDArray[np.intp], fs_hz: float) -> BeatLabels:
+    if len(peak) <= CHUNK_BEATS + HORIZON_BEATS:
+        return _label_all(wide, peak, fs_hz)
+    parts: list[BeatLabels] = []
+    for start in range(0, len(peak), CHUNK_BEATS):
+        lo = max(0, start - HORIZON_BEATS)
+        part = _label_all(wide, peak[lo : start + CHUNK_BEATS], fs_hz)
+        parts.append(BeatLabels(*(getattr(part, f)[start - lo :] for f in _FIELDS)))
+    return BeatLabels(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
+
+
+_FIELDS: Final = (
+    "label",
+    "correlation",
+    "width_ratio",
+    "area_ratio",
+    "prematurity",
+    "match",
+    "noise",
+)
+
+
+def _label_all(wide: F64, peak: NDArray[np.intp], fs_hz: float) -> BeatLabels:
     if len(peak) == 0:
         e = np.empty(0)
         return BeatLabels(np.empty(0, np.int8), e, e, e, e, e, e)
@@ -381,14 +412,14 @@ def detect_and_label(
 class OnlineBeatLabeller:
     """Label beats as the online detector reports them; the same labels as :func:`label_beats`.
 
-    Every rule looks back at most ``2 * TEMPLATE_AGE_BEATS + RR_MEDIAN_BEATS`` beats, so the batch
+    Every rule looks back at most :data:`HORIZON_BEATS` beats, so the batch
     passes run on that many of the latest beat windows and the last label is the batch one.
     The caller passes the 0.5-40 Hz window around each new R-peak via :meth:`push`.
     """
 
     def __init__(self, fs_hz: float) -> None:
         self.fs_hz = fs_hz
-        self._keep = 2 * TEMPLATE_AGE_BEATS + RR_MEDIAN_BEATS + 1
+        self._keep = HORIZON_BEATS + 1
         self._windows: list[F64] = []
         self._peaks: list[int] = []
         self._noise: list[float] = []
