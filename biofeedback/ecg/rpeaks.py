@@ -166,15 +166,19 @@ def _peaks(x: F64, fs_hz: float) -> tuple[NDArray[np.intp], F64]:
     n = len(x)
     band = sosfiltfilt(_sos(fs_hz, 5.0, 20.0), x)
     wide: F64 = sosfiltfilt(_sos(fs_hz, 0.5, 40.0), x)
+    # The squared derivative goes into band's memory and the envelope into the derivative's:
+    # a day of ECG is 90 MB per array, and fresh arrays cost page faults.
     deriv = _gradient(band)
+    square = np.square(deriv, out=band)
     width = max(1, round(INTEGRATION_S * fs_hz))
     # The moving mean of np.convolve(..., mode="same") with a window of ``width`` ones, O(n).
-    env: F64 = uniform_filter1d(np.square(deriv), width, mode="constant", cval=0.0)
+    env: F64 = uniform_filter1d(square, width, output=deriv, mode="constant", cval=0.0)
     cand, _ = find_peaks(env, distance=max(1, round(0.2 * fs_hz)))
-    # The steepest slope within ±40 ms of each candidate, for the T-wave test.
+    # The steepest slope within ±40 ms of each candidate, for the T-wave test (sqrt(d * d) is
+    # |d| exactly in binary floating point).
     slope_w = max(1, round(0.04 * fs_hz))
     near = np.clip(cand[:, None] + np.arange(-slope_w, slope_w + 1), 0, n - 1)
-    slope = np.abs(deriv[near]).max(axis=1, initial=0.0)
+    slope = np.sqrt(square[near]).max(axis=1, initial=0.0)
     beats = _accept(cand, env[cand], slope, fs_hz, n)
     if len(beats) == 0:
         return beats, wide
