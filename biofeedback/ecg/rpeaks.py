@@ -28,7 +28,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import uniform_filter1d
-from scipy.signal import butter, find_peaks, sosfiltfilt
+from scipy.signal import butter, find_peaks, sosfilt, sosfilt_zi, sosfiltfilt
 
 F64 = NDArray[np.float64]
 
@@ -37,6 +37,8 @@ T_WAVE_WINDOW_S: Final = 0.36
 LOCATE_WINDOW_S: Final = 0.075
 INTEGRATION_S: Final = 0.15
 SEARCHBACK_FACTOR: Final = 1.66
+FILTER_STEP: Final = 1 << 18
+"""Samples per step of the zero-phase filter on long signals (2 MB of float64)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,40 @@ def _sos(fs_hz: float, low_hz: float, high_hz: float) -> NDArray[np.float64]:
     high = min(high_hz, 0.45 * fs_hz)
     sos: NDArray[np.float64] = butter(2, (low_hz, high), btype="band", fs=fs_hz, output="sos")
     return sos
+
+
+def _filtfilt(sos: NDArray[np.float64], x: F64) -> F64:
+    """``scipy.signal.sosfiltfilt(sos, x)`` (odd extension of the default length), bit for bit.
+
+    A long signal goes through ``sosfilt`` in steps of :data:`FILTER_STEP` samples with the
+    filter state carried from step to step (the same recurrence in the same order), forwards
+    and then backwards in place in one array: one day-long array per filter instead of the
+    library's extension, forward and backward copies, and no fresh 90-MB arrays for the
+    steps (a day of ECG is 11.2 M samples).
+    """
+    if len(x) <= 4 * FILTER_STEP:
+        out: F64 = sosfiltfilt(sos, x)
+        return out
+    sections = sos.shape[0]
+    ntaps = 2 * sections + 1 - min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum()))
+    edge = 3 * ntaps
+    left = 2 * x[0] - x[edge:0:-1]
+    right = 2 * x[-1] - x[-2 : -(edge + 2) : -1]
+    y = np.empty(len(x) + 2 * edge)
+    zi = sosfilt_zi(sos)
+    state = zi * left[0]
+    y[:edge], state = sosfilt(sos, left, zi=state)
+    for start in range(0, len(x), FILTER_STEP):
+        stop = min(start + FILTER_STEP, len(x))
+        y[edge + start : edge + stop], state = sosfilt(sos, x[start:stop], zi=state)
+    y[edge + len(x) :], state = sosfilt(sos, right, zi=state)
+    state = zi * y[-1]
+    for stop in range(len(y), 0, -FILTER_STEP):
+        start = max(0, stop - FILTER_STEP)
+        back, state = sosfilt(sos, y[start:stop][::-1], zi=state)
+        y[start:stop] = back[::-1]
+    out = y[edge:-edge]
+    return out
 
 
 def _parabolic(y: F64, i: NDArray[np.intp]) -> F64:
@@ -149,30 +185,42 @@ def _accept(
 
 
 def _gradient(y: F64) -> F64:
-    """``np.gradient(y)`` (central differences, one-sided at the ends) without its overhead."""
-    out = np.empty_like(y)
-    if len(y) < 2:
-        out[:] = 0.0
-        return out
-    np.subtract(y[2:], y[:-2], out=out[1:-1])
-    out[1:-1] /= 2.0
-    out[0] = y[1] - y[0]
-    out[-1] = y[-1] - y[-2]
-    return out
+    """``np.gradient(y)`` (central differences, one-sided at the ends), written over ``y``.
+
+    In steps of :data:`FILTER_STEP`, each step reading its neighbours' original values (the
+    one before it saved from the previous step), so no second day-long array is needed; the
+    arithmetic is np.gradient's."""
+    n = len(y)
+    if n < 2:
+        y[:] = 0.0
+        return y
+    first = y[1] - y[0]
+    last = y[-1] - y[-2]
+    before = y[0]
+    """The original value just before the current step (already overwritten in ``y``)."""
+    for start in range(1, n - 1, FILTER_STEP):
+        stop = min(start + FILTER_STEP, n - 1)
+        seg = y[start - 1 : stop + 1].copy()
+        seg[0] = before
+        before = seg[-2]
+        np.subtract(seg[2:], seg[:-2], out=y[start:stop])
+        y[start:stop] /= 2.0
+    y[0] = first
+    y[-1] = last
+    return y
 
 
 def _peaks(x: F64, fs_hz: float) -> tuple[NDArray[np.intp], F64]:
     """Integer R-peak samples and the 0.5-40 Hz signal they were located on."""
     n = len(x)
-    band = sosfiltfilt(_sos(fs_hz, 5.0, 20.0), x)
-    wide: F64 = sosfiltfilt(_sos(fs_hz, 0.5, 40.0), x)
-    # The squared derivative goes into band's memory and the envelope into the derivative's:
-    # a day of ECG is 90 MB per array, and fresh arrays cost page faults.
-    deriv = _gradient(band)
-    square = np.square(deriv, out=band)
+    band = _filtfilt(_sos(fs_hz, 5.0, 20.0), x)
+    wide = _filtfilt(_sos(fs_hz, 0.5, 40.0), x)
+    # The derivative and its square go into band's memory: a day of ECG is 90 MB per array,
+    # and fresh arrays cost page faults.
+    square = np.square(_gradient(band), out=band)
     width = max(1, round(INTEGRATION_S * fs_hz))
     # The moving mean of np.convolve(..., mode="same") with a window of ``width`` ones, O(n).
-    env: F64 = uniform_filter1d(square, width, output=deriv, mode="constant", cval=0.0)
+    env: F64 = uniform_filter1d(square, width, mode="constant", cval=0.0)
     cand, _ = find_peaks(env, distance=max(1, round(0.2 * fs_hz)))
     # The steepest slope within ±40 ms of each candidate, for the T-wave test (sqrt(d * d) is
     # |d| exactly in binary floating point).
