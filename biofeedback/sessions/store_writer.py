@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from biofeedback.errors import BiofeedbackError
 from biofeedback.sessions import store_rows as rows
@@ -303,22 +303,18 @@ class SessionWriter:
 
     def set_truth(self, truth: Mapping[str, list[Any]]) -> None:
         """Attach simulator ground-truth columns (written at once)."""
-        text, sid = rows.dumps(truth), self.session_id
-
-        def update() -> bool:
-            self._conn.execute("UPDATE sessions SET truth = ? WHERE id = ?", (text, sid))
-            return True
-
-        with self._db_lock:
-            self._patiently(update)
+        self._set_json("truth", truth)
 
     def set_settings(self, settings: Mapping[str, Any]) -> None:
         """Replace the session's stored settings (at its end: what the live run actually used,
         e.g. ECG beat shapes once the strap's ECG was matched)."""
-        text, sid = rows.dumps(settings), self.session_id
+        self._set_json("settings", settings)
+
+    def _set_json(self, column: Literal["truth", "settings"], value: Mapping[str, Any]) -> None:
+        text, sid = rows.dumps(value), self.session_id
 
         def update() -> bool:
-            self._conn.execute("UPDATE sessions SET settings = ? WHERE id = ?", (text, sid))
+            self._conn.execute(f"UPDATE sessions SET {column} = ? WHERE id = ?", (text, sid))
             return True
 
         with self._db_lock:
