@@ -157,16 +157,26 @@ def with_bigeminy(clean: np.ndarray, start: int, stop: int) -> tuple[np.ndarray,
     return rr, truth
 
 
+def trigeminy(
+    seed: int, mean_ms: float, sd_ms: float, n: int, stop: int, *, early: float, pause: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Normal intervals with every third one premature (``early`` x the one before) and the next
+    a pause (``pause`` x it), from interval 30 to before ``stop``; returns the series and the
+    premature indices."""
+    rng = np.random.default_rng(seed)
+    rr = mean_ms + sd_ms * rng.standard_normal(n)
+    premature = np.arange(30, stop, 3)
+    rr[premature] = early * rr[premature - 1]
+    rr[premature + 1] = pause * rr[premature - 1]
+    return rr, premature
+
+
 def test_robust_trigeminy_is_flagged_and_splits_no_normal_interval() -> None:
     # N, premature (85 %), compensatory (120 %) over and over: the |mRR| window fills with the
     # ectopic intervals the detector has not flagged yet, and an uncapped Th2 above half the
     # median made "|RR/2 - med| < Th2" call 51-54 normal intervals missed beats and split them.
     for seed in (7, 8):
-        rng = np.random.default_rng(seed)
-        rr = 1050.0 + 10.0 * rng.standard_normal(300)
-        premature = np.arange(30, 298, 3)
-        rr[premature] = 0.85 * rr[premature - 1]
-        rr[premature + 1] = 1.2 * rr[premature - 1]
+        rr, premature = trigeminy(seed, 1050.0, 10.0, 300, 298, early=0.85, pause=1.2)
         labels = detect_artifacts(rr, robust=True)
         assert not (labels == BeatLabel.MISSED).any()
         assert (labels[premature] != BeatLabel.NORMAL).mean() >= 0.95
@@ -290,11 +300,7 @@ def test_robust_trigeminy_with_an_incomplete_pause(seed: int) -> None:
     # long, not ectopic, and rule 4 then takes the premature interval before it as well.
     # Measured premature / pause found 99-100 % / 98-100 % (85-88 % / 69-76 % before the floor
     # and the long/short cases of rules 4 and 5); no normal interval flagged.
-    rng = np.random.default_rng(seed)
-    rr = 800.0 + 15.0 * rng.standard_normal(400)
-    premature = np.arange(30, 396, 3)
-    rr[premature] = 0.8 * rr[premature - 1]
-    rr[premature + 1] = 1.1 * rr[premature - 1]
+    rr, premature = trigeminy(seed, 800.0, 15.0, 400, 396, early=0.8, pause=1.1)
     labels = detect_artifacts(rr, robust=True)
     assert (labels[premature] != BeatLabel.NORMAL).mean() >= 0.98
     assert (labels[premature + 1] != BeatLabel.NORMAL).mean() >= 0.97
