@@ -22,6 +22,7 @@ wait for the frame that holds the sample ``lookahead_s`` after the peak.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from typing import Final
 
@@ -127,9 +128,7 @@ def _accept(
     steep: list[float] = slope.tolist()
     beats: list[int] = []
     """Indices into ``cand`` of the accepted beats."""
-    recent: list[int] = []
-    """The last (up to 8) RR intervals in samples, and their sum (for the search-back)."""
-    recent_sum = 0
+    recent = _RecentRR()
     last_slope = 0.0
     last = -1
     """Sample position of the last beat (-1: none yet)."""
@@ -145,12 +144,7 @@ def _accept(
         if pending and last >= 0 and c - last > searchback:
             best = max(pending, key=height.__getitem__)
             if height[best] > 0.5 * thr and position[best] - last > refractory:
-                rr = position[best] - last
-                recent.append(rr)
-                recent_sum += rr
-                if len(recent) > 8:
-                    recent_sum -= recent.pop(0)
-                searchback = SEARCHBACK_FACTOR * (recent_sum / len(recent))
+                searchback = recent.add(position[best] - last)
                 beats.append(best)
                 last = position[best]
                 spk = 0.25 * height[best] + 0.75 * spk
@@ -162,12 +156,7 @@ def _accept(
                 pending.append(k)
                 continue
             if last >= 0:
-                rr = c - last
-                recent.append(rr)
-                recent_sum += rr
-                if len(recent) > 8:
-                    recent_sum -= recent.pop(0)
-                searchback = SEARCHBACK_FACTOR * (recent_sum / len(recent))
+                searchback = recent.add(c - last)
             beats.append(k)
             last = c
             spk = 0.125 * h + 0.875 * spk
@@ -182,6 +171,24 @@ def _accept(
         if height[best] > 0.5 * thr and position[best] - last > refractory:
             beats.append(best)
     return cand[np.asarray(beats, dtype=np.intp)]
+
+
+class _RecentRR:
+    """The last 8 RR intervals (in samples) and the search-back limit they set."""
+
+    __slots__ = ("intervals", "total")
+
+    def __init__(self) -> None:
+        self.intervals: deque[int] = deque()
+        self.total = 0
+
+    def add(self, rr: int) -> float:
+        """Remember ``rr``; the new search-back limit, SEARCHBACK_FACTOR x their mean."""
+        self.intervals.append(rr)
+        self.total += rr
+        if len(self.intervals) > 8:
+            self.total -= self.intervals.popleft()
+        return SEARCHBACK_FACTOR * (self.total / len(self.intervals))
 
 
 def _gradient(y: F64) -> F64:
