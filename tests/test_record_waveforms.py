@@ -53,6 +53,13 @@ def test_the_stored_settings_say_ecg_shapes_decided_the_artifacts(recorded: Path
     assert settings["artifact_source"] == "ecg_shape"
     assert 0 < settings["ecg_intervals_matched"] <= shown["beat_count"]
     assert settings["correction"] == "automatic"  # the rest as recorded
+    # show's blocks replay the stored RR beats with RR timing, and say so
+    assert shown["blocks_replayed_with"] == {
+        "correction": "automatic",
+        "artifact_source": "rr",
+        "from": "stored RR beats",
+        "live_artifact_source": "ecg_shape",
+    }
 
 
 def test_the_chest_acceleration_is_stored_beside_it(recorded: Path) -> None:

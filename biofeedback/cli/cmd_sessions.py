@@ -76,6 +76,7 @@ def run_sessions(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    correction = live_correction(args, "show (the live processor replayed)")
     with _store(args) as store:
         summary = store.summary(args.id)
         bundle = store.load_bundle(args.id)
@@ -89,11 +90,8 @@ def run_show(args: argparse.Namespace) -> int:
         "markers": dict(Counter(m["kind"] for m in bundle.markers)),
         "flagged_beats": sum(1 for f in bundle.beats["flags"] if f),
         "rhythm": _rhythm(bundle),
-        "blocks": _blocks(
-            bundle,
-            getattr(args, "metric", None) or "ln_rmssd",
-            live_correction(args, "show (the live processor replayed)"),
-        ),
+        "blocks": _blocks(bundle, getattr(args, "metric", None) or "ln_rmssd", correction),
+        "blocks_replayed_with": _replayed_with(bundle, correction),
     }
     if getattr(args, "json", False):
         print(json.dumps(doc))
@@ -118,6 +116,21 @@ def run_show(args: argparse.Namespace) -> int:
     if bundle.session.get("notes"):
         print(f"notes: {terminal_safe(bundle.session['notes'])}")
     return 0
+
+
+def _replayed_with(bundle: SessionBundle, correction: str | None) -> dict[str, object]:
+    """How ``blocks`` were computed: the live processor replayed over the stored RR beats, with
+    the stored (or asked) correction and RR timing alone. A live run that took the strap's ECG
+    beat shapes first (``settings.artifact_source`` ``ecg_shape``) is not replayed with them."""
+    from biofeedback.hrv.settings import stored_settings
+
+    settings = stored_settings(bundle.settings, correction)
+    return {
+        "correction": settings.correction,
+        "artifact_source": settings.artifact_source,
+        "from": "stored RR beats",
+        "live_artifact_source": bundle.settings.get("artifact_source", "rr"),
+    }
 
 
 def _rhythm(bundle: SessionBundle) -> dict[str, object]:
