@@ -16,7 +16,7 @@ from biofeedback.ecg import (
     ecg_intervals,
     match_beats,
 )
-from biofeedback.ecg.labels import _label_at
+from biofeedback.ecg.labels import HORIZON_BEATS, _label_at
 from biofeedback.ecg.rpeaks import _sos
 from biofeedback.hrv.artifacts import BeatLabel
 from devices.simulator import ArtifactRates, SimConfig, SimulatedStrap
@@ -101,3 +101,43 @@ def test_mitdb_119_bigeminy_ventricular_beats() -> None:
     assert is_v.sum() > 100
     assert (is_v & said_v).sum() / is_v.sum() > 0.95
     assert (is_v & said_v).sum() / said_v.sum() > 0.95
+
+
+def _mitdb_or_skip(name: int) -> None:
+    pytest.importorskip("wfdb")
+    if not (MITDB / f"{name}.hea").exists():
+        pytest.skip(f"{MITDB} not available")
+
+
+@pytest.mark.shared("physionet/mitdb_ecg", "MIT-BIH WFDB records are read from ../shared")
+def test_mitdb_207_escape_rhythm_stays_ventricular() -> None:
+    """The 105-beat ventricular escape rhythm of record 207 is a type of its own born
+    ventricular (the beat-type memory), not the template it would become by look-back alone."""
+    _mitdb_or_skip(207)
+    rec = load(207)
+    peaks, labels = detect_and_label(rec.ecg_uv, FS)
+    m = match_beats(rec.beat_t_s, peaks.t_s)
+    sym = np.full(len(peaks.t_s), "X")
+    sym[m.matched_detection] = rec.beat_symbol[m.matched_reference]
+    # The longest stretch of consecutive escape beats.
+    edges = np.diff(np.concatenate([[0], (sym == "E").astype(int), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    longest = np.argmax(ends - starts)
+    run = np.arange(starts[longest], ends[longest])
+    assert len(run) >= 100
+    assert (labels.label[run] == BeatClass.VENTRICULAR).mean() > 0.9
+
+
+@pytest.mark.shared("physionet/mitdb_ecg", "MIT-BIH WFDB records are read from ../shared")
+def test_mitdb_223_online_labeller_gives_the_batch_labels_past_the_horizon() -> None:
+    """More beats than the look-back horizon, with ventricular runs: the beat types carried
+    online give the batch labels."""
+    _mitdb_or_skip(223)
+    rec = load(223, seconds=660)
+    peaks, labels = detect_and_label(rec.ecg_uv, FS)
+    assert len(peaks.position) > HORIZON_BEATS + 200
+    wide = sosfiltfilt(_sos(FS, 0.5, 40.0), rec.ecg_uv.astype(np.float64))
+    online = OnlineBeatLabeller(FS)
+    got = [online.push(wide, 0, round(p)) for p in peaks.position]
+    assert got == labels.label.tolist()
+    assert (labels.label == BeatClass.VENTRICULAR).sum() > 50

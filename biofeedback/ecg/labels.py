@@ -10,7 +10,8 @@ and large it is against the template (QRS width and area ratios), and how early 
 (prematurity: the preceding RR over the mean RR of the recent normal beats).
 
 Every quantity looks back only, so the batch function and :class:`OnlineBeatLabeller` give the
-same labels beat for beat (the online one keeps the last :data:`HORIZON_BEATS` + 1 beats):
+same labels beat for beat (the online one keeps the last :data:`HORIZON_BEATS` + 1 beats and
+the beat-type state of step 8):
 
 1. Each beat's window is the 0.5-40 Hz signal from -100 to +150 ms around its R-peak sample.
 2. Pass 1: the template is the mean of the last :data:`HISTORY_BEATS` beats that were *not
@@ -40,8 +41,27 @@ same labels beat for beat (the online one keeps the last :data:`HORIZON_BEATS` +
    :data:`NOISY` of the median QRS peak-to-peak of the previous beats. Muscle and electrode
    noise deform a normal QRS enough to fail the template; smooth T and P waves barely count.
 
+7. On-time rule (final labels only): a beat whose RR is at least :data:`ON_TIME` of the
+   reference RR is ventricular only when ``r`` < :data:`R_ON_TIME` (on time and only somewhat
+   different is mostly a fusion beat or a normal beat in noise).
+8. Beat-type memory (OSEA's beat typing, reduced to what vectorises): each beat joins the type
+   of the most similar of the :data:`HISTORY_BEATS` beats before it when their correlation
+   exceeds :data:`CHAIN_R`, else it starts a new type; the dominant type is the one with most
+   of the last :data:`DOMINANT_BEATS` beats (tracked beat by beat). Steps 3-7 run a second time
+   with the template, matches and reference RR taken from the dominant type's on-time beats
+   only (up to :data:`DOMINANT_AGE_BEATS` back). A beat of a type that is not the dominant one
+   and whose first beat was labelled ventricular (by either run) takes the second run's label;
+   every other beat the first's. So a long ventricular run or an idioventricular/escape rhythm
+   stays one non-dominant type born ventricular, judged against the pre-run normal template,
+   instead of becoming the template as any look-back template does after enough beats.
+   The types are state carried beat by beat (unbounded look-back through the chain of types),
+   which :class:`OnlineBeatLabeller` carries along the same way.
+
 Thresholds were chosen on the MIT-BIH DS1 half plus the paced records (the bench's data), so the
-bench's figures are in-sample; the DS2 half was not used. The numbers are in
+bench's figures are in-sample; the DS2 half was not used. :data:`ON_TIME`, :data:`R_ON_TIME`,
+:data:`CHAIN_R`, :data:`DOMINANT_BEATS` and :data:`DOMINANT_AGE_BEATS` were chosen on DS1 pooled
+V sensitivity / positive predictivity (a small grid; DOMINANT_AGE_BEATS 256 instead of 512 loses
+about 2 points of sensitivity, mostly records 207 and 223). The numbers are in
 ``bench/results/ecg_labels.json`` (bench_ecg_labels.py).
 """
 
@@ -49,6 +69,7 @@ from __future__ import annotations
 
 import enum
 import warnings
+from collections import deque
 from dataclasses import dataclass
 from typing import Final
 
@@ -68,13 +89,24 @@ HISTORY_BEATS: Final = 24
 TEMPLATE_AGE_BEATS: Final = 96
 """The template is the mean of the last :data:`HISTORY_BEATS` beats taken as normal, found
 up to this many beats back: in a run of ectopic beats it keeps the normal shape."""
+CHAIN_R: Final = 0.93
+"""Beat types (OSEA's beat typing, reduced): a beat joins the type of the most similar of the
+:data:`HISTORY_BEATS` beats before it when their correlation exceeds this, else it starts a
+new type. Chosen on DS1."""
+DOMINANT_BEATS: Final = 512
+"""The dominant type is the one with most beats among this many latest beats."""
+DOMINANT_AGE_BEATS: Final = 512
+"""The dominant type's template is the mean of its last :data:`HISTORY_BEATS` on-time beats up
+to this many beats back (so it outlasts a run of ectopic beats this long). Chosen on DS1."""
 RR_MEDIAN_BEATS: Final = 8
 MIN_TEMPLATE_BEATS: Final = 4
-HORIZON_BEATS: Final = 2 * TEMPLATE_AGE_BEATS + RR_MEDIAN_BEATS + 3
-"""How many beats back a label can depend on: the pass-2 template and the reference RR (the
-normal beats and the pairs of them up to TEMPLATE_AGE_BEATS + 1 back), their pass-1 labels (the
-pass-1 template, as far back again), its not-premature test (the median of 8 RRs before) and
-the first of those RRs' starting beat."""
+HORIZON_BEATS: Final = max(2 * TEMPLATE_AGE_BEATS, DOMINANT_AGE_BEATS) + RR_MEDIAN_BEATS + 3
+"""How many beats back a label's windows can matter (beyond the beat types, which are carried
+along as state): the pass-2 template and the reference RR (the normal beats and the pairs of
+them up to TEMPLATE_AGE_BEATS + 1 back; the dominant type's on-time beats up to
+DOMINANT_AGE_BEATS + 1 back), the pass-1 labels of the normal beats (the pass-1 template, as far
+back again), the not-premature test (the median of 8 RRs before) and the first of those
+RRs' starting beat."""
 CHUNK_BEATS: Final = 4096
 """Beats labelled per batch step (a day is ~100 000): the steps' arrays stay small enough to be
 reused by the allocator rather than mapped afresh; each step repeats :data:`HORIZON_BEATS`
@@ -98,6 +130,12 @@ looks ventricular is left unknown instead."""
 VERY_WIDE: Final = 1.8
 """A QRS this much wider than the template and :data:`LARGE` is ventricular even when it
 matches a recent beat (that beat was the previous ectopic of a couplet or a run)."""
+ON_TIME: Final = 0.9
+R_ON_TIME: Final = 0.7
+"""A beat that comes on time (RR at least :data:`ON_TIME` of the reference RR) is ventricular
+only when its shape differs more (``r`` < :data:`R_ON_TIME`): on time and somewhat different is
+mostly a fusion of a sinus and a ventricular beat, or a normal beat deformed by noise (de Chazal
+et al.'s discriminant likewise weighs the RR features against the morphology). Chosen on DS1."""
 
 
 class BeatClass(enum.IntEnum):
@@ -194,18 +232,92 @@ def _noise(wide: F64, peak: NDArray[np.intp], fs_hz: float, previous: NDArray[np
     return out
 
 
-def _nearest_match(win: F64, mask: NDArray[np.bool_], span: int) -> F64:
-    """Best correlation of each window with one of the ``span`` beats before it in ``mask``."""
+def _lag_correlations(win: F64) -> F64:
+    """Pearson correlation of each window with each of the :data:`HISTORY_BEATS` before it:
+    column ``lag - 1`` holds beat ``i`` against beat ``i - lag`` (-1 where there is none)."""
     z = win - win.mean(axis=1, keepdims=True)
     norm = np.sqrt(np.einsum("ij,ij->i", z, z))[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(norm > 0, z / norm, 0.0)
-    best = np.full(len(win), -1.0)
-    for lag in range(1, min(span, len(win) - 1) + 1):
-        r = np.einsum("ij,ij->i", z[lag:], z[:-lag])
-        r[~mask[:-lag]] = -1.0
-        np.maximum(best[lag:], r, out=best[lag:])
-    return best
+    out: F64 = np.full((len(win), HISTORY_BEATS), -1.0)
+    for lag in range(1, min(HISTORY_BEATS, len(win) - 1) + 1):
+        out[lag:, lag - 1] = np.einsum("ij,ij->i", z[lag:], z[:-lag])
+    return out
+
+
+def _nearest_match(lag_r: F64, mask: NDArray[np.bool_] | None) -> tuple[F64, NDArray[np.intp]]:
+    """Best correlation (:func:`_lag_correlations`) of each beat with one of the beats before
+    it in ``mask`` (any if None), and which beat that is (itself where there is none). Only the
+    beats of these rows count: row ``i`` is compared with at most ``i`` beats before it."""
+    n = len(lag_r)
+    best = np.full(n, -1.0)
+    which = np.arange(n)
+    for lag in range(1, min(lag_r.shape[1], n - 1) + 1):
+        r = lag_r[lag:, lag - 1]
+        if mask is not None:
+            r = np.where(mask[:-lag], r, -1.0)
+        better = r > best[lag:]
+        best[lag:][better] = r[better]
+        which[lag:][better] = np.flatnonzero(better)
+    return best, which
+
+
+def _roots(lag_r: F64) -> NDArray[np.intp]:
+    """Each beat's type, as the index of its first beat: a beat whose best correlation with one
+    of the :data:`HISTORY_BEATS` before it exceeds :data:`CHAIN_R` has that beat's type."""
+    best, which = _nearest_match(lag_r, None)
+    root = np.where(best > CHAIN_R, which, np.arange(len(lag_r)))
+    while True:  # pointer jumping: parents come earlier, so this ends in log2(chain) steps
+        nxt = root[root]
+        if np.array_equal(nxt, root):
+            return root
+        root = nxt
+
+
+def _dominant(root: NDArray[np.intp]) -> NDArray[np.intp]:
+    """The dominant type after each beat: the type with most of the last
+    :data:`DOMINANT_BEATS` beats, as tracked beat by beat (a type takes over when one of its
+    beats brings it above the current one); :class:`_Dominance` is the same, one beat at a time."""
+    # The loop of _Dominance.push, inlined (a day is ~100 000 beats); the types are beat
+    # indices here, so their counts are a list.
+    recent = root.tolist()
+    counts = [0] * len(recent)
+    out = [0] * len(recent)
+    dominant = recent[0] if recent else 0
+    for i, t in enumerate(recent):
+        c = counts[t] + 1
+        counts[t] = c
+        if i >= DOMINANT_BEATS:
+            counts[recent[i - DOMINANT_BEATS]] -= 1
+        if c > counts[dominant]:
+            dominant = t
+        out[i] = dominant
+    return np.asarray(out, dtype=np.intp)
+
+
+class _Dominance:
+    """:func:`_dominant`, one beat at a time."""
+
+    def __init__(self) -> None:
+        self.counts: dict[int, int] = {}
+        self.recent: deque[int] = deque()
+        self.dominant = -1
+
+    def push(self, root: int) -> int:
+        counts = self.counts
+        c = counts.get(root, 0) + 1
+        counts[root] = c
+        self.recent.append(root)
+        if len(self.recent) > DOMINANT_BEATS:
+            old = self.recent.popleft()
+            left = counts[old] - 1
+            if left:
+                counts[old] = left
+            else:
+                del counts[old]
+        if c > counts.get(self.dominant, 0):
+            self.dominant = root
+        return self.dominant
 
 
 def _trailing_masked_mean(
@@ -311,12 +423,20 @@ def _baseline(seg: F64) -> F64:
 
 
 def _decide(
-    r: F64, match: F64, width: F64, area: F64, prem: F64, n_template: F64
+    r: F64,
+    match: F64,
+    width: F64,
+    area: F64,
+    prem: F64,
+    n_template: F64,
+    final: bool = False,
 ) -> NDArray[np.int8]:
     premature = prem < PREMATURE
     unlike = (r < R_SIMILAR) & (match < R_MATCH)
     different = unlike & ((r < R_DIFFERENT) | (width > WIDE) | (area > LARGE) | premature)
     different |= (r < R_SIMILAR) & (width > VERY_WIDE) & (area > LARGE)
+    if final:  # on time and only somewhat different: not ventricular (see ON_TIME)
+        different &= ~((prem > ON_TIME) & (r > R_ON_TIME))
     label = np.where(
         different,
         BeatClass.VENTRICULAR,
@@ -326,9 +446,114 @@ def _decide(
     return label
 
 
-def _label_windows(win: F64, rr: F64, noise: F64) -> BeatLabels:
-    """The two passes over beat windows, the RR before each beat (NaN for the first) and the
-    noise level before each beat (:func:`_noise`)."""
+def _second_pass(
+    win: F64,
+    lag_r: F64,
+    rr: F64,
+    energy: F64,
+    pool: NDArray[np.bool_],
+    matchable: NDArray[np.bool_],
+    fallback: tuple[F64, F64],
+    age: int,
+    noisy: F64,
+) -> BeatLabels:
+    """Labels against the template of the ``pool`` beats (up to ``age`` back; the pass-1
+    template ``fallback`` while there are too few), with the matches among ``matchable``."""
+    match, _ = _nearest_match(lag_r, matchable)
+    template, count = _trailing_masked_mean(win, pool, HISTORY_BEATS, age)
+    few = count < MIN_TEMPLATE_BEATS
+    template = np.where(few[:, None], fallback[0], template)
+    count = np.where(few, fallback[1], count)
+    sinus = pool & np.concatenate([[False], pool[:-1]]) & ~np.isnan(rr)
+    ref_rr, _ = _trailing_masked_mean(np.nan_to_num(rr, nan=0.0), sinus, HISTORY_BEATS, age)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prem = rr / ref_rr
+    r, width, area, _ = _features(win, template, energy)
+    label = _decide(r, match, width, area, prem, count, final=True)
+    # OSEA's noise check: a beat in noise that does not look normal is not called ventricular.
+    label[(label == BeatClass.VENTRICULAR) & (noisy > NOISY)] = BeatClass.UNKNOWN
+    return BeatLabels(label, r, width, area, prem, match, noisy)
+
+
+def _masked_mean_at(
+    x: F64, mask: NDArray[np.bool_], rows: NDArray[np.intp], span: int, max_age: int
+) -> tuple[F64, F64]:
+    """:func:`_trailing_masked_mean` (with ``max_age``) at ``rows`` only, by gathering: the
+    mean of ``x`` over the last ``span`` beats in ``mask`` before each row, none more than
+    ``max_age`` back, and how many."""
+    masked = np.flatnonzero(mask)
+    before = np.searchsorted(masked, rows)
+    """How many mask beats lie before each row; the span ends at the last of them."""
+    k = before[:, None] - span + np.arange(span)
+    ok = k >= 0
+    j = masked[np.clip(k, 0, None)] if len(masked) else np.zeros_like(k)
+    ok &= j >= (rows - max_age)[:, None]
+    n = ok.sum(axis=1).astype(np.float64)
+    w = ok.reshape(ok.shape + (1,) * (x.ndim - 1))
+    total = np.where(w, x[j], 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean: F64 = total / n.reshape((-1,) + (1,) * (x.ndim - 1))
+    return mean, n
+
+
+def _match_at(lag_r: F64, mask: NDArray[np.bool_], rows: NDArray[np.intp]) -> F64:
+    """:func:`_nearest_match`'s best correlation at ``rows`` only."""
+    best = np.full(len(rows), -1.0)
+    for lag in range(1, lag_r.shape[1] + 1):
+        ok = rows >= lag
+        prev = np.where(ok, rows - lag, 0)
+        r = np.where(ok & mask[prev], lag_r[rows, lag - 1], -1.0)
+        np.maximum(best, r, out=best)
+    return best
+
+
+def _typed_labels(
+    win: F64,
+    lag_r: F64,
+    rr: F64,
+    energy: F64,
+    pool: NDArray[np.bool_],
+    matchable: NDArray[np.bool_],
+    fallback: tuple[F64, F64],
+    noisy: F64,
+    rows: NDArray[np.intp],
+) -> NDArray[np.int8]:
+    """:func:`_second_pass` against the dominant type's template (``pool``: its on-time
+    beats, up to :data:`DOMINANT_AGE_BEATS` back), judged only at ``rows`` (NORMAL elsewhere:
+    only beats of another type and the first beats of types use it)."""
+    out = np.full(len(win), BeatClass.NORMAL, np.int8)
+    if len(rows) == 0:
+        return out
+    match = _match_at(lag_r, matchable, rows)
+    template, count = _masked_mean_at(win, pool, rows, HISTORY_BEATS, DOMINANT_AGE_BEATS)
+    few = count < MIN_TEMPLATE_BEATS
+    template = np.where(few[:, None], fallback[0][rows], template)
+    count = np.where(few, fallback[1][rows], count)
+    sinus = pool & np.concatenate([[False], pool[:-1]]) & ~np.isnan(rr)
+    ref_rr, _ = _masked_mean_at(
+        np.nan_to_num(rr, nan=0.0), sinus, rows, HISTORY_BEATS, DOMINANT_AGE_BEATS
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prem = rr[rows] / ref_rr
+    r, width, area, _ = _features(win[rows], template, energy[rows])
+    label = _decide(r, match, width, area, prem, count, final=True)
+    label[(label == BeatClass.VENTRICULAR) & (noisy[rows] > NOISY)] = BeatClass.UNKNOWN
+    out[rows] = label
+    return out
+
+
+def _label_windows(
+    win: F64,
+    lag_r: F64,
+    rr: F64,
+    noise: F64,
+    dominant: NDArray[np.bool_],
+    typed_rows: NDArray[np.intp],
+) -> tuple[BeatLabels, NDArray[np.int8]]:
+    """The passes over beat windows, their :func:`_lag_correlations`, the RR before each beat
+    (NaN for the first), the noise level before each beat (:func:`_noise`) and whether each
+    beat is of the dominant type: the labels against the normal beats' template, and those
+    against the dominant type's at ``typed_rows``."""
     med = _trailing_median(rr, RR_MEDIAN_BEATS)
     with np.errstate(invalid="ignore"):
         late = ~(rr < NOT_PREMATURE * med)
@@ -337,27 +562,42 @@ def _label_windows(win: F64, rr: F64, noise: F64) -> BeatLabels:
     energy = _lag_energy(win)
     r, width, area, _ = _features(win, template, energy)
     first = _decide(r, np.full(len(r), -1.0), width, area, prem0, count)
-    normal = first == BeatClass.NORMAL
-    match = _nearest_match(win, late & (first != BeatClass.VENTRICULAR), HISTORY_BEATS)
-    template2, count2 = _trailing_masked_mean(win, normal, HISTORY_BEATS, TEMPLATE_AGE_BEATS)
-    few = count2 < MIN_TEMPLATE_BEATS
-    template = np.where(few[:, None], template, template2)
-    count = np.where(few, count, count2)
-    sinus = normal & np.concatenate([[False], normal[:-1]]) & ~np.isnan(rr)
-    ref_rr, _ = _trailing_masked_mean(
-        np.nan_to_num(rr, nan=0.0), sinus, HISTORY_BEATS, TEMPLATE_AGE_BEATS
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        prem = rr / ref_rr
-    r, width, area, _ = _features(win, template, energy)
-    label = _decide(r, match, width, area, prem, count)
-    # OSEA's noise check: a beat in noise that does not look normal is not called ventricular.
+    matchable = late & (first != BeatClass.VENTRICULAR)
     core = win[:, LAG_SAMPLES:-LAG_SAMPLES]
     amplitude = _trailing_median(core.max(axis=1) - core.min(axis=1), HISTORY_BEATS)
     with np.errstate(invalid="ignore", divide="ignore"):
         noisy = noise / amplitude
-    label[(label == BeatClass.VENTRICULAR) & (noisy > NOISY)] = BeatClass.UNKNOWN
-    return BeatLabels(label, r, width, area, prem, match, noisy)
+    fallback = (template, count)
+    normal = _second_pass(
+        win,
+        lag_r,
+        rr,
+        energy,
+        first == BeatClass.NORMAL,
+        matchable,
+        fallback,
+        TEMPLATE_AGE_BEATS,
+        noisy,
+    )
+    typed = _typed_labels(
+        win, lag_r, rr, energy, late & dominant, matchable & dominant, fallback, noisy, typed_rows
+    )
+    return normal, typed
+
+
+def _combine(
+    normal: NDArray[np.int8],
+    typed: NDArray[np.int8],
+    root: NDArray[np.intp],
+    dominant: NDArray[np.intp],
+) -> NDArray[np.int8]:
+    """Beat-type memory: a beat of a type that is not the dominant one and whose first beat was
+    labelled ventricular (against either template) takes its label against the dominant type's
+    template; every other beat its label against the normal beats' template."""
+    v = BeatClass.VENTRICULAR
+    born_v = (normal[root] == v) | (typed[root] == v)
+    out: NDArray[np.int8] = np.where(born_v & (root != dominant), typed, normal).astype(np.int8)
+    return out
 
 
 def label_beats(
@@ -370,14 +610,38 @@ def label_beats(
 
 
 def _label_at(wide: F64, peak: NDArray[np.intp], fs_hz: float) -> BeatLabels:
-    if len(peak) <= CHUNK_BEATS + HORIZON_BEATS:
-        return _label_all(wide, peak, fs_hz)
+    if len(peak) == 0:
+        e = np.empty(0)
+        return BeatLabels(np.empty(0, np.int8), e, e, e, e, e, e)
+    win = _windows(wide, peak, fs_hz)
+    rr = np.concatenate([[np.nan], np.diff(peak) / fs_hz])
+    previous = np.concatenate([[np.iinfo(np.intp).min // 2], peak[:-1]])
+    noise = _noise(wide, peak, fs_hz, previous)
+    lag_r = _lag_correlations(win)
+    root = _roots(lag_r)
+    dominant = _dominant(root)
+    is_dominant = root == dominant
+    # The labels against the dominant type count for beats of another type and their types'
+    # first beats (_combine); only those are judged against it.
+    needs_typed = ~is_dominant
+    needs_typed[root[~is_dominant]] = True
     parts: list[BeatLabels] = []
+    typed: list[NDArray[np.int8]] = []
     for start in range(0, len(peak), CHUNK_BEATS):
+        # Each step repeats HORIZON_BEATS beats before it, so the labels are those of one pass.
         lo = max(0, start - HORIZON_BEATS)
-        part = _label_all(wide, peak[lo : start + CHUNK_BEATS], fs_hz)
+        sl = slice(lo, start + CHUNK_BEATS)
+        part_rr = rr[sl].copy()
+        part_rr[0] = np.nan
+        rows = np.flatnonzero(needs_typed[sl])
+        part, part_typed = _label_windows(
+            win[sl], lag_r[sl], part_rr, noise[sl], is_dominant[sl], rows[rows >= start - lo]
+        )
         parts.append(BeatLabels(*(getattr(part, f)[start - lo :] for f in _FIELDS)))
-    return BeatLabels(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
+        typed.append(part_typed[start - lo :])
+    out = BeatLabels(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
+    label = _combine(out.label, np.concatenate(typed), root, dominant)
+    return BeatLabels(label, *(getattr(out, f) for f in _FIELDS[1:]))
 
 
 _FIELDS: Final = (
@@ -391,16 +655,6 @@ _FIELDS: Final = (
 )
 
 
-def _label_all(wide: F64, peak: NDArray[np.intp], fs_hz: float) -> BeatLabels:
-    if len(peak) == 0:
-        e = np.empty(0)
-        return BeatLabels(np.empty(0, np.int8), e, e, e, e, e, e)
-    win = _windows(wide, peak, fs_hz)
-    rr = np.concatenate([[np.nan], np.diff(peak) / fs_hz])
-    previous = np.concatenate([[np.iinfo(np.intp).min // 2], peak[:-1]])
-    return _label_windows(win, rr, _noise(wide, peak, fs_hz, previous))
-
-
 def detect_and_label(
     ecg_uv: NDArray[np.floating] | NDArray[np.integer], fs_hz: float
 ) -> tuple[RPeaks, BeatLabels]:
@@ -412,8 +666,10 @@ def detect_and_label(
 class OnlineBeatLabeller:
     """Label beats as the online detector reports them; the same labels as :func:`label_beats`.
 
-    Every rule looks back at most :data:`HORIZON_BEATS` beats, so the batch
-    passes run on that many of the latest beat windows and the last label is the batch one.
+    Every rule but the beat types looks back at most :data:`HORIZON_BEATS` beats, so the batch
+    passes run on that many of the latest beat windows and the last label is the batch one; the
+    beat types (each beat's type, the dominant type, the labels of the types' first beats) are
+    carried along beat by beat as the batch function derives them.
     The caller passes the 0.5-40 Hz window around each new R-peak via :meth:`push`.
     """
 
@@ -423,6 +679,13 @@ class OnlineBeatLabeller:
         self._windows: list[F64] = []
         self._peaks: list[int] = []
         self._noise: list[float] = []
+        self._roots: list[int] = []
+        self._lag_r: list[F64] = []
+        self._is_dominant: list[bool] = []
+        self._dominance = _Dominance()
+        self._born_v: dict[int, bool] = {}
+        """Whether each live type's first beat was labelled ventricular."""
+        self._count = 0
 
     def push(self, wide: F64, start: int, peak: int) -> int:
         """The label of the beat at absolute sample ``peak``; ``wide`` starts at ``start``."""
@@ -433,6 +696,36 @@ class OnlineBeatLabeller:
         noise = float(_noise(wide, at, self.fs_hz, np.array([before], np.intp))[0])
         self._peaks = [*self._peaks[-(self._keep - 1) :], peak]
         self._noise = [*self._noise[-(self._keep - 1) :], noise]
-        rr = np.concatenate([[np.nan], np.diff(np.asarray(self._peaks)) / self.fs_hz])
         windows = np.asarray(self._windows)
-        return int(_label_windows(windows, rr, np.asarray(self._noise)).label[-1])
+        # The beat's correlations with the HISTORY_BEATS before it (its row of
+        # _lag_correlations) and its type: that of the best-matching of them, if close.
+        recent = windows[-(HISTORY_BEATS + 1) :]
+        row = _lag_correlations(recent)[-1]
+        self._lag_r = [*self._lag_r[-(self._keep - 1) :], row]
+        index = self._count
+        self._count += 1
+        avail = row[: len(recent) - 1]
+        lag = int(np.argmax(avail)) + 1 if len(avail) else 0
+        root = self._roots[-lag] if lag and avail[lag - 1] > CHAIN_R else index
+        dominant = self._dominance.push(root)
+        self._roots = [*self._roots[-(self._keep - 1) :], root]
+        self._is_dominant = [*self._is_dominant[-(self._keep - 1) :], root == dominant]
+        rr = np.concatenate([[np.nan], np.diff(np.asarray(self._peaks)) / self.fs_hz])
+        last = len(windows) - 1
+        needs_typed = root == index or root != dominant
+        normal, typed = _label_windows(
+            windows,
+            np.asarray(self._lag_r),
+            rr,
+            np.asarray(self._noise),
+            np.asarray(self._is_dominant),
+            np.array([last] if needs_typed else [], np.intp),
+        )
+        own, own_typed = int(normal.label[-1]), int(typed[-1])
+        if root == index:
+            v = BeatClass.VENTRICULAR
+            self._born_v[root] = own == v or own_typed == v
+            if len(self._born_v) > 4 * HISTORY_BEATS:  # keep the types a new beat can join
+                live = set(self._roots[-HISTORY_BEATS:])
+                self._born_v = {k: b for k, b in self._born_v.items() if k in live}
+        return own_typed if self._born_v[root] and root != dominant else own
