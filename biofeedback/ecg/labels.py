@@ -41,9 +41,13 @@ the beat-type state of step 8):
    :data:`NOISY` of the median QRS peak-to-peak of the previous beats. Muscle and electrode
    noise deform a normal QRS enough to fail the template; smooth T and P waves barely count.
 
-7. On-time rule (final labels only): a beat whose RR is at least :data:`ON_TIME` of the
-   reference RR is ventricular only when ``r`` < :data:`R_ON_TIME` (on time and only somewhat
-   different is mostly a fusion beat or a normal beat in noise).
+7. Final labels only (pass 2): a premature beat both wider and larger than the template is
+   ventricular below ``r`` :data:`R_CLOSE` even when it matches a recent beat; a beat whose RR
+   is at least :data:`ON_TIME` of the reference RR is ventricular only when ``r`` <
+   :data:`R_ON_TIME` (on time and only somewhat different is mostly a fusion beat or a normal
+   beat in noise); a would-be ventricular beat less than :data:`REFRACTORY` of the reference
+   RR after the previous detection is left unknown (one of the two is likely a false
+   detection).
 8. Beat-type memory (OSEA's beat typing, reduced to what vectorises): each beat joins the type
    of the most similar of the :data:`HISTORY_BEATS` beats before it when their correlation
    exceeds :data:`CHAIN_R`, else it starts a new type; the dominant type is the one with most
@@ -59,9 +63,10 @@ the beat-type state of step 8):
 
 Thresholds were chosen on the MIT-BIH DS1 half plus the paced records (the bench's data), so the
 bench's figures are in-sample; the DS2 half was not used. :data:`ON_TIME`, :data:`R_ON_TIME`,
-:data:`CHAIN_R`, :data:`DOMINANT_BEATS` and :data:`DOMINANT_AGE_BEATS` were chosen on DS1 pooled
-V sensitivity / positive predictivity (a small grid; DOMINANT_AGE_BEATS 256 instead of 512 loses
-about 2 points of sensitivity, mostly records 207 and 223). The numbers are in
+:data:`R_CLOSE`, :data:`REFRACTORY`, :data:`CHAIN_R`, :data:`DOMINANT_BEATS` and
+:data:`DOMINANT_AGE_BEATS` were chosen on DS1 pooled V sensitivity / positive predictivity (small
+grids; DOMINANT_AGE_BEATS 256 instead of 512 loses about 2 points of sensitivity, mostly in
+records 207 and 223). The numbers are in
 ``bench/results/ecg_labels.json`` (bench_ecg_labels.py).
 """
 
@@ -89,6 +94,16 @@ HISTORY_BEATS: Final = 24
 TEMPLATE_AGE_BEATS: Final = 96
 """The template is the mean of the last :data:`HISTORY_BEATS` beats taken as normal, found
 up to this many beats back: in a run of ectopic beats it keeps the normal shape."""
+R_CLOSE: Final = 0.95
+"""A premature beat that is both wider (:data:`WIDE`) and larger (:data:`LARGE`) than the
+template is ventricular below this correlation even when it matches a recent beat (all three
+of de Chazal et al.'s features point the same way; a ventricular beat that only resembles the
+normal QRS, as in MIT-BIH 223 and 106). Chosen on DS1."""
+REFRACTORY: Final = 0.3
+"""A beat that would be ventricular but comes less than this share of the reference RR after
+the previous detection is left unknown (the RR-only rule decides it): at ~250 ms after a beat
+the ventricles are still refractory, so one of the two detections is more likely a T wave or
+noise than two beats. Chosen on DS1 (no V beat there below 0.3)."""
 CHAIN_R: Final = 0.93
 """Beat types (OSEA's beat typing, reduced): a beat joins the type of the most similar of the
 :data:`HISTORY_BEATS` beats before it when their correlation exceeds this, else it starts a
@@ -435,13 +450,18 @@ def _decide(
     unlike = (r < R_SIMILAR) & (match < R_MATCH)
     different = unlike & ((r < R_DIFFERENT) | (width > WIDE) | (area > LARGE) | premature)
     different |= (r < R_SIMILAR) & (width > VERY_WIDE) & (area > LARGE)
-    if final:  # on time and only somewhat different: not ventricular (see ON_TIME)
+    if final:
+        # Premature, wide and large though close in shape: ventricular (see R_CLOSE).
+        different |= (r < R_CLOSE) & (width > WIDE) & (area > LARGE) & premature
+        # On time and only somewhat different: not ventricular (see ON_TIME).
         different &= ~((prem > ON_TIME) & (r > R_ON_TIME))
     label = np.where(
         different,
         BeatClass.VENTRICULAR,
         np.where(premature, BeatClass.SUPRAVENTRICULAR, BeatClass.NORMAL),
     ).astype(np.int8)
+    if final:  # too soon after the previous detection to be judged (see REFRACTORY)
+        label[different & (prem < REFRACTORY)] = BeatClass.UNKNOWN
     label[n_template < MIN_TEMPLATE_BEATS] = BeatClass.UNKNOWN
     return label
 
