@@ -73,8 +73,6 @@ records 207 and 223). The numbers are in
 from __future__ import annotations
 
 import enum
-import warnings
-from collections import deque
 from dataclasses import dataclass
 from typing import Final
 
@@ -82,15 +80,28 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import sosfiltfilt
 
+from biofeedback.ecg.beat_types import (
+    CHAIN_R,
+    Dominance,
+    beat_types,
+    dominant_types,
+)
+from biofeedback.ecg.beat_windows import (
+    HISTORY_BEATS,
+    LAG_SAMPLES,
+    beat_windows,
+    lag_correlations,
+    lag_energy,
+    nearest_match,
+    noise_before,
+    shape_features,
+    trailing_masked_mean,
+    trailing_median,
+)
 from biofeedback.ecg.rpeaks import RPeaks, _detect, _sos
 
 F64 = NDArray[np.float64]
 
-WINDOW_S: Final = (0.10, 0.15)
-"""Beat window before and after the R-peak sample (s)."""
-LAG_SAMPLES: Final = 8
-HISTORY_BEATS: Final = 24
-"""Beats looked back on for the template and the reference RR."""
 TEMPLATE_AGE_BEATS: Final = 96
 """The template is the mean of the last :data:`HISTORY_BEATS` beats taken as normal, found
 up to this many beats back: in a run of ectopic beats it keeps the normal shape."""
@@ -104,12 +115,6 @@ REFRACTORY: Final = 0.3
 the previous detection is left unknown (the RR-only rule decides it): at ~250 ms after a beat
 the ventricles are still refractory, so one of the two detections is more likely a T wave or
 noise than two beats. Chosen on DS1 (no V beat there below 0.3)."""
-CHAIN_R: Final = 0.93
-"""Beat types (OSEA's beat typing, reduced): a beat joins the type of the most similar of the
-:data:`HISTORY_BEATS` beats before it when their correlation exceeds this, else it starts a
-new type. Chosen on DS1."""
-DOMINANT_BEATS: Final = 512
-"""The dominant type is the one with most beats among this many latest beats."""
 DOMINANT_AGE_BEATS: Final = 512
 """The dominant type's template is the mean of its last :data:`HISTORY_BEATS` on-time beats up
 to this many beats back (so it outlasts a run of ectopic beats this long). Chosen on DS1."""
@@ -134,11 +139,6 @@ R_SIMILAR: Final = 0.90
 R_MATCH: Final = 0.90
 WIDE: Final = 1.35
 LARGE: Final = 1.5
-NOISE_S: Final = (0.35, 0.10)
-"""The stretch before each R-peak (from, to; s) whose mean absolute second difference is the
-beat's noise level (mostly the T-P segment: smooth waves there have a small second difference,
-muscle and electrode noise a large one)."""
-NOISE_AFTER_S: Final = 0.20
 NOISY: Final = 0.03
 """Noise level over the median QRS peak-to-peak of the previous beats above which a beat that
 looks ventricular is left unknown instead."""
@@ -179,262 +179,6 @@ class BeatLabels:
     """Best correlation with one of the recent beats that came on time."""
     noise: F64
     """Noise level before the beat over the recent QRS amplitude (see :data:`NOISY`)."""
-
-
-def _windows(wide: F64, peak: NDArray[np.intp], fs_hz: float) -> F64:
-    """Beat windows aligned on the centre of the QRS slope energy (sub-sample, interpolated).
-
-    The R-peak sample is the largest deflection, which for a biphasic QRS may be the R in one
-    beat and the S in the next; the centroid of the squared slope within ±60 ms does not jump.
-    """
-    n = len(wide)
-    near = round(0.06 * fs_hz)
-    k = np.arange(-near, near + 1)
-    pre = round(WINDOW_S[0] * fs_hz) + LAG_SAMPLES
-    post = round(WINDOW_S[1] * fs_hz) + LAG_SAMPLES
-    # Beats whose windows lie inside the signal are gathered as rows of strided views (one
-    # index per beat, no clipping needed); the few near either end by clipped indices.
-    inner = (peak - near - 1 - pre >= 0) & (peak + near + post + 1 <= n - 1)
-    edge = np.flatnonzero(~inner)
-    energy = np.empty((len(peak), len(k)))
-    if edge.size < len(peak):
-        inside = peak[inner]
-        ramp = np.lib.stride_tricks.sliding_window_view(wide, len(k) + 1)[inside - near - 1]
-        energy[inner] = np.square(ramp[:, 1:] - ramp[:, :-1])
-    if edge.size:
-        idx = np.clip(peak[edge, None] + k, 1, n - 1)
-        energy[edge] = (wide[idx] - wide[idx - 1]) ** 2
-    total = energy.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        centre = np.where(total > 0, (energy * (k - 0.5)).sum(axis=1) / total, 0.0)
-    t = peak + centre
-    base = np.floor(t).astype(np.intp)
-    frac = (t - base)[:, None]
-    out: F64 = np.empty((len(peak), pre + post + 1))
-    if edge.size < len(peak):
-        rows = np.lib.stride_tricks.sliding_window_view(wide, pre + post + 2)[base[inner] - pre]
-        f = frac[inner]
-        out[inner] = rows[:, :-1] * (1.0 - f) + rows[:, 1:] * f
-    if edge.size:
-        j = np.clip(base[edge, None] + np.arange(-pre, post + 1), 0, n - 2)
-        f = frac[edge]
-        out[edge] = wide[j] * (1.0 - f) + wide[j + 1] * f
-    return out
-
-
-def _noise(wide: F64, peak: NDArray[np.intp], fs_hz: float, previous: NDArray[np.intp]) -> F64:
-    """Mean absolute second difference of ``wide`` over :data:`NOISE_S` before each peak, but
-    only from :data:`NOISE_AFTER_S` after the previous beat's peak (``previous``; a premature
-    beat's stretch would otherwise hold the previous QRS). NaN where nothing is left."""
-    lo = round(NOISE_S[0] * fs_hz)
-    hi = round(NOISE_S[1] * fs_hz)
-    after = round(NOISE_AFTER_S * fs_hz)
-    n = len(wide)
-    width = lo - hi + 2
-    inner = (peak - lo >= 0) & (peak - lo + width <= n)
-    rows = np.empty((len(peak), width))
-    if inner.any():
-        rows[inner] = np.lib.stride_tricks.sliding_window_view(wide, width)[peak[inner] - lo]
-    if not inner.all():
-        idx = np.clip(peak[~inner, None] - lo + np.arange(width), 0, max(n - 1, 0))
-        rows[~inner] = wide[idx]
-    d2 = np.abs(rows[:, 2:] - 2.0 * rows[:, 1:-1] + rows[:, :-2])
-    first = (peak - lo)[:, None] + np.arange(lo - hi)
-    valid = (first >= 0) & (first >= (previous + after)[:, None]) & (first + 2 < n)
-    count = valid.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out: F64 = np.where(count > 0, (d2 * valid).sum(axis=1) / count, np.nan)
-    return out
-
-
-def _lag_correlations(win: F64) -> F64:
-    """Pearson correlation of each window with each of the :data:`HISTORY_BEATS` before it:
-    column ``lag - 1`` holds beat ``i`` against beat ``i - lag`` (-1 where there is none)."""
-    z = win - win.mean(axis=1, keepdims=True)
-    norm = np.sqrt(np.einsum("ij,ij->i", z, z))[:, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.where(norm > 0, z / norm, 0.0)
-    out: F64 = np.full((len(win), HISTORY_BEATS), -1.0)
-    for lag in range(1, min(HISTORY_BEATS, len(win) - 1) + 1):
-        out[lag:, lag - 1] = np.einsum("ij,ij->i", z[lag:], z[:-lag])
-    return out
-
-
-def _nearest_match(lag_r: F64, mask: NDArray[np.bool_] | None) -> tuple[F64, NDArray[np.intp]]:
-    """Best correlation (:func:`_lag_correlations`) of each beat with one of the beats before
-    it in ``mask`` (any if None), and which beat that is (itself where there is none). Only the
-    beats of these rows count: row ``i`` is compared with at most ``i`` beats before it."""
-    n = len(lag_r)
-    best = np.full(n, -1.0)
-    which = np.arange(n)
-    for lag in range(1, min(lag_r.shape[1], n - 1) + 1):
-        r = lag_r[lag:, lag - 1]
-        if mask is not None:
-            r = np.where(mask[:-lag], r, -1.0)
-        better = r > best[lag:]
-        best[lag:][better] = r[better]
-        which[lag:][better] = np.flatnonzero(better)
-    return best, which
-
-
-def _roots(lag_r: F64) -> NDArray[np.intp]:
-    """Each beat's type, as the index of its first beat: a beat whose best correlation with one
-    of the :data:`HISTORY_BEATS` before it exceeds :data:`CHAIN_R` has that beat's type."""
-    best, which = _nearest_match(lag_r, None)
-    root = np.where(best > CHAIN_R, which, np.arange(len(lag_r)))
-    while True:  # pointer jumping: parents come earlier, so this ends in log2(chain) steps
-        nxt = root[root]
-        if np.array_equal(nxt, root):
-            return root
-        root = nxt
-
-
-def _dominant(root: NDArray[np.intp]) -> NDArray[np.intp]:
-    """The dominant type after each beat: the type with most of the last
-    :data:`DOMINANT_BEATS` beats, as tracked beat by beat (a type takes over when one of its
-    beats brings it above the current one); :class:`_Dominance` is the same, one beat at a time."""
-    # The loop of _Dominance.push, inlined (a day is ~100 000 beats); the types are beat
-    # indices here, so their counts are a list.
-    recent = root.tolist()
-    counts = [0] * len(recent)
-    out = [0] * len(recent)
-    dominant = recent[0] if recent else 0
-    for i, t in enumerate(recent):
-        c = counts[t] + 1
-        counts[t] = c
-        if i >= DOMINANT_BEATS:
-            counts[recent[i - DOMINANT_BEATS]] -= 1
-        if c > counts[dominant]:
-            dominant = t
-        out[i] = dominant
-    return np.asarray(out, dtype=np.intp)
-
-
-class _Dominance:
-    """:func:`_dominant`, one beat at a time."""
-
-    def __init__(self) -> None:
-        self.counts: dict[int, int] = {}
-        self.recent: deque[int] = deque()
-        self.dominant = -1
-
-    def push(self, root: int) -> int:
-        counts = self.counts
-        c = counts.get(root, 0) + 1
-        counts[root] = c
-        self.recent.append(root)
-        if len(self.recent) > DOMINANT_BEATS:
-            old = self.recent.popleft()
-            left = counts[old] - 1
-            if left:
-                counts[old] = left
-            else:
-                del counts[old]
-        if c > counts.get(self.dominant, 0):
-            self.dominant = root
-        return self.dominant
-
-
-def _trailing_masked_mean(
-    x: F64, mask: NDArray[np.bool_], span: int, max_age: int | None = None
-) -> tuple[F64, F64]:
-    """Mean of ``x[j]`` over ``j`` in ``[i - span, i)`` where ``mask[j]``, and how many (per i).
-
-    With ``max_age``, the span is the last ``span`` beats *in the mask* (however many beats
-    lie between them), but none more than ``max_age`` beats back. ``x`` has beats on axis 0
-    (any trailing shape); the mean is NaN where the count is 0.
-    """
-    m = mask.astype(np.float64)
-    total = np.zeros((len(x) + 1, *x.shape[1:]))
-    np.multiply(x, m.reshape((-1,) + (1,) * (x.ndim - 1)), out=total[1:])
-    total[1:][~mask] = 0.0  # a NaN outside the mask must not enter the sums
-    np.cumsum(total[1:], axis=0, out=total[1:])
-    count = np.concatenate([[0.0], np.cumsum(m)])
-    i = np.arange(len(x))
-    lo = np.maximum(i - span, 0)
-    if max_age is not None:
-        masked = np.flatnonzero(mask)
-        before = count[:-1].astype(np.intp)
-        """How many mask beats lie before beat i; the span starts at the span-th last one."""
-        kth = masked[np.clip(before - span, 0, None)] if len(masked) else np.zeros_like(i)
-        lo = np.maximum(np.where(before >= span, kth, 0), i - max_age)
-        lo = np.maximum(lo, 0)
-    n = count[i] - count[lo]
-    s = total[:-1] - total[lo]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean: F64 = s / n.reshape((-1,) + (1,) * (x.ndim - 1))
-    return mean, n
-
-
-def _trailing_median(x: F64, span: int) -> F64:
-    """Median of ``x[i - span : i]`` (NaN ignored; NaN where nothing is there)."""
-    padded = np.concatenate([np.full(span, np.nan), x])
-    view = np.lib.stride_tricks.sliding_window_view(padded, span)[: len(x)]
-    # Rows without a NaN take the plain median (much faster than nanmedian), the rest nanmedian.
-    nans = np.concatenate([[0], np.cumsum(np.isnan(padded))])
-    has_nan = nans[span : span + len(x)] > nans[: len(x)]
-    out: F64 = np.empty(len(x))
-    out[~has_nan] = np.median(view[~has_nan], axis=1)
-    if has_nan.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: the first beats
-            out[has_nan] = np.nanmedian(view[has_nan], axis=1)
-    return out
-
-
-def _lag_energy(win: F64) -> F64:
-    """Energy about the mean (sum of squared deviations) of each window's core at every lag."""
-    n = win.shape[1] - 2 * LAG_SAMPLES
-    lags = 2 * LAG_SAMPLES + 1
-    c1 = np.concatenate([np.zeros((len(win), 1)), np.cumsum(win, axis=1)], axis=1)
-    c2 = np.concatenate([np.zeros((len(win), 1)), np.cumsum(win * win, axis=1)], axis=1)
-    s1 = c1[:, n : n + lags] - c1[:, :lags]
-    s2 = c2[:, n : n + lags] - c2[:, :lags]
-    out: F64 = np.maximum(s2 - s1 * s1 / n, 0.0)
-    return out
-
-
-def _features(win: F64, template: F64, energy: F64 | None = None) -> tuple[F64, F64, F64, F64]:
-    """Correlation (best lag), width and area ratios against the template, and the window
-    shifted to its best lag. ``energy`` is :func:`_lag_energy` of ``win`` (computed if None)."""
-    n = win.shape[1] - 2 * LAG_SAMPLES
-    core_t = template[:, LAG_SAMPLES : LAG_SAMPLES + n]
-    t0 = core_t - core_t.mean(axis=1, keepdims=True)
-    t_norm = np.sqrt(np.einsum("ij,ij->i", t0, t0))
-    # Pearson r at every lag: t0 has zero mean, so s0 . t0 = seg . t0, and each lag's energy
-    # about its mean comes from running sums along the window (_lag_energy).
-    lags = 2 * LAG_SAMPLES + 1
-    if energy is None:
-        energy = _lag_energy(win)
-    view = np.lib.stride_tricks.sliding_window_view(win, n, axis=1)
-    dot = np.einsum("ilk,ik->il", view[:, :lags], t0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r_all = dot / (np.sqrt(energy) * t_norm[:, None])
-    r_all = np.nan_to_num(r_all, nan=-np.inf)
-    best_lag = np.argmax(r_all, axis=1)
-    rows = np.arange(len(win))
-    best = r_all[rows, best_lag]
-    seg = view[rows, best_lag]
-    a_seg = np.abs(seg - _baseline(seg))
-    a_t = np.abs(core_t - _baseline(core_t))
-    width = _width_of(a_seg)
-    width_t = _width_of(a_t)
-    area = a_seg.sum(axis=1)
-    area_t = a_t.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.nan_to_num(best, nan=0.0, neginf=0.0), width / width_t, area / area_t, seg
-
-
-def _width_of(a: F64) -> F64:
-    """Samples above a quarter of the largest, per row of absolute deflections ``a``."""
-    out: F64 = np.count_nonzero(a > 0.25 * a.max(axis=1, keepdims=True), axis=1).astype(np.float64)
-    return out
-
-
-def _baseline(seg: F64) -> F64:
-    """Mean of the window's first three samples (the P-R segment of a normal beat)."""
-    out: F64 = seg[:, :3].mean(axis=1, keepdims=True)
-    return out
 
 
 def _decide(
@@ -479,16 +223,16 @@ def _second_pass(
 ) -> BeatLabels:
     """Labels against the template of the ``pool`` beats (up to ``age`` back; the pass-1
     template ``fallback`` while there are too few), with the matches among ``matchable``."""
-    match, _ = _nearest_match(lag_r, matchable)
-    template, count = _trailing_masked_mean(win, pool, HISTORY_BEATS, age)
+    match, _ = nearest_match(lag_r, matchable)
+    template, count = trailing_masked_mean(win, pool, HISTORY_BEATS, age)
     few = count < MIN_TEMPLATE_BEATS
     template = np.where(few[:, None], fallback[0], template)
     count = np.where(few, fallback[1], count)
     sinus = pool & np.concatenate([[False], pool[:-1]]) & ~np.isnan(rr)
-    ref_rr, _ = _trailing_masked_mean(np.nan_to_num(rr, nan=0.0), sinus, HISTORY_BEATS, age)
+    ref_rr, _ = trailing_masked_mean(np.nan_to_num(rr, nan=0.0), sinus, HISTORY_BEATS, age)
     with np.errstate(invalid="ignore", divide="ignore"):
         prem = rr / ref_rr
-    r, width, area, _ = _features(win, template, energy)
+    r, width, area, _ = shape_features(win, template, energy)
     label = _decide(r, match, width, area, prem, count, final=True)
     # OSEA's noise check: a beat in noise that does not look normal is not called ventricular.
     label[(label == BeatClass.VENTRICULAR) & (noisy > NOISY)] = BeatClass.UNKNOWN
@@ -498,7 +242,7 @@ def _second_pass(
 def _masked_mean_at(
     x: F64, mask: NDArray[np.bool_], rows: NDArray[np.intp], span: int, max_age: int
 ) -> tuple[F64, F64]:
-    """:func:`_trailing_masked_mean` (with ``max_age``) at ``rows`` only, by gathering: the
+    """:func:`trailing_masked_mean` (with ``max_age``) at ``rows`` only, by gathering: the
     mean of ``x`` over the last ``span`` beats in ``mask`` before each row, none more than
     ``max_age`` back, and how many."""
     masked = np.flatnonzero(mask)
@@ -517,7 +261,7 @@ def _masked_mean_at(
 
 
 def _match_at(lag_r: F64, mask: NDArray[np.bool_], rows: NDArray[np.intp]) -> F64:
-    """:func:`_nearest_match`'s best correlation at ``rows`` only."""
+    """:func:`nearest_match`'s best correlation at ``rows`` only."""
     best = np.full(len(rows), -1.0)
     for lag in range(1, lag_r.shape[1] + 1):
         ok = rows >= lag
@@ -555,7 +299,7 @@ def _typed_labels(
     )
     with np.errstate(invalid="ignore", divide="ignore"):
         prem = rr[rows] / ref_rr
-    r, width, area, _ = _features(win[rows], template, energy[rows])
+    r, width, area, _ = shape_features(win[rows], template, energy[rows])
     label = _decide(r, match, width, area, prem, count, final=True)
     label[(label == BeatClass.VENTRICULAR) & (noisy[rows] > NOISY)] = BeatClass.UNKNOWN
     out[rows] = label
@@ -570,21 +314,21 @@ def _label_windows(
     dominant: NDArray[np.bool_],
     typed_rows: NDArray[np.intp],
 ) -> tuple[BeatLabels, NDArray[np.int8]]:
-    """The passes over beat windows, their :func:`_lag_correlations`, the RR before each beat
-    (NaN for the first), the noise level before each beat (:func:`_noise`) and whether each
+    """The passes over beat windows, their :func:`lag_correlations`, the RR before each beat
+    (NaN for the first), the noise level before each beat (:func:`noise_before`) and whether each
     beat is of the dominant type: the labels against the normal beats' template, and those
     against the dominant type's at ``typed_rows``."""
-    med = _trailing_median(rr, RR_MEDIAN_BEATS)
+    med = trailing_median(rr, RR_MEDIAN_BEATS)
     with np.errstate(invalid="ignore"):
         late = ~(rr < NOT_PREMATURE * med)
         prem0 = rr / med
-    template, count = _trailing_masked_mean(win, late, HISTORY_BEATS, TEMPLATE_AGE_BEATS)
-    energy = _lag_energy(win)
-    r, width, area, _ = _features(win, template, energy)
+    template, count = trailing_masked_mean(win, late, HISTORY_BEATS, TEMPLATE_AGE_BEATS)
+    energy = lag_energy(win)
+    r, width, area, _ = shape_features(win, template, energy)
     first = _decide(r, np.full(len(r), -1.0), width, area, prem0, count)
     matchable = late & (first != BeatClass.VENTRICULAR)
     core = win[:, LAG_SAMPLES:-LAG_SAMPLES]
-    amplitude = _trailing_median(core.max(axis=1) - core.min(axis=1), HISTORY_BEATS)
+    amplitude = trailing_median(core.max(axis=1) - core.min(axis=1), HISTORY_BEATS)
     with np.errstate(invalid="ignore", divide="ignore"):
         noisy = noise / amplitude
     fallback = (template, count)
@@ -633,13 +377,13 @@ def _label_at(wide: F64, peak: NDArray[np.intp], fs_hz: float) -> BeatLabels:
     if len(peak) == 0:
         e = np.empty(0)
         return BeatLabels(np.empty(0, np.int8), e, e, e, e, e, e)
-    win = _windows(wide, peak, fs_hz)
+    win = beat_windows(wide, peak, fs_hz)
     rr = np.concatenate([[np.nan], np.diff(peak) / fs_hz])
     previous = np.concatenate([[np.iinfo(np.intp).min // 2], peak[:-1]])
-    noise = _noise(wide, peak, fs_hz, previous)
-    lag_r = _lag_correlations(win)
-    root = _roots(lag_r)
-    dominant = _dominant(root)
+    noise = noise_before(wide, peak, fs_hz, previous)
+    lag_r = lag_correlations(win)
+    root = beat_types(lag_r)
+    dominant = dominant_types(root)
     is_dominant = root == dominant
     # The labels against the dominant type count for beats of another type and their types'
     # first beats (_combine); only those are judged against it.
@@ -702,7 +446,7 @@ class OnlineBeatLabeller:
         self._roots: list[int] = []
         self._lag_r: list[F64] = []
         self._is_dominant: list[bool] = []
-        self._dominance = _Dominance()
+        self._dominance = Dominance()
         self._born_v: dict[int, bool] = {}
         """Whether each live type's first beat was labelled ventricular."""
         self._count = 0
@@ -710,17 +454,17 @@ class OnlineBeatLabeller:
     def push(self, wide: F64, start: int, peak: int) -> int:
         """The label of the beat at absolute sample ``peak``; ``wide`` starts at ``start``."""
         at = np.array([peak - start], np.intp)
-        win = _windows(wide, at, self.fs_hz)[0]
+        win = beat_windows(wide, at, self.fs_hz)[0]
         self._windows = [*self._windows[-(self._keep - 1) :], win]
         before = self._peaks[-1] - start if self._peaks else np.iinfo(np.intp).min // 2
-        noise = float(_noise(wide, at, self.fs_hz, np.array([before], np.intp))[0])
+        noise = float(noise_before(wide, at, self.fs_hz, np.array([before], np.intp))[0])
         self._peaks = [*self._peaks[-(self._keep - 1) :], peak]
         self._noise = [*self._noise[-(self._keep - 1) :], noise]
         windows = np.asarray(self._windows)
         # The beat's correlations with the HISTORY_BEATS before it (its row of
-        # _lag_correlations) and its type: that of the best-matching of them, if close.
+        # lag_correlations) and its type: that of the best-matching of them, if close.
         recent = windows[-(HISTORY_BEATS + 1) :]
-        row = _lag_correlations(recent)[-1]
+        row = lag_correlations(recent)[-1]
         self._lag_r = [*self._lag_r[-(self._keep - 1) :], row]
         index = self._count
         self._count += 1
