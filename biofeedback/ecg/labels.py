@@ -225,18 +225,44 @@ def _second_pass(
     template ``fallback`` while there are too few), with the matches among ``matchable``."""
     match, _ = nearest_match(lag_r, matchable)
     template, count = trailing_masked_mean(win, pool, HISTORY_BEATS, age)
+    ref_rr, _ = trailing_masked_mean(
+        np.nan_to_num(rr, nan=0.0), _sinus(pool, rr), HISTORY_BEATS, age
+    )
+    label, r, width, area, prem = _against(
+        win, template, count, fallback, rr, ref_rr, match, energy, noisy
+    )
+    return BeatLabels(label, r, width, area, prem, match, noisy)
+
+
+def _sinus(pool: NDArray[np.bool_], rr: F64) -> NDArray[np.bool_]:
+    """Beats of ``pool`` whose previous beat is in it too: their RR is a reference RR."""
+    out: NDArray[np.bool_] = pool & np.concatenate([[False], pool[:-1]]) & ~np.isnan(rr)
+    return out
+
+
+def _against(
+    win: F64,
+    template: F64,
+    count: F64,
+    fallback: tuple[F64, F64],
+    rr: F64,
+    ref_rr: F64,
+    match: F64,
+    energy: F64,
+    noisy: F64,
+) -> tuple[NDArray[np.int8], F64, F64, F64, F64]:
+    """The final label of each beat against ``template`` (of ``count`` beats; ``fallback``'s
+    template and count where fewer than :data:`MIN_TEMPLATE_BEATS`), with its features."""
     few = count < MIN_TEMPLATE_BEATS
     template = np.where(few[:, None], fallback[0], template)
     count = np.where(few, fallback[1], count)
-    sinus = pool & np.concatenate([[False], pool[:-1]]) & ~np.isnan(rr)
-    ref_rr, _ = trailing_masked_mean(np.nan_to_num(rr, nan=0.0), sinus, HISTORY_BEATS, age)
     with np.errstate(invalid="ignore", divide="ignore"):
         prem = rr / ref_rr
     r, width, area, _ = shape_features(win, template, energy)
     label = _decide(r, match, width, area, prem, count, final=True)
     # OSEA's noise check: a beat in noise that does not look normal is not called ventricular.
     label[(label == BeatClass.VENTRICULAR) & (noisy > NOISY)] = BeatClass.UNKNOWN
-    return BeatLabels(label, r, width, area, prem, match, noisy)
+    return label, r, width, area, prem
 
 
 def _masked_mean_at(
@@ -290,18 +316,20 @@ def _typed_labels(
         return out
     match = _match_at(lag_r, matchable, rows)
     template, count = _masked_mean_at(win, pool, rows, HISTORY_BEATS, DOMINANT_AGE_BEATS)
-    few = count < MIN_TEMPLATE_BEATS
-    template = np.where(few[:, None], fallback[0][rows], template)
-    count = np.where(few, fallback[1][rows], count)
-    sinus = pool & np.concatenate([[False], pool[:-1]]) & ~np.isnan(rr)
     ref_rr, _ = _masked_mean_at(
-        np.nan_to_num(rr, nan=0.0), sinus, rows, HISTORY_BEATS, DOMINANT_AGE_BEATS
+        np.nan_to_num(rr, nan=0.0), _sinus(pool, rr), rows, HISTORY_BEATS, DOMINANT_AGE_BEATS
     )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        prem = rr[rows] / ref_rr
-    r, width, area, _ = shape_features(win[rows], template, energy[rows])
-    label = _decide(r, match, width, area, prem, count, final=True)
-    label[(label == BeatClass.VENTRICULAR) & (noisy[rows] > NOISY)] = BeatClass.UNKNOWN
+    label, *_ = _against(
+        win[rows],
+        template,
+        count,
+        (fallback[0][rows], fallback[1][rows]),
+        rr[rows],
+        ref_rr,
+        match,
+        energy[rows],
+        noisy[rows],
+    )
     out[rows] = label
     return out
 
