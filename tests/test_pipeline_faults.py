@@ -261,6 +261,7 @@ class SlowWriter(SessionWriter):
         super()._write_batch(batch)
 
 
+@pytest.mark.slow  # real time: commits that take 2 s each, while beats keep coming
 def test_a_store_whose_commit_takes_2_s_never_stalls_the_screen(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     speed = 20.0
@@ -300,6 +301,7 @@ def test_a_store_whose_commit_takes_2_s_never_stalls_the_screen(tmp_path: Path) 
     assert beats == beat_times(seen)  # no beat lost
 
 
+@pytest.mark.slow  # real time: a commit held for seconds while rows are added
 def test_add_calls_do_not_wait_for_a_commit_in_progress(tmp_path: Path) -> None:
     store = SessionStore(tmp_path / "s.db")
     writer = SlowWriter(store, commit_interval_s=0.05)
