@@ -17,7 +17,7 @@ import pytest
 from biofeedback.cli.cmd_analyze import analyze_settings
 from biofeedback.cli.main import CORRECTION_CHOICES, build_parser
 from biofeedback.hrv.analysis import analyze_record
-from biofeedback.hrv.artifacts_rule import CORRECTION_LEVELS
+from biofeedback.hrv.correction_levels import CORRECTION_LEVELS
 from biofeedback.hrv.settings import HrvSettings
 
 HERE = Path(__file__).resolve().parent

@@ -6,23 +6,15 @@ import argparse
 from typing import TYPE_CHECKING
 
 from biofeedback.errors import InputError
+from biofeedback.hrv.correction_levels import CORRECTION_LEVELS
 
 if TYPE_CHECKING:
     from biofeedback.hrv.settings import HrvSettings
     from biofeedback.live.sources import SourceOptions
 
-CORRECTION_CHOICES = (
-    "none",
-    "very-low",
-    "low",
-    "medium",
-    "strong",
-    "very-strong",
-    "automatic",
-    "robust",
-)
-"""``--correction``: ``hrv.settings.CORRECTION_LEVELS``, spelt out so that parsing does not import
-numpy (tests keep them equal). Every level also runs live (``hrv.settings.LIVE_CORRECTIONS``)."""
+CORRECTION_CHOICES = CORRECTION_LEVELS
+"""``--correction``: the levels of ``hrv.correction_levels`` (a module without numpy, so parsing
+stays quick). Every level also runs live (``hrv.settings.LIVE_CORRECTIONS``)."""
 LIVE_CORRECTIONS = CORRECTION_CHOICES
 
 

@@ -58,14 +58,12 @@ from biofeedback.hrv.artifacts_rule import (
     ALPHA,
     C1,
     C2,
-    CORRECTION_LEVELS,
     INTERPOLATED_LABELS,
     RR_GATE_MAX_MS,
     RR_GATE_MIN_MS,
     WINDOW_MEDIAN_BEATS,
     WINDOW_QD_BEATS,
     BeatLabel,
-    CorrectionLevel,
     FloatArray,
     LabelArray,
     LabelledBeat,
@@ -77,6 +75,7 @@ from biofeedback.hrv.artifacts_rule import (
 )
 from biofeedback.hrv.artifacts_shape import IntervalShape, apply_shape, as_shapes
 from biofeedback.hrv.artifacts_threshold import interpolate_flagged, threshold_labels
+from biofeedback.hrv.correction_levels import CORRECTION_LEVELS, CorrectionLevel
 
 IndexArray = NDArray[np.intp]
 

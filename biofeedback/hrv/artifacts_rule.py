@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Final
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -23,21 +23,6 @@ WINDOW_QD_BEATS: Final = 91
 WINDOW_MEDIAN_BEATS: Final = 11
 RR_GATE_MIN_MS: Final = 250.0
 RR_GATE_MAX_MS: Final = 2500.0
-CorrectionLevel = Literal[
-    "none", "very-low", "low", "medium", "strong", "very-strong", "automatic", "robust"
-]
-"""Artifact correction as a Kubios user chooses it: none, a threshold level, automatic (Lipponen &
-Tarvainen 2019), or this project's extension for sustained ectopy (README, "HRV methods")."""
-CORRECTION_LEVELS: Final[tuple[str, ...]] = (
-    "none",
-    "very-low",
-    "low",
-    "medium",
-    "strong",
-    "very-strong",
-    "automatic",
-    "robust",
-)
 ROBUST_TH1_CAP: Final = 0.2
 """Robust mode: the dRR threshold (and Th2 of the missed/extra tests) never exceeds this fraction
 of the local median RR (Malik's 20 % rule: Malik M et al. 1993, Eur Heart J 14:1473,

@@ -23,11 +23,11 @@ import numpy as np
 from biofeedback.hrv.artifacts_rule import (
     WINDOW_MEDIAN_BEATS,
     BeatLabel,
-    CorrectionLevel,
     FloatArray,
     LabelArray,
     window_ranks,
 )
+from biofeedback.hrv.correction_levels import CorrectionLevel
 
 THRESHOLD_LEVELS_S: Final[dict[str, float]] = {
     "very-low": 0.45,

@@ -34,11 +34,11 @@ from biofeedback.hrv.artifacts_rule import (
     RR_GATE_MIN_MS,
     WINDOW_MEDIAN_BEATS,
     BeatLabel,
-    CorrectionLevel,
     LabelledBeat,
 )
 from biofeedback.hrv.artifacts_shape import IntervalShape, apply_shape_one
 from biofeedback.hrv.artifacts_threshold import THRESHOLD_LEVELS_S, threshold_ms
+from biofeedback.hrv.correction_levels import CorrectionLevel
 
 LOOKAHEAD_BEATS = WINDOW_MEDIAN_BEATS // 2
 """Intervals after the labelled one that its median needs (5 of the 11)."""

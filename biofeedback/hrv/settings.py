@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Final, Literal
 
-from biofeedback.hrv.artifacts_rule import CORRECTION_LEVELS, CorrectionLevel
 from biofeedback.hrv.artifacts_shape import ARTIFACT_SOURCES, ArtifactSource
+from biofeedback.hrv.correction_levels import CORRECTION_LEVELS, CorrectionLevel
 from biofeedback.hrv.nonlinear import NonlinearSettings
 
 SpectralMethod = Literal["welch", "lomb"]
