@@ -373,14 +373,37 @@ IRREGULAR_LINES: Final = (
 IRREGULAR_BLOCK: Final = "Block so far: withheld (irregular rhythm)"
 
 
+_SHORT_FLAGS: Final = (
+    (
+        re.compile(r"ambiguous: the ([\d.]+)/min peak .* HF peak at ([\d.]+)/min"),
+        r"RSA breathing ambiguous: \1 or \2/min",
+    ),
+    (
+        re.compile(r"HF underestimates vagal activity \(breathing < (\d+)/min\)"),
+        r"breathing < \1/min: HF underestimates vagal",
+    ),
+)
+"""Flags in at most 44 characters, the quality panel's width (``?`` explains each in full)."""
+
+
 def flag_line(flag: str) -> str:
-    """A processor flag for the quality panel; the irregular-rhythm one, whose wording the
-    estimates panel shows in full, in short.
+    """A processor flag for the quality panel, in short (the irregular-rhythm one, whose wording
+    the estimates panel shows in full; the respiration ones, which the help page explains).
 
     >>> flag_line(IRREGULAR_FLAG), flag_line("too many corrected beats")
     ('⚠ irregular rhythm: HRV withheld', '⚠ too many corrected beats')
+    >>> flag_line("ambiguous: the 6.1/min peak may be the 0.1-Hz Mayer wave, not breathing; "
+    ...           "HF peak at 17.9/min")
+    '⚠ RSA breathing ambiguous: 6.1 or 17.9/min'
+    >>> flag_line("HF underestimates vagal activity (breathing < 9/min)")
+    '⚠ breathing < 9/min: HF underestimates vagal'
     """
-    return "⚠ irregular rhythm: HRV withheld" if flag == IRREGULAR_FLAG else f"⚠ {flag}"
+    if flag == IRREGULAR_FLAG:
+        return "⚠ irregular rhythm: HRV withheld"
+    for pattern, replacement in _SHORT_FLAGS:
+        if pattern.search(flag):
+            return f"⚠ {pattern.sub(replacement, flag)}"
+    return f"⚠ {flag}"
 
 
 def share_line(model: DashboardModel) -> str:
