@@ -9,8 +9,8 @@ DS1 is the de Chazal et al. (2004) training half; EC57 leaves the paced records 
 classification statistics, so DS1 alone is the figure to compare; DS1 + paced is printed too.
 The thresholds in biofeedback/ecg/labels.py were set on these records: in-sample figures (the
 beat-type memory's CHAIN_R, DOMINANT_BEATS, DOMINANT_AGE_BEATS and the final-label rules'
-ON_TIME, R_ON_TIME, R_CLOSE, REFRACTORY were chosen on DS1 pooled V Se/+P, see IN_SAMPLE; DS2
-was not used).
+ON_TIME, R_ON_TIME, R_CLOSE, REFRACTORY and the noise-burst check's SPIKY were chosen on DS1
+pooled V Se/+P, see IN_SAMPLE; DS2 was not used).
 
 Artifact table (the HRV-correctness bench's truth, bench_labelled.py: an interval that ends or
 starts on a V or F beat is ectopic, intervals withheld as irregular rhythm not counted; a second
@@ -62,8 +62,8 @@ SUPRAVENTRICULAR_TRUTH = frozenset("SAaJE")
 AF_RECORDS = (201, 203)
 IN_SAMPLE = (
     "all labelling thresholds chosen on DS1 + paced (these records): in-sample; the beat-type "
-    "memory (CHAIN_R, DOMINANT_BEATS, DOMINANT_AGE_BEATS) and the final-label rules (ON_TIME, "
-    "R_ON_TIME, R_CLOSE, REFRACTORY) on DS1 pooled V Se/+P"
+    "memory (CHAIN_R, DOMINANT_BEATS, DOMINANT_AGE_BEATS), the final-label rules (ON_TIME, "
+    "R_ON_TIME, R_CLOSE, REFRACTORY) and the noise-burst check (SPIKY) on DS1 pooled V Se/+P"
 )
 
 

@@ -24,6 +24,8 @@ NOISE_S: Final = (0.35, 0.10)
 beat's noise level (mostly the T-P segment: smooth waves there have a small second difference,
 muscle and electrode noise a large one)."""
 NOISE_AFTER_S: Final = 0.20
+SPIKE_S: Final = 0.05
+"""The span over which :func:`noise_before` averages for its largest burst (OSEA's 50 ms)."""
 
 
 def beat_windows(wide: F64, peak: NDArray[np.intp], fs_hz: float) -> F64:
@@ -69,10 +71,12 @@ def beat_windows(wide: F64, peak: NDArray[np.intp], fs_hz: float) -> F64:
 
 def noise_before(
     wide: F64, peak: NDArray[np.intp], fs_hz: float, previous: NDArray[np.intp]
-) -> F64:
+) -> tuple[F64, F64]:
     """Mean absolute second difference of ``wide`` over :data:`NOISE_S` before each peak, but
     only from :data:`NOISE_AFTER_S` after the previous beat's peak (``previous``; a premature
-    beat's stretch would otherwise hold the previous QRS). NaN where nothing is left."""
+    beat's stretch would otherwise hold the previous QRS), and the largest mean of it over
+    :data:`SPIKE_S` within that stretch (a burst of noise, as OSEA's ``HFNoiseCheck`` takes the
+    largest 50 ms average of its high-pass filtered beat). NaN where nothing is left."""
     lo = round(NOISE_S[0] * fs_hz)
     hi = round(NOISE_S[1] * fs_hz)
     after = round(NOISE_AFTER_S * fs_hz)
@@ -89,9 +93,17 @@ def noise_before(
     first = (peak - lo)[:, None] + np.arange(lo - hi)
     valid = (first >= 0) & (first >= (previous + after)[:, None]) & (first + 2 < n)
     count = valid.sum(axis=1)
+    masked = d2 * valid
+    k = max(1, round(SPIKE_S * fs_hz))
+    zero = np.zeros((len(peak), 1))
+    run = np.cumsum(np.concatenate([zero, masked], axis=1), axis=1)
+    run_valid = np.cumsum(np.concatenate([zero, valid], axis=1), axis=1)
+    means = (run[:, k:] - run[:, :-k]) / k
+    inside = (run_valid[:, k:] - run_valid[:, :-k]) == k
     with np.errstate(invalid="ignore", divide="ignore"):
-        out: F64 = np.where(count > 0, (d2 * valid).sum(axis=1) / count, np.nan)
-    return out
+        mean: F64 = np.where(count > 0, masked.sum(axis=1) / count, np.nan)
+        spike: F64 = np.where(count >= k, np.where(inside, means, 0.0).max(axis=1), np.nan)
+    return mean, spike
 
 
 def lag_correlations(win: F64) -> F64:

@@ -38,8 +38,11 @@ the beat-type state of step 8):
 6. Noise check (OSEA's: a beat in noise is not classified by shape): a beat that would be
    ventricular is left unknown when the mean absolute second difference of the signal over the
    stretch from 350 to 100 ms before it (but from 200 ms after the previous R-peak) exceeds
-   :data:`NOISY` of the median QRS peak-to-peak of the previous beats. Muscle and electrode
-   noise deform a normal QRS enough to fail the template; smooth T and P waves barely count.
+   :data:`NOISY` of the median QRS peak-to-peak of the previous beats, or when the largest
+   50 ms mean of it over that stretch exceeds :data:`SPIKY` of the beat's own QRS peak-to-peak
+   (OSEA's ``HFNoiseCheck`` measure: a burst of noise, or a small beat in noise). Muscle and
+   electrode noise deform a normal QRS enough to fail the template; smooth T and P waves barely
+   count.
 
 7. Final labels only (pass 2): a premature beat both wider and larger than the template is
    ventricular below ``r`` :data:`R_CLOSE` even when it matches a recent beat; a beat whose RR
@@ -47,7 +50,10 @@ the beat-type state of step 8):
    :data:`R_ON_TIME` (on time and only somewhat different is mostly a fusion beat or a normal
    beat in noise); a would-be ventricular beat less than :data:`REFRACTORY` of the reference
    RR after the previous detection is left unknown (one of the two is likely a false
-   detection).
+   detection); a beat that ends the long RR of a bigeminal rhythm is not ventricular (OSEA's
+   rhythm check, :func:`after_bigeminal_pause`: in bigeminy the ectopic beat is the premature
+   one and the beat after its pause the sinus one, even when the template has taken the
+   ectopic's shape).
 8. Beat-type memory (OSEA's beat typing, reduced to what vectorises): each beat joins the type
    of the most similar of the :data:`HISTORY_BEATS` beats before it when their correlation
    exceeds :data:`CHAIN_R`, else it starts a new type; the dominant type is the one with most
@@ -63,10 +69,12 @@ the beat-type state of step 8):
 
 Thresholds were chosen on the MIT-BIH DS1 half plus the paced records (the bench's data), so the
 bench's figures are in-sample; the DS2 half was not used. :data:`ON_TIME`, :data:`R_ON_TIME`,
-:data:`R_CLOSE`, :data:`REFRACTORY`, :data:`CHAIN_R`, :data:`DOMINANT_BEATS` and
-:data:`DOMINANT_AGE_BEATS` were chosen on DS1 pooled V sensitivity / positive predictivity (small
-grids; DOMINANT_AGE_BEATS 256 instead of 512 loses about 2 points of sensitivity, mostly in
-records 207 and 223). The numbers are in
+:data:`R_CLOSE`, :data:`REFRACTORY`, :data:`CHAIN_R`, :data:`DOMINANT_BEATS`,
+:data:`DOMINANT_AGE_BEATS` and :data:`SPIKY` were chosen on DS1 pooled V sensitivity / positive
+predictivity (small grids; DOMINANT_AGE_BEATS 256 instead of 512 loses about 2 points of
+sensitivity, mostly in records 207 and 223; SPIKY 0.045-0.06 trades 0.3 points of sensitivity
+for 0.6 of positive predictivity). The bigeminy check's 12.5 % and 8 RRs are OSEA's, not tuned.
+The numbers are in
 ``bench/results/ecg_labels.json`` (bench_ecg_labels.py).
 """
 
@@ -142,6 +150,14 @@ LARGE: Final = 1.5
 NOISY: Final = 0.03
 """Noise level over the median QRS peak-to-peak of the previous beats above which a beat that
 looks ventricular is left unknown instead."""
+SPIKY: Final = 0.05
+"""Largest 50 ms burst of noise before the beat over the beat's own QRS peak-to-peak above which
+a beat that looks ventricular is left unknown instead (OSEA's ``HFNoiseCheck`` measure, the
+largest 50 ms average of the high-pass filtered signal outside the QRS over the beat's QRS
+amplitude; OSEA does not call a beat a PVC by width when it exceeds its limit). Chosen on DS1."""
+BIGEMINY_RRS: Final = 8
+"""RRs looked back on for a bigeminal rhythm (OSEA's RR buffer): a beat that ends the long RR
+of one is not ventricular (:func:`after_bigeminal_pause`)."""
 VERY_WIDE: Final = 1.8
 """A QRS this much wider than the template and :data:`LARGE` is ventricular even when it
 matches a recent beat (that beat was the previous ectopic of a couplet or a run)."""
@@ -220,6 +236,8 @@ def _second_pass(
     fallback: tuple[F64, F64],
     age: int,
     noisy: F64,
+    in_noise: NDArray[np.bool_],
+    bigeminal: NDArray[np.bool_],
 ) -> BeatLabels:
     """Labels against the template of the ``pool`` beats (up to ``age`` back; the pass-1
     template ``fallback`` while there are too few), with the matches among ``matchable``."""
@@ -229,7 +247,7 @@ def _second_pass(
         np.nan_to_num(rr, nan=0.0), _sinus(pool, rr), HISTORY_BEATS, age
     )
     label, r, width, area, prem = _against(
-        win, template, count, fallback, rr, ref_rr, match, energy, noisy
+        win, template, count, fallback, rr, ref_rr, match, energy, in_noise, bigeminal
     )
     return BeatLabels(label, r, width, area, prem, match, noisy)
 
@@ -249,7 +267,8 @@ def _against(
     ref_rr: F64,
     match: F64,
     energy: F64,
-    noisy: F64,
+    in_noise: NDArray[np.bool_],
+    bigeminal: NDArray[np.bool_],
 ) -> tuple[NDArray[np.int8], F64, F64, F64, F64]:
     """The final label of each beat against ``template`` (of ``count`` beats; ``fallback``'s
     template and count where fewer than :data:`MIN_TEMPLATE_BEATS`), with its features."""
@@ -260,9 +279,33 @@ def _against(
         prem = rr / ref_rr
     r, width, area, _ = shape_features(win, template, energy)
     label = _decide(r, match, width, area, prem, count, final=True)
+    # OSEA's rhythm check: the beat that ends the long RR of a bigeminy is the sinus one.
+    sinus = (label == BeatClass.VENTRICULAR) & bigeminal
+    label[sinus] = np.where(prem[sinus] < PREMATURE, BeatClass.SUPRAVENTRICULAR, BeatClass.NORMAL)
     # OSEA's noise check: a beat in noise that does not look normal is not called ventricular.
-    label[(label == BeatClass.VENTRICULAR) & (noisy > NOISY)] = BeatClass.UNKNOWN
+    label[(label == BeatClass.VENTRICULAR) & in_noise] = BeatClass.UNKNOWN
     return label, r, width, area, prem
+
+
+def after_bigeminal_pause(rr: F64) -> NDArray[np.bool_]:
+    """Beats that end the long RR of a bigeminal rhythm (OSEA's ``RhythmChk``: over the last
+    :data:`BIGEMINY_RRS` RRs every other one matches, within 12.5 % of their mean, and no two
+    consecutive ones do; this RR is the longer of the last two)."""
+    n = len(rr)
+    back = np.full((BIGEMINY_RRS, n), np.nan)
+    for k in range(min(BIGEMINY_RRS, n)):
+        back[k, k:] = rr[: n - k]
+
+    def matched(a: F64, b: F64) -> NDArray[np.bool_]:
+        with np.errstate(invalid="ignore"):
+            out: NDArray[np.bool_] = np.abs(a - b) < (a + b) / 8.0
+        return out
+
+    with np.errstate(invalid="ignore"):
+        ok: NDArray[np.bool_] = back[0] > back[1]
+    for k in range(BIGEMINY_RRS - 2):
+        ok &= matched(back[k], back[k + 2]) & ~matched(back[k], back[k + 1])
+    return ok
 
 
 def _masked_mean_at(
@@ -305,7 +348,8 @@ def _typed_labels(
     pool: NDArray[np.bool_],
     matchable: NDArray[np.bool_],
     fallback: tuple[F64, F64],
-    noisy: F64,
+    in_noise: NDArray[np.bool_],
+    bigeminal: NDArray[np.bool_],
     rows: NDArray[np.intp],
 ) -> NDArray[np.int8]:
     """:func:`_second_pass` against the dominant type's template (``pool``: its on-time
@@ -328,7 +372,8 @@ def _typed_labels(
         ref_rr,
         match,
         energy[rows],
-        noisy[rows],
+        in_noise[rows],
+        bigeminal[rows],
     )
     out[rows] = label
     return out
@@ -339,6 +384,7 @@ def _label_windows(
     lag_r: F64,
     rr: F64,
     noise: F64,
+    spike: F64,
     dominant: NDArray[np.bool_],
     typed_rows: NDArray[np.intp],
 ) -> tuple[BeatLabels, NDArray[np.int8]]:
@@ -359,6 +405,8 @@ def _label_windows(
     amplitude = trailing_median(core.max(axis=1) - core.min(axis=1), HISTORY_BEATS)
     with np.errstate(invalid="ignore", divide="ignore"):
         noisy = noise / amplitude
+        in_noise = (noisy > NOISY) | (spike / (core.max(axis=1) - core.min(axis=1)) > SPIKY)
+    bigeminal = after_bigeminal_pause(rr)
     fallback = (template, count)
     normal = _second_pass(
         win,
@@ -370,9 +418,20 @@ def _label_windows(
         fallback,
         TEMPLATE_AGE_BEATS,
         noisy,
+        in_noise,
+        bigeminal,
     )
     typed = _typed_labels(
-        win, lag_r, rr, energy, late & dominant, matchable & dominant, fallback, noisy, typed_rows
+        win,
+        lag_r,
+        rr,
+        energy,
+        late & dominant,
+        matchable & dominant,
+        fallback,
+        in_noise,
+        bigeminal,
+        typed_rows,
     )
     return normal, typed
 
@@ -408,7 +467,7 @@ def _label_at(wide: F64, peak: NDArray[np.intp], fs_hz: float) -> BeatLabels:
     win = beat_windows(wide, peak, fs_hz)
     rr = np.concatenate([[np.nan], np.diff(peak) / fs_hz])
     previous = np.concatenate([[np.iinfo(np.intp).min // 2], peak[:-1]])
-    noise = noise_before(wide, peak, fs_hz, previous)
+    noise, spike = noise_before(wide, peak, fs_hz, previous)
     lag_r = lag_correlations(win)
     root = beat_types(lag_r)
     dominant = dominant_types(root)
@@ -427,7 +486,13 @@ def _label_at(wide: F64, peak: NDArray[np.intp], fs_hz: float) -> BeatLabels:
         part_rr[0] = np.nan
         rows = np.flatnonzero(needs_typed[sl])
         part, part_typed = _label_windows(
-            win[sl], lag_r[sl], part_rr, noise[sl], is_dominant[sl], rows[rows >= start - lo]
+            win[sl],
+            lag_r[sl],
+            part_rr,
+            noise[sl],
+            spike[sl],
+            is_dominant[sl],
+            rows[rows >= start - lo],
         )
         parts.append(BeatLabels(*(getattr(part, f)[start - lo :] for f in _FIELDS)))
         typed.append(part_typed[start - lo :])
@@ -471,6 +536,7 @@ class OnlineBeatLabeller:
         self._windows: list[F64] = []
         self._peaks: list[int] = []
         self._noise: list[float] = []
+        self._spike: list[float] = []
         self._roots: list[int] = []
         self._lag_r: list[F64] = []
         self._is_dominant: list[bool] = []
@@ -485,9 +551,10 @@ class OnlineBeatLabeller:
         win = beat_windows(wide, at, self.fs_hz)[0]
         self._windows = [*self._windows[-(self._keep - 1) :], win]
         before = self._peaks[-1] - start if self._peaks else np.iinfo(np.intp).min // 2
-        noise = float(noise_before(wide, at, self.fs_hz, np.array([before], np.intp))[0])
+        noise, spike = noise_before(wide, at, self.fs_hz, np.array([before], np.intp))
         self._peaks = [*self._peaks[-(self._keep - 1) :], peak]
-        self._noise = [*self._noise[-(self._keep - 1) :], noise]
+        self._noise = [*self._noise[-(self._keep - 1) :], float(noise[0])]
+        self._spike = [*self._spike[-(self._keep - 1) :], float(spike[0])]
         windows = np.asarray(self._windows)
         # The beat's correlations with the HISTORY_BEATS before it (its row of
         # lag_correlations) and its type: that of the best-matching of them, if close.
@@ -510,6 +577,7 @@ class OnlineBeatLabeller:
             np.asarray(self._lag_r),
             rr,
             np.asarray(self._noise),
+            np.asarray(self._spike),
             np.asarray(self._is_dominant),
             np.array([last] if needs_typed else [], np.intp),
         )
