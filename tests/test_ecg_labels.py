@@ -16,7 +16,8 @@ from biofeedback.ecg import (
     ecg_intervals,
     match_beats,
 )
-from biofeedback.ecg.labels import HORIZON_BEATS, _label_at
+from biofeedback.ecg.beat_windows import noise_before
+from biofeedback.ecg.labels import HORIZON_BEATS, _label_at, after_bigeminal_pause
 from biofeedback.ecg.rpeaks import _sos
 from biofeedback.hrv.artifacts import BeatLabel
 from devices.simulator import ArtifactRates, SimConfig, SimulatedStrap
@@ -141,3 +142,23 @@ def test_mitdb_223_online_labeller_gives_the_batch_labels_past_the_horizon() -> 
     got = [online.push(wide, 0, round(p)) for p in peaks.position]
     assert got == labels.label.tolist()
     assert (labels.label == BeatClass.VENTRICULAR).sum() > 50
+
+
+def test_the_beat_after_a_bigeminal_pause_is_found_by_the_rr_alone() -> None:
+    # Sinus 1.0 s, then bigeminy: ectopic at 0.6 s, the next sinus beat after a 1.4 s pause.
+    rr = np.array([np.nan, 1.0, 1.0, 1.0] + [0.6, 1.4] * 6)
+    got = after_bigeminal_pause(rr)
+    # Once 8 RRs alternate (from the 11th beat on), the beats after the long RRs.
+    assert got.tolist() == [False] * 11 + [True, False, True, False, True]
+    assert not after_bigeminal_pause(np.full(20, 0.8)).any()
+    assert after_bigeminal_pause(rr[:3]).tolist() == [False] * 3
+
+
+def test_a_burst_of_noise_before_a_beat_is_measured_over_its_50_ms() -> None:
+    wide = np.zeros(400)
+    peak = np.array([200], np.intp)
+    wide[150:156] = [0.0, 40.0, -40.0, 40.0, -40.0, 0.0]  # 46 ms of spikes, 154 ms before
+    mean, spike = noise_before(wide, peak, FS, np.array([0], np.intp))
+    assert spike[0] > 3 * mean[0] > 0
+    quiet_mean, quiet = noise_before(np.zeros(400), peak, FS, np.array([0], np.intp))
+    assert quiet_mean[0] == quiet[0] == 0.0
