@@ -172,6 +172,7 @@ def _add_source_options(p: argparse.ArgumentParser, *, device: bool = True) -> N
     p.add_argument(
         "--duration", type=_duration_s, metavar="S", help="stop after S seconds (at most 7 days)"
     )
+    p.add_argument("--artifacts", default="", metavar="K=V,...", help=f"simulator {_ARTIFACT_HELP}")
 
 
 def _add_strap(p: argparse.ArgumentParser, default: str) -> None:
@@ -199,7 +200,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(duration=None)
     p.add_argument("--out", required=True, metavar="FILE", help="output: .json bundle or .txt RR")
     p.add_argument("--format", choices=["json", "rr"], help="default: from the file extension")
-    p.add_argument("--artifacts", default="", metavar="K=V,...", help=_ARTIFACT_HELP)
     p.add_argument(
         "--latency", type=_latency_s, default=0.0, metavar="S", help="max delivery delay"
     )
@@ -208,7 +208,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stream", help="print live beats and heart rate (headless)")
     _add_source_options(p)
     p.add_argument("--json", action="store_true", help="one JSON object per event")
-    p.add_argument("--artifacts", default="", metavar="K=V,...", help=_ARTIFACT_HELP)
     p.set_defaults(handler="biofeedback.cli.cmd_stream:run")
 
     p = sub.add_parser("scan", help="list nearby heart-rate straps (service 0x180D)")
