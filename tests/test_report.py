@@ -66,6 +66,19 @@ def test_session_report(db: Path, tmp_path: Path) -> None:
         "Benjamini",
     ):
         assert text in html, text  # fmt: skip
+    # the blocks drawn are show --json's (and the dashboard summary's): the same numbers
+    shown = subprocess.run(
+        [sys.executable, "-m", "biofeedback", "show", "1", "--json", "--db", str(db)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    import json
+
+    blocks = json.loads(shown.stdout)["blocks"]
+    assert any(isinstance(b["change"], float) for b in blocks)
+    for b in blocks:
+        if isinstance(b["change"], float):
+            cell = f"{b['change']:+.2f} [{b['low']:+.2f}, {b['high']:+.2f}]"
+            assert f"<td>{cell}</td>" in html, cell
 
 
 def test_compare_report(db: Path, tmp_path: Path) -> None:

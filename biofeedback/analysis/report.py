@@ -25,7 +25,6 @@ from biofeedback.errors import BiofeedbackError
 from biofeedback.hrv import time_domain as td
 from biofeedback.hrv.analysis import prepare_nn
 from biofeedback.hrv.chains import same_chain
-from biofeedback.hrv.estimates import ln_rmssd_uncertainty
 from biofeedback.hrv.frequency import Spectrum, frequency_domain
 from biofeedback.hrv.settings import HrvSettings
 from biofeedback.hrv.windows import sliding_windows
@@ -148,7 +147,9 @@ def session_report(
             "segments shaded.",
             "tachogram",
         ),
-        "<h2>Trigger responses in this session</h2>" + _block_section(responses, cfg, fig),
+        "<h2>Each block vs this session's baseline</h2>" + _estimate_section(bundle, hrv, fig),
+        "<h2>Trigger responses in this session (the comparison's inputs)</h2>"
+        + _block_section(responses, cfg),
         "<h2>Poincaré plot</h2>"
         + h.figure(
             fig.poincare(
@@ -169,9 +170,37 @@ def session_report(
     return h.page(title, sections)
 
 
-def _block_section(r: SessionResponses, cfg: CompareSettings, fig: ModuleType) -> str:
+def _estimate_section(bundle: SessionBundle, hrv: HrvSettings, fig: ModuleType) -> str:
+    """The dashboard's session summary and ``show --json``'s ``blocks``: the same numbers."""
+    from biofeedback.analysis.session_blocks import session_blocks
     from biofeedback.analysis.view import ForestPoint
 
+    blocks = session_blocks(bundle, "ln_rmssd", hrv.correction).blocks
+    if not blocks:
+        return h.paragraphs(["No block after a baseline was recorded."])
+    points, rows = [], []
+    for b in blocks:
+        change, low, high = (_real(b[k]) for k in ("change", "low", "high"))
+        points.append(ForestPoint(f"{b['label']} ({b['kind']})", change, low, high, "-"))
+        interval = f"[{low:+.2f}, {high:+.2f}]" if math.isfinite(low) else ""
+        shown = f"{change:+.2f} {interval}" if math.isfinite(change) else ""
+        share = f"{_real(b['artifact_share']):.1%}"
+        rows.append((b["label"], b["kind"], shown, b["n_beats"], share, b.get("reason") or ""))
+    png = fig.forest(points, math.nan, "ΔlnRMSSD vs baseline (ln ms)", "This session's blocks")
+    header = ("block", "kind", "ΔlnRMSSD [95 %] (ln ms)", "beats", "corrected", "no value because")
+    return h.table(header, rows) + h.figure(
+        png, "Each block after its onset exclusion against the baseline segment's windows: "
+        "means of 15-s batches with a Newey-West standard error that counts the serial "
+        "correlation of beat-to-beat data and the baseline's own uncertainty (README, 'The "
+        "dashboard'); the same numbers as the dashboard's session summary and show --json.",
+        "block estimates")  # fmt: skip
+
+
+def _real(value: object) -> float:
+    return float(value) if isinstance(value, int | float) else math.nan
+
+
+def _block_section(r: SessionResponses, cfg: CompareSettings) -> str:
     if not r.blocks:
         return h.paragraphs([f"No trigger blocks: {r.reason}."])
     header = ("position", "trigger", *(f"{m.name} ({m.unit})" for m in METRICS.values()),
@@ -181,16 +210,10 @@ def _block_section(r: SessionResponses, cfg: CompareSettings, fig: ModuleType) -
          b.reason or "")
         for b in r.blocks
     ]  # fmt: skip
-    points = []
-    base_u = ln_rmssd_uncertainty(r.baseline.clean_s) if r.baseline and r.baseline.clean_s else 0
-    for b in r.blocks:
-        d = b.response("lnrmssd")
-        u = math.hypot(ln_rmssd_uncertainty(b.block.clean_s), base_u) if b.block.clean_s else 0
-        points.append(ForestPoint(f"{b.position}. {b.label}", d, d - u, d + u, "-"))
-    png = fig.forest(points, math.nan, "ΔlnRMSSD vs baseline (ln ms)", "This session's blocks")
-    return h.table(header, rows) + h.figure(
-        png, "Intervals: 95 % limits of agreement of ultra-short lnRMSSD (Esco & Flatt 2014, "
-        "PMC4126289) for block and baseline, combined.", "block responses")  # fmt: skip
+    return h.paragraphs([
+        f"Each trigger block after its first {cfg.onset_s:g} s, as `biofeedback compare` takes it "
+        "across sessions (values against the baseline and the washout before it)."
+    ]) + h.table(header, rows)  # fmt: skip
 
 
 def _methods(cfg: CompareSettings, hrv: HrvSettings) -> str:

@@ -76,10 +76,13 @@ def run_sessions(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from biofeedback.analysis.session_blocks import session_blocks
+
     correction = live_correction(args, "show (the live processor replayed)")
     with _store(args) as store:
         summary = store.summary(args.id)
         bundle = store.load_bundle(args.id)
+    blocks = session_blocks(bundle, getattr(args, "metric", None) or "ln_rmssd", correction)
     doc = {
         **summary.to_json(),
         "session": bundle.session,
@@ -90,8 +93,8 @@ def run_show(args: argparse.Namespace) -> int:
         "markers": dict(Counter(m["kind"] for m in bundle.markers)),
         "flagged_beats": sum(1 for f in bundle.beats["flags"] if f),
         "rhythm": _rhythm(bundle),
-        "blocks": _blocks(bundle, getattr(args, "metric", None) or "ln_rmssd", correction),
-        "blocks_replayed_with": _replayed_with(bundle, correction),
+        "blocks": blocks.blocks,
+        "blocks_replayed_with": blocks.replayed_with,
     }
     if getattr(args, "json", False):
         print(json.dumps(doc))
@@ -118,45 +121,11 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _replayed_with(bundle: SessionBundle, correction: str | None) -> dict[str, object]:
-    """How ``blocks`` were computed: the live processor replayed over the stored RR beats, with
-    the stored (or asked) correction and RR timing alone. A live run that took the strap's ECG
-    beat shapes first (``settings.artifact_source`` ``ecg_shape``) is not replayed with them."""
-    from biofeedback.hrv.settings import stored_settings
-
-    settings = stored_settings(bundle.settings, correction)
-    return {
-        "correction": settings.correction,
-        "artifact_source": settings.artifact_source,
-        "from": "stored RR beats",
-        "live_artifact_source": bundle.settings.get("artifact_source", "rr"),
-    }
-
-
 def _rhythm(bundle: SessionBundle) -> dict[str, object]:
     """The irregular-rhythm stretches (batch detector over the stored beats, as it says)."""
     from biofeedback.sessions.rhythm_record import rhythm_record
 
     return rhythm_record(bundle)
-
-
-def _blocks(
-    bundle: SessionBundle, metric: str, correction: str | None = None
-) -> list[dict[str, object]]:
-    """Each block's change from the baseline, recomputed as the live summary made it, with the
-    session's stored correction or ``correction`` (a live one: the replay is the live
-    processor's)."""
-    from biofeedback.hrv.block_estimate import block_record
-    from biofeedback.hrv.block_replay import replay_blocks
-    from biofeedback.hrv.settings import stored_settings
-
-    beats = bundle.beats
-    metric = {"lnrmssd": "ln_rmssd", "hr": "hr_bpm"}.get(metric, metric)
-    settings = stored_settings(bundle.settings, correction)
-    estimates = replay_blocks(
-        beats["t_s"], beats["rr_ms"], beats["segment"], bundle.segments, settings
-    )
-    return [block_record(e, metric) for e in estimates]
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -194,3 +163,11 @@ def run_delete(args: argparse.Namespace) -> int:
         store.delete(args.id)
     print(f"deleted session {args.id}")
     return 0
+
+
+def _blocks(
+    bundle: SessionBundle, metric: str, correction: str | None = None
+) -> list[dict[str, object]]:
+    from biofeedback.analysis.session_blocks import session_blocks
+
+    return session_blocks(bundle, metric, correction).blocks

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from biofeedback.hrv.artifacts_shape import ShapeSource
 from biofeedback.hrv.block_estimate import BlockEstimate
 from biofeedback.hrv.processor import BeatLike, HrvProcessor, Snapshot
 from biofeedback.hrv.settings import HrvSettings
@@ -33,10 +34,14 @@ def replay_blocks(
     segment: Iterable[int],
     segments: Sequence[Mapping[str, Any]],
     settings: HrvSettings | None = None,
+    *,
+    shapes: ShapeSource | None = None,
 ) -> tuple[BlockEstimate, ...]:
     """Final estimates of every segment after the baseline (``segments``: dicts with ``kind``,
-    ``label``, ``start_s`` and ``end_s``; an open one ends with the beats)."""
+    ``label``, ``start_s`` and ``end_s``; an open one ends with the beats). ``shapes``: the
+    beat shapes the live run took from an ECG (:meth:`HrvProcessor.use_shapes`)."""
     processor = HrvProcessor(settings)
+    processor.use_shapes(shapes)
     events: list[SegmentEvent] = []
     for seg in segments:
         start = seg.get("start_s")

@@ -1,0 +1,92 @@
+"""A stored session's blocks vs its baseline, recomputed as the live summary made them.
+
+The one home of ``show ID --json``'s ``blocks`` and of the report's block figure: the stored
+beats go through the live processor (:func:`biofeedback.hrv.block_replay.replay_blocks`) with the
+session's stored correction (or the one asked for). A session recorded with a strap that
+streamed ECG (a Polar H10) is replayed with the stored ECG's beat shapes as well
+(:mod:`biofeedback.ecg.replay`), as its live run took them: shapes first, RR timing where no
+ECG beat matched (:mod:`biofeedback.hrv.artifacts_shape`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from biofeedback.hrv.correction_levels import CORRECTION_LEVELS
+
+if TYPE_CHECKING:
+    from biofeedback.ecg.online import LiveBeat
+    from biofeedback.sessions.bundle import SessionBundle
+
+METRIC_ALIASES = {"lnrmssd": "ln_rmssd", "hr": "hr_bpm"}
+
+
+@dataclass(frozen=True, slots=True)
+class SessionBlocks:
+    """Each block's record (:func:`biofeedback.hrv.block_estimate.block_record`) and how they
+    were computed (``replayed_with``, the JSON's ``blocks_replayed_with``)."""
+
+    blocks: list[dict[str, object]]
+    replayed_with: dict[str, object]
+
+
+def session_blocks(
+    bundle: SessionBundle, metric: str = "ln_rmssd", correction: str | None = None
+) -> SessionBlocks:
+    """The blocks of ``bundle`` for ``metric`` (``ln_rmssd``, ``hr_bpm``, ...; ``lnrmssd`` and
+    ``hr`` are accepted), with its stored correction level or ``correction``."""
+    from biofeedback.hrv.block_estimate import block_record
+    from biofeedback.hrv.block_replay import replay_blocks
+    from biofeedback.hrv.settings import stored_settings
+
+    if correction is not None and correction not in CORRECTION_LEVELS:
+        raise ValueError(f"correction must be one of {', '.join(CORRECTION_LEVELS)}")
+    metric = METRIC_ALIASES.get(metric, metric)
+    settings = stored_settings(bundle.settings, correction)
+    beats = bundle.beats
+    ecg = _ecg_beats(bundle)
+    shapes = None
+    if ecg:
+        from biofeedback.ecg.replay import RecordedShapes
+
+        shapes = RecordedShapes(ecg)
+    estimates = replay_blocks(
+        beats["t_s"], beats["rr_ms"], beats["segment"], bundle.segments, settings, shapes=shapes
+    )
+    matched = shapes.matched if shapes is not None else 0
+    replayed: dict[str, object] = {
+        "correction": settings.correction,
+        "artifact_source": "ecg_shape" if matched else "rr",
+        "from": "stored RR beats and the stored ECG's beat shapes" if ecg else "stored RR beats",
+        "ecg_intervals_matched": matched,
+        "live_artifact_source": bundle.settings.get("artifact_source", "rr"),
+    }
+    if "ecg_intervals_matched" in bundle.settings:
+        replayed["live_ecg_intervals_matched"] = bundle.settings["ecg_intervals_matched"]
+    return SessionBlocks([block_record(e, metric) for e in estimates], replayed)
+
+
+def _ecg_beats(bundle: SessionBundle) -> list[LiveBeat]:
+    """The stored ECG's beats (every continuity segment, in time order); none without ECG."""
+    records = [r for r in bundle.waveforms if r.get("stream") == "ecg"]
+    if not records:
+        return []
+    import numpy as np
+
+    from biofeedback.ecg.replay import recorded_beats
+    from biofeedback.sessions.store_waves import chunk_of_record
+
+    where = f"session {bundle.session.get('id', '?')}: "
+    pieces: dict[tuple[int, float], tuple[list[Any], list[Any]]] = {}
+    for record in sorted(records, key=lambda r: float(r["t0_s"])):
+        chunk = chunk_of_record(record)
+        key = (chunk.segment, chunk.fs_hz)
+        times, values = pieces.setdefault(key, ([], []))
+        times.append(chunk.times())
+        values.append(chunk.samples(where)[:, 0])
+    out: list[LiveBeat] = []
+    for (segment, fs_hz), (times, values) in pieces.items():
+        out += recorded_beats(np.concatenate(times), np.concatenate(values), segment, fs_hz)
+    out.sort(key=lambda b: b.t_s)
+    return out
