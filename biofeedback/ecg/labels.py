@@ -73,7 +73,7 @@ bench's figures are in-sample; the DS2 half was not used. :data:`ON_TIME`, :data
 :data:`DOMINANT_AGE_BEATS` and :data:`SPIKY` were chosen on DS1 pooled V sensitivity / positive
 predictivity (small grids; DOMINANT_AGE_BEATS 256 instead of 512 loses about 2 points of
 sensitivity, mostly in records 207 and 223; SPIKY 0.045-0.06 trades 0.3 points of sensitivity
-for 0.6 of positive predictivity). The bigeminy check's 12.5 % and 8 RRs are OSEA's, not tuned.
+for 0.6 of positive predictivity). The bigeminy check's match (an eighth of the sum) and 8 RRs are OSEA's, not tuned.
 The numbers are in
 ``bench/results/ecg_labels.json`` (bench_ecg_labels.py).
 """
@@ -289,8 +289,9 @@ def _against(
 
 def after_bigeminal_pause(rr: F64) -> NDArray[np.bool_]:
     """Beats that end the long RR of a bigeminal rhythm (OSEA's ``RhythmChk``: over the last
-    :data:`BIGEMINY_RRS` RRs every other one matches, within 12.5 % of their mean, and no two
-    consecutive ones do; this RR is the longer of the last two)."""
+    :data:`BIGEMINY_RRS` RRs every other one matches, differing by less than an eighth of the
+    two RRs' sum (OSEA's ``RRMatch``), and no two consecutive ones do; this RR is the longer of
+    the last two)."""
     n = len(rr)
     back = np.full((BIGEMINY_RRS, n), np.nan)
     for k in range(min(BIGEMINY_RRS, n)):
