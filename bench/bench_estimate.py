@@ -28,7 +28,10 @@ Definitions (what the numbers are measured against):
 Printed and stored: coverage of the 95 % interval over block-seconds after the first minute,
 per minute and at the end (goal 93-97 %); half-width at 2 min (ln ms, in SD, in floored SD)
 with its oracle; detection within 90 s; called changed at the end (all blocks, and null
-blocks); the share of blocks with the 6/min caveat; the breathing interval's coverage of the
+blocks); the share of blocks with the 6/min caveat; the share of blocks whose final lower bound
+took the block's own variance (noisier than the pooled one, ``own var``) and the share of
+block-seconds after the first minute whose truth lay below the interval (``miss low``; above it
+is the rest of the misses); the breathing interval's coverage of the
 block's true mean breathing rate and its median width; the per-beat cost of
 ``HrvProcessor.push`` with the estimate (p50/p99/p99.9, goal p99 ≤ 1 ms).
 
@@ -80,6 +83,12 @@ def _covered_between(block: BlockTrace, lo: float, hi: float) -> np.ndarray:
     return np.asarray((lo_ <= tr) & (tr <= hi_))
 
 
+def _below(block: BlockTrace, from_s: float) -> np.ndarray:
+    e = np.asarray(block.elapsed_s)
+    keep = e >= from_s
+    return np.asarray(np.asarray(block.truth)[keep] < np.asarray(block.low)[keep])
+
+
 def case(
     name: str, effect: float, quiet: bool, tingles: bool, n: int
 ) -> tuple[dict[str, object], list]:
@@ -90,6 +99,7 @@ def case(
         hits = np.concatenate([_covered_between(b, lo, hi) for b in blocks])
         minutes[f"{lo // 60}-{hi // 60} min"] = float(hits.mean())
     after_first = float(np.concatenate([b.covered(60) for b in blocks]).mean())
+    below = float(np.concatenate([_below(b, 60.0) for b in blocks]).mean())
     finals = [b for b in blocks if b.final is not None and b.final.ln_rmssd.low is not None]
     fin = [b.final.ln_rmssd for b in finals]  # type: ignore[union-attr]
     end_cov = float(
@@ -127,6 +137,7 @@ def case(
         "blocks": len(blocks),
         "coverage_after_1_min": after_first,
         "coverage_by_minute": minutes,
+        "truth_below_interval_after_1_min": below,
         "coverage_at_end": end_cov,
         "half_width_2min_ln_ms": float(np.nanmedian(hw)),
         "baseline_sd_60s_ln_ms": float(np.nanmedian(sd)),
@@ -144,6 +155,9 @@ def case(
         "mean_true_change_at_end": float(np.mean([b.final_truth for b in finals])),
         "sd_true_change_at_end": float(np.std([b.final_truth for b in finals])),
         "six_per_min_caveat_share": float(np.mean([c.caveat is not None for c in fin])),
+        "own_variance_lower_bound_share": float(
+            np.mean([c.se_low is not None and c.se is not None and c.se_low > c.se for c in fin])
+        ),
         "breathing_coverage": float(np.mean([h for h, _ in breathing])) if breathing else None,
         "breathing_median_width_per_min": float(np.median([i[1] - i[0] for _, i in breathing]))
         if breathing
@@ -209,7 +223,7 @@ def main() -> int:
         f"{'2-3min':>7} {'cov end':>7} {'hw 2min':>7} {'oracle':>6} {'hw plain':>8} "
         f"{'oracle':>6} {'SD60':>6} {'hw/SD':>6} "
         f"{'hw/fSD':>6} {'MDC/SD':>6} {'det 90s':>7} {'chg end':>7} {'true':>6} {'6/min':>5} "
-        f"{'br cov':>6} {'br w':>5}"
+        f"{'own var':>7} {'miss low':>8} {'br cov':>6} {'br w':>5}"
     )
     print(f"block-so-far estimate, {n} simulated sessions per case (2 blocks each)")
     print(header)
@@ -231,6 +245,8 @@ def main() -> int:
             f"{r['detected_within_90s']:>7.1%} "
             f"{r['called_changed_at_end']:>7.1%} {r['mean_true_change_at_end']:>+6.3f} "
             f"{r['six_per_min_caveat_share']:>5.1%} "
+            f"{r['own_variance_lower_bound_share']:>7.1%} "
+            f"{r['truth_below_interval_after_1_min']:>8.1%} "
             f"{'—' if br is None else f'{br:.1%}':>6} {'—' if bw is None else f'{bw:.1f}':>5}"
         )
     print("realistic cases pooled (rate ± binomial SE, n blocks):")

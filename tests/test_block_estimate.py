@@ -9,8 +9,17 @@ import numpy as np
 import pytest
 
 from biofeedback.cli.cmd_sessions import _blocks
-from biofeedback.hrv.block_estimate import BaselineBatches, BlockEstimate, block_record
+from biofeedback.hrv.block_estimate import (
+    BaselineBatches,
+    Batch,
+    BlockEstimate,
+    EstimateSettings,
+    block_record,
+    change_from,
+    summarise_baseline,
+)
 from biofeedback.hrv.processor import HrvProcessor, Snapshot
+from biofeedback.hrv.student_t import t_quantile
 from biofeedback.live.summary import SessionTally
 from biofeedback.sessions.bundle import SessionBundle
 from tests.test_hrv_processor import simulate
@@ -97,7 +106,9 @@ def test_reasons_before_an_estimate_exists() -> None:
 def test_the_interval_narrows_on_a_stationary_block() -> None:
     """The batch factor of the SE, √(1/n_block + 1/n_baseline), falls with every batch; the
     pooled variance is re-estimated with each batch, so one step may widen by that estimate's
-    own noise (here at most 15 %), never the trend."""
+    own noise (here at most 15 %), never the trend. That is the upper bound; the lower one may
+    also take the block's own variance on few degrees of freedom (from its third batch, when it
+    exceeds the pooled one), so it is never nearer than the upper and narrows as they grow."""
     _, snaps, _starts = _session((30.0, 30.0, 30.0), (60, 180, 300))
     changes = [
         s.block.ln_rmssd
@@ -107,12 +118,16 @@ def test_the_interval_narrows_on_a_stationary_block() -> None:
         and s.block.ln_rmssd.high is not None
         and s.block.ln_rmssd.low is not None
     ]
-    widths = [c.high - c.low for c in changes]  # type: ignore[operator]
-    assert len(set(widths)) >= 10  # one step per 15-s batch after the onset
+    uppers = [c.high - c.change for c in changes]  # type: ignore[operator]
+    lowers = [c.change - c.low for c in changes]  # type: ignore[operator]
+    assert len(set(uppers)) >= 10  # one step per 15-s batch after the onset
     factors = [math.sqrt(1 / c.n_batches + 1 / c.n_baseline_batches) for c in changes]
     assert all(b <= a for a, b in itertools.pairwise(factors))
-    assert all(b <= 1.15 * a for a, b in itertools.pairwise(widths))
-    assert widths[-1] < 0.6 * widths[0]
+    assert all(b <= 1.15 * a for a, b in itertools.pairwise(uppers))
+    assert uppers[-1] < 0.6 * uppers[0]
+    assert all(lo >= up - 1e-12 for lo, up in zip(lowers, uppers, strict=True))
+    assert lowers[-1] < 0.6 * lowers[0]
+    assert lowers[-1] < 1.2 * uppers[-1]  # 16 batches: its own variance is nearly the pooled
     assert all(c.caveat is None for c in changes)  # breathing at 15/min: no 6/min caveat
 
 
@@ -219,3 +234,51 @@ def test_rr_oscillating_near_six_per_min_keeps_the_interval_wide() -> None:
     assert usual.ln_rmssd.se is not None
     assert slow.ln_rmssd.se > 1.5 * usual.ln_rmssd.se
     assert slow.hr_bpm.caveat is None  # HR's batch means do average the oscillation out
+
+
+def _batches(values: list[float], start_s: float = 0.0) -> list[Batch]:
+    """Adjacent 15-s batches with the given lnRMSSD (HR 60 bpm, RR oscillating at 0.25 Hz)."""
+    return [
+        Batch(start_s + 15.0 * i, start_s + 15.0 * (i + 1), 15, 0, v, 60.0, 0.25)
+        for i, v in enumerate(values)
+    ]
+
+
+def test_a_block_noisier_than_its_baseline_widens_only_its_lower_bound() -> None:
+    """Non-vagal HR transients (tingles) can only add successive differences: a block whose
+    own long-run variance exceeds the pooled one takes it (Welch-Satterthwaite) for its lower
+    bound; the upper bound keeps the pooled variance."""
+    s = EstimateSettings()
+    base = summarise_baseline(_batches([3.7 + 0.05 * (-1) ** i for i in range(12)]), s)
+    assert isinstance(base, BaselineBatches)
+    noisy = change_from("ln_rmssd", _batches([3.9, 3.6, 4.0, 3.65, 3.95, 3.7], 300.0), base, s)
+    calm = change_from("ln_rmssd", _batches([3.73, 3.67, 3.73, 3.67, 3.73, 3.67], 300.0), base, s)
+    assert noisy.change is not None
+    assert noisy.low is not None
+    assert noisy.high is not None
+    assert noisy.se is not None
+    assert noisy.df is not None
+    assert noisy.se_low is not None
+    assert noisy.df_low is not None
+    assert calm.low is not None
+    assert calm.high is not None
+    assert calm.change is not None
+    assert noisy.se_low > noisy.se
+    assert noisy.df_low < noisy.df
+    assert noisy.change - noisy.low > 1.3 * (noisy.high - noisy.change)
+    assert noisy.df == 16  # 12 + 6 batches, one mean each
+    assert noisy.high == pytest.approx(noisy.change + t_quantile(16.0) * noisy.se)
+    # a block no more variable than its baseline keeps the symmetric pooled interval
+    assert (calm.se_low, calm.df_low) == (calm.se, calm.df)
+    assert calm.change - calm.low == pytest.approx(calm.high - calm.change)
+    # two batches are too few to judge the block's own variance
+    two = change_from("ln_rmssd", _batches([3.9, 3.5], 300.0), base, s)
+    assert two.se_low == two.se
+    # HR is left alone: a burst truly raises the mean HR
+    hr = change_from("hr_bpm", _batches([3.9, 3.6, 4.0, 3.65, 3.95, 3.7], 300.0), base, s)
+    assert hr.se_low == hr.se
+    record = block_record(
+        BlockEstimate("x", "trigger", 300.0, None, 300.0, 390.0, noisy, hr, 90, 0, None, s)
+    )
+    assert record["se_low"] == round(noisy.se_low, 4)
+    assert record["df_low"] == round(noisy.df_low, 2)

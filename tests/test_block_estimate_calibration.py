@@ -7,8 +7,11 @@ defined by its truth, not by its trigger). Sessions run without the once-a-secon
 
 Units are blocks (block-seconds of one block are correlated). With ``n`` blocks and a true rate
 ``p`` the binomial SD is ``√(p(1 − p)/n)``; the tolerances below are 3 SDs:
-- coverage (goal 93-97 %), the realistic responder: 60 blocks, p = 0.95, SD 2.81 % → at least
-  86.6 %;
+- coverage (goal 93-97 %), the realistic responder, and the tingles person whose trigger carries
+  its tingles (HR bursts of ~6 bpm, 3/min: non-vagal successive differences that raise lnRMSSD;
+  the block's own variance widens its lower bound): 60 blocks each, p = 0.95, SD 2.81 % → at
+  least 86.6 % (at this scale the test cannot tell the bench's 93.7 % from the 91.9 % before
+  that rule; it guards against a collapse, the bench measures the level);
 - a null block called changed at its end (goal ≤ 5 %), the quiet person (no settling, drift,
   vagal noise or slow breathing, so the true change is exactly 0): 60 blocks, SD 2.81 % → at
   most 13.4 %.
@@ -17,21 +20,27 @@ Units are blocks (block-seconds of one block are correlated). With ``n`` blocks 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tests.block_estimate_support import NO_SPECTRA, BlockTrace, profile_with, run_session
 
 N_SESSIONS = 30  # two blocks each
 
 
-def _blocks(name: str, effect: float, quiet: bool) -> list[BlockTrace]:
-    profile = profile_with(name, effect, quiet)
+def _blocks(name: str, effect: float, quiet: bool, tingles: bool = False) -> list[BlockTrace]:
+    profile = profile_with(name, effect, quiet, tingles=tingles)
     return [
         b for seed in range(N_SESSIONS) for b in run_session(profile, seed, settings=NO_SPECTRA)
     ]
 
 
-def test_the_interval_covers_the_true_change_of_the_realistic_person() -> None:
-    blocks = _blocks("responder", 0.2, quiet=False)
+@pytest.mark.parametrize(
+    ("name", "tingles"), [("responder", False), ("tingles", True)], ids=["responder", "tingles"]
+)
+def test_the_interval_covers_the_true_change_of_the_realistic_person(
+    name: str, tingles: bool
+) -> None:
+    blocks = _blocks(name, 0.2 if name == "responder" else 0.0, quiet=False, tingles=tingles)
     per_block = np.array([b.covered().mean() for b in blocks if b.covered().size])
     assert per_block.size >= 56
     assert per_block.mean() >= 0.866

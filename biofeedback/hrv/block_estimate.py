@@ -42,6 +42,29 @@ Method (batch means with a heteroscedasticity-and-autocorrelation-consistent sta
    simulated segments breathed at 6/min (at most 0.119) from those at 12-18/min (at least 0.115,
    1 % below 0.124). The record says so (``caveat``); the interval of such a block does not
    narrow as the block goes on, which is the truth about what it can show.
+5. **A block noisier than its baseline: non-vagal HR transients.** Short HR accelerations that are
+   not vagal (the transient sympathetic arousal at tingles, cf. the pupil dilation of Valtakari et
+   al. 2019, doi:10.1371/journal.pone.0226692; simulated: ~6 bpm, rise 1 s, decay 5 s, 3/min) add
+   their own successive differences ``c`` to the vagal ones ``d``: ``E[(d + c)²] = E[d²] + c²``
+   (the cross term averages out: the bursts do not follow the breathing phase), so they can only
+   raise lnRMSSD above what vagal tone gives (simulated: +0.033 ln ms in a block with 3/min, about
+   half its SE), and, as their count per batch is Poisson, they make the block's batches more
+   variable (SD of a batch's error 0.120 against 0.092 ln ms without them). They cannot be taken
+   out of the RR series: the burst rises within 2 s, half a breath (the HF period is 3-5 s), so no
+   filter separates it from RSA, and detecting bursts in the RR series (a sustained drop of the
+   mean RR) was no better than chance against the Mayer and VLF waves (simulated: correlation 0.05
+   between the detected and the true excess of a block; removing even the first 3 s after each true
+   burst left a third of the bias). So the evidence the data do give is used: when the block's own
+   long-run variance (item 3, over its own batches, at least ``own_variance_min_batches`` of them)
+   exceeds the pooled one, the **lower** bound uses it, as Welch's interval for unequal variances
+   does (Welch 1947, Biometrika 34:28-35, doi:10.1093/biomet/34.1-2.28), with Satterthwaite's
+   degrees of freedom (1946, Biometrics Bulletin 2:110-114, doi:10.2307/3002019; at most the pooled
+   ones, as the pooled variance holds the block's batches too); the upper bound keeps the pooled
+   variance, since such transients cannot make the measured change too low. The interval is then
+   asymmetric (``se_low``, ``df_low``). lnRMSSD only (a burst truly raises the mean HR: HR's
+   estimand holds it), and not in a block oscillating near 6/min (item 4 already takes its own
+   variance). The user's tingle key marks would locate the bursts, but they do not reach the
+   estimator.
 
 Its calibration against the simulator's true vagal tone is measured in
 ``bench/bench_estimate.py`` and tested at a small scale in
@@ -81,6 +104,9 @@ class EstimateSettings:
     """Bartlett-kernel lag (batches) of the Newey-West variance."""
     oscillation_min_hz: float = 0.12
     """Below this median RR oscillation frequency a segment's batches share one error."""
+    own_variance_min_batches: int = 3
+    """A block needs this many valid batches before its own long-run variance may widen its
+    lower bound (with 2 its t quantile, on 1 degree of freedom, would be 12.7)."""
     breathing_margin_per_min: float = 1.0
     """Added below the lowest and above the highest 120-s window rate of a block: its breathing
     interval (two bins of a 120-s spectrum; see :attr:`BlockEstimate.breathing_interval`)."""
@@ -88,7 +114,8 @@ class EstimateSettings:
     def to_dict(self) -> dict[str, object]:
         return {
             "method": "means of 15-s batches; pooled Newey-West variance of baseline and block "
-            "batches; a segment oscillating near 6/min counts as one error",
+            "batches; a segment oscillating near 6/min counts as one error; a block noisier "
+            "than the pooled variance widens its lower bound with its own (Welch-Satterthwaite)",
             "batch_s": self.batch_s,
             "onset_s": self.onset_s,
             "min_coverage": self.min_coverage,
@@ -99,6 +126,7 @@ class EstimateSettings:
             "confidence": self.confidence,
             "hac_lag": self.hac_lag,
             "oscillation_min_hz": self.oscillation_min_hz,
+            "own_variance_min_batches": self.own_variance_min_batches,
             "breathing_margin_per_min": self.breathing_margin_per_min,
         }
 
@@ -132,6 +160,10 @@ class Change:
     reason: str | None = None
     caveat: str | None = None
     """Why the interval does not narrow (RR oscillating near 6/min), when it applies."""
+    se_low: float | None = None
+    """The standard error of the lower bound: ``se``, or larger when the block's own variance
+    exceeds the pooled one (module docstring, item 5)."""
+    df_low: float | None = None
 
     @property
     def excludes_zero(self) -> bool:
@@ -150,6 +182,8 @@ class Change:
             "n_baseline_batches": self.n_baseline_batches,
             "reason": self.reason,
             "caveat": self.caveat,
+            "se_low": self.se_low,
+            "df_low": self.df_low,
         }
 
 
@@ -379,9 +413,11 @@ def change_from(
         )
         return Change(metric, None, None, None, None, None, n, nb, reason)
     base_values = list(baseline.values[metric])
-    g0, v, df = long_run_variance([base_values, _series(block, metric)], s.hac_lag)
+    block_values = _series(block, metric)
+    g0, v, df = long_run_variance([base_values, block_values], s.hac_lag)
     base_term, block_term = v / nb, v / n
     caveat = None
+    own_term = None
     if metric == "ln_rmssd":
         # One persistent error per segment oscillating near 6/min (module docstring, item 4).
         if baseline.oscillating:
@@ -390,10 +426,26 @@ def change_from(
         if oscillates_slowly(block, s):
             block_term = max(g0, _sample_var(values)) if n > 1 else g0
             caveat = OSCILLATING
+        elif n >= s.own_variance_min_batches:
+            # A block noisier than the pooled variance (module docstring, item 5).
+            _, v_own, df_own = long_run_variance([block_values], s.hac_lag)
+            if v_own > v:
+                own_term = (v_own / n, df_own)
     delta = math.fsum(values) / n - baseline.mean[metric]
+    q = 0.5 + s.confidence / 2.0
     se = math.sqrt(base_term + block_term)
-    half = t_quantile(df, 0.5 + s.confidence / 2.0) * se
-    return Change(metric, delta, delta - half, delta + half, se, df, n, nb, caveat=caveat)
+    half = t_quantile(df, q) * se
+    se_low, df_low, half_low = se, df, half
+    if own_term is not None:
+        term, df_own = own_term
+        var_low = base_term + term
+        # Satterthwaite's df, at most the pooled df (the pooled variance holds the block's too)
+        df_low = min(df, var_low**2 / (base_term**2 / df + term**2 / df_own))
+        se_low = math.sqrt(var_low)
+        half_low = t_quantile(df_low, q) * se_low
+    return Change(
+        metric, delta, delta - half_low, delta + half, se, df, n, nb, None, caveat, se_low, df_low
+    )
 
 
 class BlockEstimator:
@@ -597,6 +649,8 @@ def block_record(estimate: BlockEstimate, metric: str = "ln_rmssd") -> dict[str,
         "high": rounded(change.high),
         "se": rounded(change.se),
         "df": rounded(change.df, 2),
+        "se_low": rounded(change.se_low),
+        "df_low": rounded(change.df_low, 2),
         "n_batches": change.n_batches,
         "n_baseline_batches": change.n_baseline_batches,
         "analysed_from_s": rounded(estimate.analysed_from_s, 3),
