@@ -73,9 +73,9 @@ bench's figures are in-sample; the DS2 half was not used. :data:`ON_TIME`, :data
 :data:`DOMINANT_AGE_BEATS` and :data:`SPIKY` were chosen on DS1 pooled V sensitivity / positive
 predictivity (small grids; DOMINANT_AGE_BEATS 256 instead of 512 loses about 2 points of
 sensitivity, mostly in records 207 and 223; SPIKY 0.045-0.06 trades 0.3 points of sensitivity
-for 0.6 of positive predictivity). The bigeminy check's match (an eighth of the sum) and 8 RRs are OSEA's, not tuned.
-The numbers are in
-``bench/results/ecg_labels.json`` (bench_ecg_labels.py).
+for 0.6 of positive predictivity). The bigeminy check's match (an eighth of the sum) and 8 RRs
+are OSEA's, not tuned. The numbers are in ``bench/results/ecg_labels.json``
+(bench_ecg_labels.py).
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from biofeedback.hrv.student_t import t_quantile
@@ -448,6 +448,15 @@ def change_from(
     )
 
 
+def _said_withheld(change: Change, from_s: float | None) -> Change:
+    """A change with no value says when irregular rhythm took its beats (``from_s``)."""
+    if from_s is None or change.reason is None:
+        return change
+    return replace(
+        change, reason=f"{change.reason} (irregular rhythm withheld from {from_s:.0f} s)"
+    )
+
+
 class BlockEstimator:
     """Accumulates batches of NN beats per segment; :meth:`estimate` gives the running change.
 
@@ -476,9 +485,13 @@ class BlockEstimator:
         self._open_nn: list[float] = []
         self._open_corrected = 0
         self._skip_diff = False
+        self._withheld_from_s: float | None = None
+        """Where sustained irregular rhythm took the running segment's beats (if it did)."""
         self._estimate: BlockEstimate | None = None
         self.finished: list[BlockEstimate] = []
         """The final estimate of every segment after the baseline, in order."""
+        self._finished_batches: list[Batch] = []
+        """The batches of ``finished[-1]`` (:meth:`withhold_since` may still take some out)."""
 
     @property
     def in_baseline(self) -> bool:
@@ -517,6 +530,7 @@ class BlockEstimator:
         self._open_index = -1
         self._open_diffs, self._open_nn, self._open_corrected = [], [], 0
         self._skip_diff = True
+        self._withheld_from_s = None
         if kind == BASELINE:
             self.baseline = None
         self._estimate = None
@@ -535,6 +549,7 @@ class BlockEstimator:
             self.baseline = summarise_baseline(self._baseline_batches, self.settings)
         elif kind not in ("settling", "rating"):
             self.finished.append(self._make_estimate(kind, end_s))
+            self._finished_batches = list(self._batches)
         self._estimate = None
 
     def add(self, end_s: float, nn_ms: float, diff_ms: float, corrected: bool) -> None:
@@ -559,6 +574,44 @@ class BlockEstimator:
         if diff_ms == diff_ms and not self._skip_diff:
             self._open_diffs.append(diff_ms)
         self._skip_diff = False
+
+    def withhold_since(self, t_s: float) -> None:
+        """Leave out of the estimates every NN interval that ends after ``t_s`` (sustained
+        irregular rhythm, confirmed only after it began: the processor's rhythm check). The
+        batches reaching past ``t_s`` and the open one are dropped, with their beats, from the
+        running segment and from the segment finished last if it ended after ``t_s`` (an
+        episode that began in a block is often confirmed in the washout after it); a baseline
+        already summarised, or an earlier segment, keeps its value."""
+        if self.finished and (self.finished[-1].end_s or -math.inf) > t_s:
+            self.finished[-1] = self._without_since(self.finished[-1], t_s)
+        if self._kind is None:
+            return
+        kept = [b for b in self._batches if b.end_s <= t_s]
+        for b in self._batches[len(kept) :]:
+            self._beats -= b.n_beats
+            self._corrected -= b.n_corrected
+        self._beats -= len(self._open_nn)
+        self._corrected -= self._open_corrected
+        self._batches = kept
+        self._withheld_from_s = t_s
+        self._open_index = -1
+        self._open_diffs, self._open_nn, self._open_corrected = [], [], 0
+        self._skip_diff = True
+        self._estimate = None
+
+    def _without_since(self, done: BlockEstimate, t_s: float) -> BlockEstimate:
+        kept = [b for b in self._finished_batches if b.end_s <= t_s]
+        dropped = self._finished_batches[len(kept) :]
+        self._finished_batches = kept
+        s = self.settings
+        return replace(
+            done,
+            analysed_to_s=kept[-1].end_s if kept else None,
+            ln_rmssd=_said_withheld(change_from("ln_rmssd", kept, self.baseline, s), t_s),
+            hr_bpm=_said_withheld(change_from("hr_bpm", kept, self.baseline, s), t_s),
+            n_beats=done.n_beats - sum(b.n_beats for b in dropped),
+            n_corrected=done.n_corrected - sum(b.n_corrected for b in dropped),
+        )
 
     def add_breathing(self, rate_per_min: float | None, window_start_s: float) -> None:
         """A valid respiration rate whose spectral window started at ``window_start_s``."""
@@ -592,8 +645,10 @@ class BlockEstimator:
             running: BaselineBatches | str | None = BASELINE_RUNNING
         else:
             running = self.baseline
-        ln = change_from("ln_rmssd", self._batches, running, s)
-        hr = change_from("hr_bpm", self._batches, running, s)
+        ln = _said_withheld(
+            change_from("ln_rmssd", self._batches, running, s), self._withheld_from_s
+        )
+        hr = _said_withheld(change_from("hr_bpm", self._batches, running, s), self._withheld_from_s)
         breathing = None
         if self._breathing:
             ordered = sorted(self._breathing)

@@ -71,7 +71,7 @@ from biofeedback.hrv.processor_periodic import (
     spectral_values,
 )
 from biofeedback.hrv.processor_windows import BeatRing, TimeWindow
-from biofeedback.hrv.rhythm import MESSAGE, OnlineRhythm
+from biofeedback.hrv.rhythm import MESSAGE, ONSET_LOOKBACK_BEATS, OnlineRhythm, live_onset
 from biofeedback.hrv.settings import HrvSettings
 
 _SPLINE_MARGIN_S: Final = 3.0
@@ -155,6 +155,9 @@ class HrvProcessor:
         """Forget everything except the settings (a new session)."""
         self._detector.reset()
         self._rhythm = OnlineRhythm()
+        self._rhythm_recent: deque[tuple[float, float]] = deque(maxlen=ONSET_LOOKBACK_BEATS)
+        """Start time and RR of the chain's newest intervals (what a confirmation reaches back
+        over: :func:`.rhythm.live_onset`)."""
         self._pending: deque[float] = deque()
         self._segment: int | None = None
         self._last_t_s: float | None = None
@@ -231,9 +234,17 @@ class HrvProcessor:
         self._latest_t_s = beat.t_s
         self._pending.append(beat.t_s)
         was_irregular = self._rhythm.irregular
+        self._rhythm_recent.append((beat.t_s - beat.rr_ms / 1000.0, beat.rr_ms))
         self._rhythm.push(beat.rr_ms)
-        if was_irregular and not self._rhythm.irregular and self.settings.rhythm_check:
-            self._after_irregular()
+        if self.settings.rhythm_check and was_irregular != self._rhythm.irregular:
+            if was_irregular:
+                self._after_irregular()
+            else:
+                # Confirmed only now: the intervals since the episode began were irregular too,
+                # and leave the block's change after the fact (they were shown live).
+                recent = list(self._rhythm_recent)
+                onset = live_onset([rr for _, rr in recent])
+                self._block.withhold_since(recent[onset][0])
         labelled += self._add_all(self._push_detector(beat))
         if not labelled:
             return None
@@ -265,6 +276,7 @@ class HrvProcessor:
     def _chain_break(self, beat: BeatLike) -> None:
         self._last_nn = None
         self._rhythm.reset()
+        self._rhythm_recent.clear()
         self._chain_beats.clear()
         self._spectral_flags.clear()
         self._dfa_flags.clear()

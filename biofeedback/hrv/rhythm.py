@@ -65,6 +65,12 @@ CONFIRM_SEGMENTS: Final = 5
 """Consecutive irregular segments needed (module notes, step 3)."""
 EXTEND_SEGMENTS: Final = 1
 """Hysteresis at each end of a confirmed run (module notes, step 3)."""
+CONFIRMED_SPAN_BEATS: Final = SEGMENT_BEATS + (CONFIRM_SEGMENTS - 1) * STEP_BEATS
+"""The intervals a live confirmation covers (:class:`OnlineRhythm`): when it turns irregular,
+the newest this many intervals were all inside irregular segments (192: 128 + 4 steps of 16)."""
+ONSET_LOOKBACK_BEATS: Final = CONFIRMED_SPAN_BEATS + SEGMENT_BEATS // 4
+"""Intervals :func:`live_onset` looks back on: the confirmed span and the quarter segment the
+batch decision may grow an episode by (``_grow``)."""
 EDGE_BEATS: Final = 8
 """A segment that straddles the start of an episode is judged regular until about half of it is
 irregular, so each withheld stretch grows outwards (at most a quarter segment) over intervals whose
@@ -279,6 +285,28 @@ def _grow(flagged: BoolArray, irregular_here: BoolArray) -> BoolArray:
     return out
 
 
+def live_onset(rr_ms: ArrayLike) -> int:
+    """Where an episode the live check just confirmed began, as an index into ``rr_ms`` (the
+    newest up to :data:`ONSET_LOOKBACK_BEATS` intervals of the chain, ms): the start of the
+    confirmed span, grown back over locally irregular intervals as the batch decision grows it
+    (a segment straddling the onset is judged regular until about half of it is irregular).
+
+    >>> rng = np.random.default_rng(4)
+    >>> rr = np.r_[800 + 10 * np.sin(np.arange(60) / 2), rng.uniform(450, 1000, 190)]
+    >>> start = live_onset(rr)
+    >>> 55 <= start <= 60
+    True
+    """
+    rr = np.asarray(rr_ms, dtype=np.float64)
+    start = max(rr.size - CONFIRMED_SPAN_BEATS, 0)
+    irregular_here = _locally_irregular(rr)
+    for _ in range(SEGMENT_BEATS // 4):
+        if start == 0 or not irregular_here[start - 1]:
+            break
+        start -= 1
+    return start
+
+
 class OnlineRhythm:
     """The same decision beat by beat, for the live monitor: trailing segments, no lookahead.
 
@@ -289,6 +317,9 @@ class OnlineRhythm:
     the verdict of the nearest segment centre; live can only use segments that end at the newest
     beat, so it switches on about ``SEGMENT_BEATS / 2 + 4·STEP_BEATS`` intervals after batch
     would start withholding, and off up to half a segment late. ``reset`` at a chain break.
+    When it turns irregular, the newest :data:`CONFIRMED_SPAN_BEATS` intervals were already
+    inside the irregular segments: a caller withholds them after the fact where it can (the
+    live block estimate does).
 
     >>> live = OnlineRhythm()
     >>> rng = np.random.default_rng(3)
