@@ -466,6 +466,11 @@ def test_a_damaged_chunk_is_one_line_and_the_rest_of_the_session_still_exports(t
     beats = run_cli("export", str(sid), "--format", "csv", "--db", str(db))
     assert beats.returncode == 0
     assert beats.stdout.count("\n") == 3
+    shown = run_cli("show", str(sid), "--json", "--db", str(db))  # replayed by RR timing
+    assert shown.returncode == 0, shown.stderr
+    replayed = json.loads(shown.stdout)["blocks_replayed_with"]
+    assert replayed["artifact_source"] == "rr"
+    assert "ecg chunk at t=5 s is damaged" in replayed["ecg_unused"]
     acc = run_cli("export", str(sid), "--format", "acc", "--db", str(db))
     assert acc.returncode == 0
     assert acc.stdout.startswith("t_s,x_mg,y_mg,z_mg\n5.0000,")

@@ -45,7 +45,13 @@ def session_blocks(
     metric = METRIC_ALIASES.get(metric, metric)
     settings = stored_settings(bundle.settings, correction)
     beats = bundle.beats
-    ecg = _ecg_beats(bundle)
+    from biofeedback.sessions.store_waves import WaveformDamagedError
+
+    damaged = None
+    try:
+        ecg = _ecg_beats(bundle)
+    except WaveformDamagedError as exc:  # the beats are intact: replay them by RR timing
+        ecg, damaged = [], str(exc)
     shapes = None
     if ecg:
         from biofeedback.ecg.replay import RecordedShapes
@@ -62,6 +68,8 @@ def session_blocks(
         "ecg_intervals_matched": matched,
         "live_artifact_source": bundle.settings.get("artifact_source", "rr"),
     }
+    if damaged is not None:
+        replayed["ecg_unused"] = damaged
     if "ecg_intervals_matched" in bundle.settings:
         replayed["live_ecg_intervals_matched"] = bundle.settings["ecg_intervals_matched"]
     return SessionBlocks([block_record(e, metric) for e in estimates], replayed)
