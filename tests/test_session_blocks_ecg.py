@@ -6,6 +6,7 @@ replay behind ``show ID --json`` and the report asks the stored ECG the same que
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import numpy as np
 
@@ -28,6 +29,7 @@ SEGMENTS = (("settling", "settling", 0.0, 30.0), ("baseline", "baseline", 30.0, 
 KEYS = ("change", "low", "high", "n_beats", "artifact_share", "reason")
 
 
+@functools.cache
 def _events() -> tuple[list[Beat], list[EcgProcessed]]:
     config = SimConfig(duration_s=330.0, seed=5, artifacts=ArtifactRates(ectopic=0.04))
     source = SimulatedH10Source(SimulatedStrap(config), speed=None)
@@ -114,3 +116,20 @@ def test_the_stored_ecg_gives_the_live_summarys_blocks() -> None:
     assert without.replayed_with["artifact_source"] == "rr"
     assert [b["change"] for b in without.blocks] == [b["change"] for b in rr_only]
     assert rr_only[0]["artifact_share"] != live[0]["artifact_share"]
+
+
+def test_compare_takes_the_stored_ecgs_shapes_too() -> None:
+    from biofeedback.analysis.load import bundle_responses
+    from biofeedback.analysis.session_blocks import recorded_shapes
+    from biofeedback.hrv.artifacts_shape import IntervalShape
+
+    beats, frames = _events()
+    with_ecg, rr_only = _bundle(beats, frames, ecg=True), _bundle(beats, frames, ecg=False)
+    shapes = recorded_shapes(with_ecg)
+    assert shapes.shape is not None
+    assert shapes.matched >= 0.9 * len(beats)
+    assert int((shapes.shape == IntervalShape.ECTOPIC).sum()) >= 10  # 4 % ectopy, two each
+    assert recorded_shapes(rr_only).shape is None
+    by_shape = bundle_responses(with_ecg, metrics=("lnrmssd",)).blocks[0]
+    by_rr = bundle_responses(rr_only, metrics=("lnrmssd",)).blocks[0]
+    assert by_shape.block.corrected_share > by_rr.block.corrected_share  # what RR timing missed

@@ -110,8 +110,11 @@ def session_responses(
     hrv: HrvSettings | None = None,
     session_id: int | None = None,
     started_wall_s: float | None = None,
+    shape: ArrayLike | None = None,
 ) -> SessionResponses:
-    """Responses of every trigger block of one session (beat times in s, RR in ms)."""
+    """Responses of every trigger block of one session (beat times in s, RR in ms); ``shape``:
+    what a recorded ECG says about each interval (:func:`.session_blocks.recorded_shapes`), the
+    RR timing rule the fallback (:mod:`biofeedback.hrv.artifacts_shape`)."""
     cfg = settings or CompareSettings()
     hrv_settings = hrv or HrvSettings()
     # A segment still open (its session is being recorded, or its recorder was killed before
@@ -127,7 +130,7 @@ def session_responses(
     if rr.size < 3:
         return SessionResponses(session_id, started_wall_s, None, (), "no beats recorded")
     try:
-        series = prepare_nn(rr, t_s, continuity, correction=hrv_settings.correction)
+        series = prepare_nn(rr, t_s, continuity, correction=hrv_settings.correction, shape=shape)
     except ValueError as exc:  # e.g. no interval within the physiological range
         return SessionResponses(session_id, started_wall_s, None, (), str(exc))
 

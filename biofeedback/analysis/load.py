@@ -96,6 +96,8 @@ def bundle_responses(
         from biofeedback.hrv.settings import stored_settings
 
         hrv = stored_settings(bundle.settings)
+    from biofeedback.analysis.session_blocks import recorded_shapes
+
     beats = bundle.beats
     session_id = bundle.session.get("id")
     started = bundle.session.get("started_wall_s")
@@ -110,6 +112,7 @@ def bundle_responses(
         hrv=hrv,
         session_id=session_id if isinstance(session_id, int) else None,
         started_wall_s=float(started) if isinstance(started, int | float) else None,
+        shape=recorded_shapes(bundle).shape,
     )
 
 

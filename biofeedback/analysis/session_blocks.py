@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 from biofeedback.hrv.correction_levels import CORRECTION_LEVELS
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
     from biofeedback.ecg.online import LiveBeat
     from biofeedback.sessions.bundle import SessionBundle
 
@@ -45,13 +48,7 @@ def session_blocks(
     metric = METRIC_ALIASES.get(metric, metric)
     settings = stored_settings(bundle.settings, correction)
     beats = bundle.beats
-    from biofeedback.sessions.store_waves import WaveformDamagedError
-
-    damaged = None
-    try:
-        ecg = _ecg_beats(bundle)
-    except WaveformDamagedError as exc:  # the beats are intact: replay them by RR timing
-        ecg, damaged = [], str(exc)
+    ecg, damaged = _stored_ecg(bundle)
     shapes = None
     if ecg:
         from biofeedback.ecg.replay import RecordedShapes
@@ -73,6 +70,51 @@ def session_blocks(
     if "ecg_intervals_matched" in bundle.settings:
         replayed["live_ecg_intervals_matched"] = bundle.settings["ecg_intervals_matched"]
     return SessionBlocks([block_record(e, metric) for e in estimates], replayed)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedShapesOf:
+    """What a session's stored ECG says about each stored interval (``shape``: one
+    :class:`~biofeedback.hrv.artifacts_shape.IntervalShape` per beat, ``None`` without ECG),
+    and why it says nothing (``unused``: a damaged chunk)."""
+
+    shape: NDArray[np.int8] | None
+    matched: int
+    unused: str | None = None
+
+
+def recorded_shapes(bundle: SessionBundle) -> RecordedShapesOf:
+    """The stored intervals' shapes from the stored ECG, matched as live (in beat order), for
+    the batch analyses of a stored session (``compare``'s block values)."""
+    ecg, damaged = _stored_ecg(bundle)
+    if not ecg:
+        return RecordedShapesOf(None, 0, damaged)
+    import numpy as np
+
+    from biofeedback.ecg.replay import RecordedShapes
+
+    source = RecordedShapes(ecg)
+    b = bundle.beats
+    shape = np.fromiter(
+        (
+            source.interval_shape(float(t), float(rr), int(seg))
+            for t, rr, seg in zip(b["t_s"], b["rr_ms"], b["segment"], strict=True)
+        ),
+        dtype=np.int8,
+        count=len(b["t_s"]),
+    )
+    return RecordedShapesOf(shape, source.matched)
+
+
+def _stored_ecg(bundle: SessionBundle) -> tuple[list[LiveBeat], str | None]:
+    """The stored ECG's beats, or none and why (a damaged chunk: the beats are intact, and are
+    replayed by RR timing alone)."""
+    from biofeedback.sessions.store_waves import WaveformDamagedError
+
+    try:
+        return _ecg_beats(bundle), None
+    except WaveformDamagedError as exc:
+        return [], str(exc)
 
 
 def _ecg_beats(bundle: SessionBundle) -> list[LiveBeat]:
