@@ -80,9 +80,9 @@ def _bundle(beats: list[Beat], frames: list[EcgProcessed], *, ecg: bool) -> Sess
     if ecg:
         t = np.concatenate([f.samples_t_s for f in frames])
         uv = np.concatenate([f.samples_uv for f in frames]).astype(np.int64)
-        fs = (t.size - 1) / (t[-1] - t[0])
-        for lo in range(0, t.size, 7800):  # the recorder's chunks
-            part = uv[lo : lo + 7800, None]
+        for lo in range(0, t.size, 7800):  # the recorder's chunks, each with its fitted rate
+            part, times = uv[lo : lo + 7800, None], t[lo : lo + 7800]
+            fs = (times.size - 1) / (times[-1] - times[0])
             chunk = Chunk("ecg", 0, float(t[lo]), fs, part.shape[0], 1, ENCODING, encode(part))
             waveforms.append(chunk.to_json())
     segments = [{"label": label, "kind": kind, "start_s": a, "end_s": b}
@@ -133,3 +133,22 @@ def test_compare_takes_the_stored_ecgs_shapes_too() -> None:
     by_shape = bundle_responses(with_ecg, metrics=("lnrmssd",)).blocks[0]
     by_rr = bundle_responses(rr_only, metrics=("lnrmssd",)).blocks[0]
     assert by_shape.block.corrected_share > by_rr.block.corrected_share  # what RR timing missed
+
+
+def test_a_segments_chunks_are_one_signal_whatever_their_fitted_rates() -> None:
+    """The recorder fits each chunk's rate to the frames' times (130.0004 Hz, 129.9998 Hz, ...):
+    a continuity segment is still one signal, searched once (not once per chunk and rate), and
+    gives the beats and shapes a single rate gives."""
+    from biofeedback.analysis.session_blocks import _ecg_beats, recorded_shapes
+
+    beats, frames = _events()
+    bundle = _bundle(beats, frames, ecg=True)
+    one, one_beats = recorded_shapes(bundle), _ecg_beats(bundle)
+    for k, record in enumerate(bundle.waveforms):
+        record["fs_hz"] *= 1.0 + (-1) ** k * 2e-6
+    fitted, fitted_beats = recorded_shapes(bundle), _ecg_beats(bundle)
+    assert [b.label for b in fitted_beats] == [b.label for b in one_beats]
+    assert max(abs(a.t_s - b.t_s) for a, b in zip(fitted_beats, one_beats, strict=True)) < 0.002
+    assert fitted.shape is not None
+    assert one.shape is not None
+    assert (fitted.shape == one.shape).all()

@@ -128,15 +128,17 @@ def _ecg_beats(bundle: SessionBundle) -> list[LiveBeat]:
     from biofeedback.sessions.store_waves import chunk_of_record
 
     where = f"session {bundle.session.get('id', '?')}: "
-    pieces: dict[tuple[int, float], tuple[list[Any], list[Any]]] = {}
+    # One PMD continuity segment is one signal (its chunks each carry their own fitted rate).
+    pieces: dict[int, tuple[list[Any], list[Any], list[float]]] = {}
     for record in sorted(records, key=lambda r: float(r["t0_s"])):
         chunk = chunk_of_record(record)
-        key = (chunk.segment, chunk.fs_hz)
-        times, values = pieces.setdefault(key, ([], []))
+        times, values, rates = pieces.setdefault(chunk.segment, ([], [], []))
         times.append(chunk.times())
         values.append(chunk.samples(where)[:, 0])
+        rates.append(chunk.fs_hz)
     out: list[LiveBeat] = []
-    for (segment, fs_hz), (times, values) in pieces.items():
+    for segment, (times, values, rates) in pieces.items():
+        fs_hz = float(np.median(rates))
         out += recorded_beats(np.concatenate(times), np.concatenate(values), segment, fs_hz)
     out.sort(key=lambda b: b.t_s)
     return out
