@@ -16,6 +16,8 @@ from biofeedback.hrv.block_estimate import (
     EstimateSettings,
     block_record,
     change_from,
+    fit_ar1,
+    residuals,
     summarise_baseline,
 )
 from biofeedback.hrv.processor import HrvProcessor, Snapshot
@@ -105,8 +107,10 @@ def test_reasons_before_an_estimate_exists() -> None:
 
 def test_the_interval_narrows_on_a_stationary_block() -> None:
     """The batch factor of the SE, √(1/n_block + 1/n_baseline), falls with every batch; the
-    pooled variance is re-estimated with each batch, so one step may widen by that estimate's
-    own noise (here at most 15 %), never the trend. That is the upper bound; the lower one may
+    pooled variance and the batch errors' correlation are re-estimated with each batch, so one
+    step may widen by those estimates' own noise (here at most 18 %; 15 % with the Newey-West
+    variance before the correlation was estimated), never the trend. That is the upper bound;
+    the lower one may
     also take the block's own variance on few degrees of freedom (from its third batch, when it
     exceeds the pooled one), so it is never nearer than the upper and narrows as they grow."""
     _, snaps, _starts = _session((30.0, 30.0, 30.0), (60, 180, 300))
@@ -123,7 +127,7 @@ def test_the_interval_narrows_on_a_stationary_block() -> None:
     assert len(set(uppers)) >= 10  # one step per 15-s batch after the onset
     factors = [math.sqrt(1 / c.n_batches + 1 / c.n_baseline_batches) for c in changes]
     assert all(b <= a for a, b in itertools.pairwise(factors))
-    assert all(b <= 1.15 * a for a, b in itertools.pairwise(uppers))
+    assert all(b <= 1.2 * a for a, b in itertools.pairwise(uppers))
     assert uppers[-1] < 0.6 * uppers[0]
     assert all(lo >= up - 1e-12 for lo, up in zip(lowers, uppers, strict=True))
     assert lowers[-1] < 0.6 * lowers[0]
@@ -266,8 +270,9 @@ def test_a_block_noisier_than_its_baseline_widens_only_its_lower_bound() -> None
     assert noisy.se_low > noisy.se
     assert noisy.df_low < noisy.df
     assert noisy.change - noisy.low > 1.3 * (noisy.high - noisy.change)
-    assert noisy.df == 16  # 12 + 6 batches, one mean each
-    assert noisy.high == pytest.approx(noisy.change + t_quantile(16.0) * noisy.se)
+    # 12 + 6 batches, one mean each: 16 df for the batch variance, fewer for the correlation
+    assert 1.0 < noisy.df < 16
+    assert noisy.high == pytest.approx(noisy.change + t_quantile(noisy.df) * noisy.se)
     # a block no more variable than its baseline keeps the symmetric pooled interval
     assert (calm.se_low, calm.df_low) == (calm.se, calm.df)
     assert calm.change - calm.low == pytest.approx(calm.high - calm.change)
@@ -282,3 +287,39 @@ def test_a_block_noisier_than_its_baseline_widens_only_its_lower_bound() -> None
     )
     assert record["se_low"] == round(noisy.se_low, 4)
     assert record["df_low"] == round(noisy.df_low, 2)
+
+
+def _ar1_batches(rng: np.random.Generator, n: int, rho: float, start_s: float) -> list[Batch]:
+    e = np.empty(n)
+    e[0] = rng.normal()
+    for i in range(1, n):
+        e[i] = rho * e[i - 1] + math.sqrt(1.0 - rho * rho) * rng.normal()
+    return _batches((3.5 + 0.1 * e).tolist(), start_s)
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.5])
+def test_the_interval_covers_with_ar1_batch_errors(rho: float) -> None:
+    """Batch errors AR(1) with lag-1 correlation ``rho`` (SD 0.1 ln ms), 12 baseline and 9 block
+    batches, true change 0: the final interval covers 0 in 95 % (400 blocks: binomial SD 1.1 %;
+    at least 3 SDs below, 0.917, and not above 0.99; measured 96.2 % and 92.8 %). The fitted
+    correlation's median is within 0.06 of ``rho`` (0.46 at 0.5; the mean is pulled down by the
+    bound at 0.7), the plain pooled ratio of lag-1 to lag-0 sums is biased down by the demeaning
+    (0.26 at 0.5: of the order of (1 + 3ρ)/n per segment)."""
+    rng = np.random.default_rng(7)
+    s = EstimateSettings()
+    hits, fitted, plain = [], [], []
+    for _ in range(400):
+        base = summarise_baseline(_ar1_batches(rng, 12, rho, 0.0), s)
+        assert isinstance(base, BaselineBatches)
+        block = _ar1_batches(rng, 9, rho, 300.0)
+        ch = change_from("ln_rmssd", block, base, s)
+        assert ch.low is not None
+        assert ch.high is not None
+        hits.append(ch.low <= 0.0 <= ch.high)
+        pooled = [residuals(base.values["ln_rmssd"]), residuals([b.ln_rmssd for b in block])]
+        fitted.append(fit_ar1(pooled, s.max_correlation))
+        plain.append(sum(r.c1 for r in pooled) / sum(r.c0 for r in pooled))
+    assert 0.917 <= float(np.mean(hits)) <= 0.99
+    assert abs(float(np.median(fitted)) - rho) < 0.06
+    if rho:
+        assert float(np.median(plain)) < rho - 0.1
