@@ -33,16 +33,16 @@ Method (batch means with a heteroscedasticity-and-autocorrelation-consistent sta
    (the bias fixed-b asymptotics describe, Kiefer & Vogelsang 2005, Econometric Theory
    21:1130-1164); its interval covered 86-90 % on typical ECGSYN sessions and 81-82 % with
    0.005-Hz peaks. So the batch errors are modelled as AR(1) with one lag-1 correlation ``ρ``
-   for the baseline and the session's blocks (the running one and those finished since the
-   baseline, each around its own mean, pooled: more pairs per lag). ``ρ`` is the value whose
-   *exact* expected ratio of the demeaned lag-1 to lag-0 sums under AR(1) equals the observed
-   one, which removes the demeaning bias of the plain ratio (of order ``−(1 + 3ρ)/n`` per
-   segment; Kendall 1954, Biometrika 41:403-404; Marriott & Pope 1954, Biometrika 41:390-402),
-   bounded by ``±max_correlation`` (0.7: the variance factor ``(1 + ρ)/(1 − ρ)`` grows without
-   bound towards 1, which is why Andrews & Monahan 1992, Econometrica 60:953-966, bound their
-   AR prewhitening coefficient too; a persistent error is item 4's). The batch variance
-   ``γ0`` of the baseline's and the block's residuals pooled is unbiased under that model
-   (``E[Σ d²] = γ0 (n − F/n)`` per segment, ``F = Σ_ij ρ^|i−j|``), and
+   for the baseline and the session's segments (the running block and the blocks and washouts
+   finished since the baseline, each around its own mean, pooled: more pairs per lag). ``ρ``
+   is the value whose *exact* expected ratio of the demeaned lag-1 to lag-0 sums under AR(1)
+   equals the observed one, which removes the demeaning bias of the plain ratio (of order
+   ``−(1 + 3ρ)/n`` per segment; Kendall 1954, Biometrika 41:403-404; Marriott & Pope 1954,
+   Biometrika 41:390-402), bounded by ``±max_correlation`` (0.7: the variance factor
+   ``(1 + ρ)/(1 − ρ)`` grows without bound towards 1, which is why Andrews & Monahan 1992,
+   Econometrica 60:953-966, bound their AR prewhitening coefficient too; a persistent error is
+   item 4's). The batch variance ``γ0`` of the baseline's and the block's residuals pooled is
+   unbiased under that model (``E[Σ d²] = γ0 (n − F/n)`` per segment, ``F = Σ_ij ρ^|i−j|``), and
    ``SE² = γ0 (F(n_block)/n_block² + F(n_baseline)/n_baseline²)`` is the variance of the two
    means, the baseline's uncertainty included. The 95 % interval is ``Δ ± t(0.975, df) · SE``
    with Satterthwaite's degrees of freedom (1946, Biometrics Bulletin 2:110-114),
@@ -632,8 +632,9 @@ class BlockEstimator:
         self._finished_batches: list[Batch] = []
         """The batches of ``finished[-1]`` (:meth:`withhold_since` may still take some out)."""
         self._others: list[tuple[float, dict[str, Residuals]]] = []
-        """Start and residual sums per metric of every block finished since the baseline: they
-        share the estimate of the batch errors' correlation (module docstring, item 3)."""
+        """Start and residual sums per metric of every block or washout finished since the
+        baseline: they share the estimate of the batch errors' correlation (module docstring,
+        item 3)."""
 
     @property
     def in_baseline(self) -> bool:
