@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from biofeedback.cli.cmd_sessions import _blocks
+from biofeedback.analysis.session_blocks import session_blocks
 from biofeedback.hrv.block_estimate import (
     BaselineBatches,
     Batch,
@@ -173,7 +173,7 @@ def test_show_json_blocks_carry_the_issue_keys_and_match_the_live_summary() -> N
     bundle = SessionBundle(
         session={}, device={}, segments=segments, beats={**beats, "flags": [0] * len(beats["t_s"])}
     )
-    shown = _blocks(bundle, "ln_rmssd")
+    shown = session_blocks(bundle, "ln_rmssd").blocks
     assert [b["kind"] for b in shown] == ["trigger", "washout"]
     for record in shown:
         assert set(record) >= SHOW_KEYS
@@ -189,7 +189,7 @@ def test_show_json_blocks_carry_the_issue_keys_and_match_the_live_summary() -> N
         assert a["change"] == b["change"]
         assert a["low"] == b["low"]
         assert a["high"] == b["high"]
-    assert _blocks(bundle, "hr")[0]["metric"] == "hr_bpm"
+    assert session_blocks(bundle, "hr").blocks[0]["metric"] == "hr_bpm"
     with pytest.raises(ValueError, match="metric"):
         block_record(processor.finish()[0], "sdnn")
 

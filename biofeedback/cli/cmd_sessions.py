@@ -163,11 +163,3 @@ def run_delete(args: argparse.Namespace) -> int:
         store.delete(args.id)
     print(f"deleted session {args.id}")
     return 0
-
-
-def _blocks(
-    bundle: SessionBundle, metric: str, correction: str | None = None
-) -> list[dict[str, object]]:
-    from biofeedback.analysis.session_blocks import session_blocks
-
-    return session_blocks(bundle, metric, correction).blocks
