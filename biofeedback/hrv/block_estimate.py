@@ -486,7 +486,7 @@ def summarise_baseline(batches: list[Batch], settings: EstimateSettings) -> Base
 
 
 OSCILLATING: Final = (
-    "RR oscillates near 6/min (slow breathing with the 0.1-Hz baroreflex wave): "
+    "RR oscillates near 6/min (slow breathing, or the 0.1-Hz baroreflex wave): "
     "the interval does not narrow with time"
 )
 
@@ -591,9 +591,8 @@ def _said_withheld(change: Change, from_s: float | None) -> Change:
     """A change with no value says when irregular rhythm took its beats (``from_s``)."""
     if from_s is None or change.reason is None:
         return change
-    return replace(
-        change, reason=f"{change.reason} (irregular rhythm withheld from {from_s:.0f} s)"
-    )
+    reason = "no sinus-rhythm batch after the onset" if change.n_batches == 0 else change.reason
+    return replace(change, reason=f"{reason} (irregular rhythm withheld from {from_s:.0f} s)")
 
 
 class BlockEstimator:
