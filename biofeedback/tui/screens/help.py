@@ -26,7 +26,7 @@ NUMBERS: Final[tuple[tuple[str, str, str], ...]] = (
     ),
     (
         "  its interval",
-        "From 15-s batch means: a Newey–West variance (lag 2) of baseline and block batches, so",
+        "From 15-s batch means with correlated (AR(1)) errors of baseline and block batches, so",
         "serial correlation and the baseline's own error count; wide when RR swings at 6/min.",
     ),
     (
