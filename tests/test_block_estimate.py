@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from biofeedback.analysis.session_blocks import session_blocks
+from biofeedback.hrv.ar1_errors import fit_ar1, residuals
 from biofeedback.hrv.block_estimate import (
     BaselineBatches,
     Batch,
@@ -16,8 +17,6 @@ from biofeedback.hrv.block_estimate import (
     EstimateSettings,
     block_record,
     change_from,
-    fit_ar1,
-    residuals,
     summarise_baseline,
 )
 from biofeedback.hrv.processor import HrvProcessor, Snapshot
