@@ -71,3 +71,31 @@ def test_irregular_rhythm_in_a_block_is_not_a_change(af_from_s: float) -> None:
     assert isinstance(block["n_batches"], int)
     assert isinstance(sinus["n_batches"], int)
     assert block["n_batches"] < sinus["n_batches"]  # the irregular stretch left out
+
+
+def test_the_screen_says_irregular_rhythm_is_suspected_before_it_is_confirmed() -> None:
+    """Between the first irregular segment and the confirmation (192 intervals) the values are
+    still shown, flagged: they may measure the rhythm, not vagal tone."""
+    from biofeedback.hrv.rhythm import MESSAGE, SUSPECTED
+
+    rng = np.random.default_rng(3)
+    t, rr = simulate(200.0, rsa_ms=30.0, seed=4)
+    beats = list(zip(t.tolist(), rr.tolist(), strict=True))
+    now = beats[-1][0]
+    while now < 200.0 + 240.0:
+        r = float(rng.uniform(450.0, 1000.0))
+        now += r / 1000.0
+        beats.append((now, r))
+    processor = HrvProcessor()
+    states = []
+    for t_s, rr_ms in beats:
+        snap = processor.push(_Beat(t_s, rr_ms))
+        if snap is not None:
+            states.append((t_s, SUSPECTED in snap.flags, MESSAGE in snap.flags))
+    suspected = [t_s for t_s, s, _ in states if s]
+    confirmed = [t_s for t_s, _, c in states if c]
+    assert not any(s or c for t_s, s, c in states if t_s < 200.0)  # sinus: neither
+    assert suspected
+    assert confirmed
+    assert 200.0 < suspected[0] < confirmed[0]  # flagged before it is withheld
+    assert not any(s for t_s, s, _ in states if t_s >= confirmed[0])  # then withheld, not both

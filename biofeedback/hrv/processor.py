@@ -71,7 +71,13 @@ from biofeedback.hrv.processor_periodic import (
     spectral_values,
 )
 from biofeedback.hrv.processor_windows import BeatRing, TimeWindow
-from biofeedback.hrv.rhythm import MESSAGE, ONSET_LOOKBACK_BEATS, OnlineRhythm, live_onset
+from biofeedback.hrv.rhythm import (
+    MESSAGE,
+    ONSET_LOOKBACK_BEATS,
+    SUSPECTED,
+    OnlineRhythm,
+    live_onset,
+)
 from biofeedback.hrv.settings import HrvSettings
 
 _SPLINE_MARGIN_S: Final = 3.0
@@ -378,7 +384,9 @@ class HrvProcessor:
             vagal_power_ms2=spectral.vagal_power_ms2,
             respiration_rate_per_min=spectral.respiration_rate_per_min,
             respiration_valid=spectral.respiration_valid,
-            flags=spectral.flags,
+            flags=(*spectral.flags, SUSPECTED)
+            if s.rhythm_check and self._rhythm.suspected
+            else spectral.flags,
             dfa_alpha1=dfa_alpha1,
             pns_index=pns,
             relaxation_score=relaxation_score(ln, self.baseline, s),

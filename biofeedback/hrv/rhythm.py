@@ -80,6 +80,11 @@ METHOD: Final = (
     "doi:10.1152/ajpheart.00561.2010), sustained over 5 segments of 128 intervals"
 )
 """What the JSON's ``rhythm.method`` names."""
+SUSPECTED: Final = (
+    "irregular rhythm suspected (being checked): these values may measure the rhythm, not vagal "
+    "tone"
+)
+"""The live flag while :attr:`OnlineRhythm.suspected`."""
 MESSAGE: Final = (
     "irregular rhythm: RR-HRV does not measure vagal tone here (the rhythm is outside what "
     "HRV analysis assumes; not a diagnosis: if it recurs, ask a doctor)"
@@ -344,6 +349,12 @@ class OnlineRhythm:
     def irregular(self) -> bool:
         """Inside sustained irregular rhythm as of the newest interval."""
         return self._run >= CONFIRM_SEGMENTS or self._extended
+
+    @property
+    def suspected(self) -> bool:
+        """The newest segment was irregular but the run is not yet confirmed (the next
+        ``CONFIRM_SEGMENTS`` − 1 segments decide): the values shown may measure the rhythm."""
+        return 0 < self._run < CONFIRM_SEGMENTS
 
     def push(self, rr_ms: float) -> bool:
         """Add one raw interval (ms) of the current chain; returns :attr:`irregular`."""

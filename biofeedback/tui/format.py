@@ -379,6 +379,10 @@ _SHORT_FLAGS: Final = (
         r"RSA breathing ambiguous: \1 or \2/min",
     ),
     (
+        re.compile(r"irregular rhythm suspected \(being checked\).*"),
+        "irregular rhythm suspected: being checked",
+    ),
+    (
         re.compile(r"HF underestimates vagal activity \(breathing < (\d+)/min\)"),
         r"breathing < \1/min: HF underestimates vagal",
     ),
@@ -395,6 +399,8 @@ def flag_line(flag: str) -> str:
     >>> flag_line("ambiguous: the 6.1/min peak may be the 0.1-Hz Mayer wave, not breathing; "
     ...           "HF peak at 17.9/min")
     '⚠ RSA breathing ambiguous: 6.1 or 17.9/min'
+    >>> flag_line("irregular rhythm suspected (being checked): these values may measure ...")
+    '⚠ irregular rhythm suspected: being checked'
     >>> flag_line("HF underestimates vagal activity (breathing < 9/min)")
     '⚠ breathing < 9/min: HF underestimates vagal'
     """
