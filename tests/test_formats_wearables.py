@@ -399,6 +399,23 @@ def test_time_rr_separators(tmp_path: Path, sep: str):
     assert recording.rr_ms.tolist() == pytest.approx(RR)
 
 
+def test_one_rr_per_line_with_a_decimal_comma(tmp_path: Path):
+    """A spreadsheet's export in a German or French locale: 812,5 is one RR, not a time and an
+    RR (which read it as an RR of 5 ms, or 0); headerless integer times and RRs stay two columns."""
+    values = [812.5, 790.0, 805.25, 1136.0, 1062.0]
+    path = tmp_path / "rr.txt"
+    path.write_text("".join(f"{v:g}".replace(".", ",") + ("" if v % 1 else ",0") + "\n"
+                            for v in values))  # fmt: skip
+    recording = read_recording(path)
+    assert recording.source_format == "rr_text"
+    assert recording.rr_ms.tolist() == values
+    assert recording.meta["decimal_comma"] is True
+    times = np.cumsum(values).round().astype(int)
+    two = tmp_path / "time_rr.txt"
+    two.write_text("".join(f"{t},{round(v)}\n" for t, v in zip(times, values, strict=True)))
+    assert read_recording(two).source_format == "time_rr"
+
+
 @pytest.mark.parametrize("sep", [" ", ",", ";"])
 def test_one_line_separators(tmp_path: Path, sep: str):
     path = tmp_path / "welltory.txt"

@@ -247,11 +247,15 @@ def _whole(
         shape=shape,
     )
     doc = {"file": origin, "format": recording.source_format, **report.to_dict(), **(extra or {})}
+    if recording.meta.get("decimal_comma"):
+        doc["decimal_comma"] = True  # read as one RR per line written 812,5 (formats_columns)
     if as_json:
         print(json_text(doc, indent=2))
         return 0
     derived = " derived from ECG R-peaks" if "ecg" in (extra or {}) else ""
     print(f"{origin}: {recording.rr_ms.size} RR intervals{derived} ({recording.source_format})")
+    if doc.get("decimal_comma"):
+        print("Note: one RR per line with a decimal comma (812,5 read as 812.5)")
     for note in report.notes:
         print(f"Note: {note}")
     _print_flat(doc)

@@ -22,6 +22,7 @@ Beat times and gaps follow :mod:`~biofeedback.sessions.formats_timed`.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from pathlib import Path
 from typing import Any, Final
@@ -76,8 +77,28 @@ def sniff(path: Path, text: str) -> str | None:
     if len(body) == 1 and len(tokens) >= 3 and all(re.fullmatch(_NUM, t) for t in tokens):
         return "rr_line"
     if len(body) >= 2 and all(_TWO.match(ln) for ln in body):
+        if decimal_comma(body):
+            return None  # one RR per line written with a decimal comma: RR text
         return "time_rr"  # headerless; a header naming its columns is read as CSV
     return None
+
+
+_DECIMAL_COMMA: Final = re.compile(r"^\s*(\d+),(\d+)\s*$")
+
+
+def decimal_comma(lines: list[str]) -> bool:
+    """Lines that are one number each written with a decimal comma (``812,5``, a spreadsheet's
+    export in a German or French locale), not two columns: every line ``digits,digits`` and the
+    part before the comma not a running time (it falls somewhere, as RR does).
+
+    >>> decimal_comma(["812,5", "790,0", "805,25"]), decimal_comma(["0,812", "1,602", "2,410"])
+    (True, False)
+    """
+    parts = [_DECIMAL_COMMA.match(ln) for ln in lines if ln.strip()]
+    if len(parts) < 2 or not all(parts):
+        return False
+    whole = [int(m.group(1)) for m in parts if m is not None]
+    return any(b < a for a, b in itertools.pairwise(whole))
 
 
 def read(fmt: str, path: Path, text: str) -> Parsed:

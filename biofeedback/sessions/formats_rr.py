@@ -120,9 +120,15 @@ def read_rr_text(path: Path, text: str) -> tuple[FloatArray, Lines, dict[str, An
     A file of bare numbers (the common case, millions of lines) is parsed by numpy in one go;
     anything else, or any failure there, goes line by line, which names the bad line.
     """
+    from biofeedback.sessions.formats_columns import decimal_comma
+
+    meta: dict[str, Any] = {}
+    body = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if decimal_comma(body[:200]) and decimal_comma(body):
+        text = text.replace(",", ".")
+        meta["decimal_comma"] = True
     fast = _bare_numbers(text)
     values, lines = fast if fast is not None else _numbers_by_line(path, text)
-    meta: dict[str, Any] = {}
     match = ELITE_NAME.match(path.name)
     if match and bool(np.all(np.isfinite(values) & (values == np.round(values)))):
         y, mo, d, h, mi, s = match.groups()
