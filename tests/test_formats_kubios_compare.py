@@ -94,6 +94,28 @@ def test_a_report_with_detrending_and_correction_is_analysed_with_them(tmp_path:
     )
 
 
+@pytest.mark.parametrize(
+    ("stated", "level", "lambda_"),
+    [
+        ({"Artifact correction": "Threshold (medium)"}, "medium", None),
+        ({"Artifact correction": "Threshold (very strong)"}, "very-strong", None),
+        ({"Artifact correction": "Automatic correction"}, "automatic", None),
+        ({"Detrending method": "Smoothn priors (lambda: 256)"}, "none", 256.0),
+    ],
+)
+def test_the_forms_kubios_reports_state_their_settings_in(
+    stated: dict[str, str], level: str, lambda_: float | None
+) -> None:
+    """As Kubios HRV 3.x writes them (FACTS §2.6: 'Threshold (medium)', 'Smoothn priors
+    (lambda: 256)'); the correction level a threshold names, the λ after a colon."""
+    settings, notes = kubios_settings(stated, HrvSettings())
+    assert settings.correction == level
+    if lambda_ is not None:
+        assert (settings.detrend, settings.detrend_lambda) == ("smoothness_priors", lambda_)
+        assert settings.time_detrend_lambda == lambda_
+        assert "detrend" not in notes
+
+
 def test_settings_the_report_does_not_state_are_said_so() -> None:
     settings, notes = kubios_settings({"Artifact correction": "Threshold 0.3 s"}, HrvSettings())
     assert settings.correction == "none"

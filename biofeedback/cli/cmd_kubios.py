@@ -73,9 +73,10 @@ def kubios_settings(kubios: dict[str, str], base: Any) -> tuple[Any, dict[str, s
     notes: dict[str, str] = {}
     changes: dict[str, Any] = {}
     correction = kubios.get("Artifact correction", "").strip().lower()
-    level = next((v for k, v in _CORRECTION.items() if correction.startswith(k)), None)
-    if correction.startswith("automatic"):
-        level = "automatic"
+    # "none", "very low (custom)", "Threshold (medium)", "Automatic correction": the level's name
+    # anywhere in it (a custom threshold in seconds is none of this program's levels).
+    named = re.search(r"very low|very strong|low|medium|strong|none|automatic", correction)
+    level = _CORRECTION[named.group(0)] if named else None
     if level is None:
         notes["correction"] = f"report says {correction or 'nothing'!r}: not corrected here"
         level = "none"
@@ -87,7 +88,7 @@ def kubios_settings(kubios: dict[str, str], base: Any) -> tuple[Any, dict[str, s
         if not detrend:
             notes["detrend"] = "report states no detrending method: none"
     else:
-        found = re.search(r"lambda\s*=\s*([0-9.]+)", detrend)
+        found = re.search(r"lambda\s*[=:]\s*([0-9.]+)", detrend)  # "Lambda = 300", "lambda: 256"
         lambda_ = float(found.group(1)) if found else 500.0
         if "prior" not in detrend:
             notes["detrend"] = f"report says {detrend!r}: smoothness priors used here"
