@@ -226,28 +226,38 @@ def _decide(
     return label
 
 
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """The per-beat arrays both final passes judge a beat by (one entry per beat): its window,
+    its correlations with the beats before it, RR, lag energy, and the two vetoes (in noise,
+    after a bigeminal pause)."""
+
+    win: F64
+    lag_r: F64
+    rr: F64
+    energy: F64
+    in_noise: NDArray[np.bool_]
+    bigeminal: NDArray[np.bool_]
+
+
 def _second_pass(
-    win: F64,
-    lag_r: F64,
-    rr: F64,
-    energy: F64,
+    beats: _Judged,
     pool: NDArray[np.bool_],
     matchable: NDArray[np.bool_],
     fallback: tuple[F64, F64],
     age: int,
     noisy: F64,
-    in_noise: NDArray[np.bool_],
-    bigeminal: NDArray[np.bool_],
 ) -> BeatLabels:
     """Labels against the template of the ``pool`` beats (up to ``age`` back; the pass-1
     template ``fallback`` while there are too few), with the matches among ``matchable``."""
-    match, _ = nearest_match(lag_r, matchable)
-    template, count = trailing_masked_mean(win, pool, HISTORY_BEATS, age)
+    b = beats
+    match, _ = nearest_match(b.lag_r, matchable)
+    template, count = trailing_masked_mean(b.win, pool, HISTORY_BEATS, age)
     ref_rr, _ = trailing_masked_mean(
-        np.nan_to_num(rr, nan=0.0), _sinus(pool, rr), HISTORY_BEATS, age
+        np.nan_to_num(b.rr, nan=0.0), _sinus(pool, b.rr), HISTORY_BEATS, age
     )
     label, r, width, area, prem = _against(
-        win, template, count, fallback, rr, ref_rr, match, energy, in_noise, bigeminal
+        b.win, template, count, fallback, b.rr, ref_rr, match, b.energy, b.in_noise, b.bigeminal
     )
     return BeatLabels(label, r, width, area, prem, match, noisy)
 
@@ -342,39 +352,35 @@ def _match_at(lag_r: F64, mask: NDArray[np.bool_], rows: NDArray[np.intp]) -> F6
 
 
 def _typed_labels(
-    win: F64,
-    lag_r: F64,
-    rr: F64,
-    energy: F64,
+    beats: _Judged,
     pool: NDArray[np.bool_],
     matchable: NDArray[np.bool_],
     fallback: tuple[F64, F64],
-    in_noise: NDArray[np.bool_],
-    bigeminal: NDArray[np.bool_],
     rows: NDArray[np.intp],
 ) -> NDArray[np.int8]:
     """:func:`_second_pass` against the dominant type's template (``pool``: its on-time
     beats, up to :data:`DOMINANT_AGE_BEATS` back), judged only at ``rows`` (NORMAL elsewhere:
     only beats of another type and the first beats of types use it)."""
-    out = np.full(len(win), BeatClass.NORMAL, np.int8)
+    b = beats
+    out = np.full(len(b.win), BeatClass.NORMAL, np.int8)
     if len(rows) == 0:
         return out
-    match = _match_at(lag_r, matchable, rows)
-    template, count = _masked_mean_at(win, pool, rows, HISTORY_BEATS, DOMINANT_AGE_BEATS)
+    match = _match_at(b.lag_r, matchable, rows)
+    template, count = _masked_mean_at(b.win, pool, rows, HISTORY_BEATS, DOMINANT_AGE_BEATS)
     ref_rr, _ = _masked_mean_at(
-        np.nan_to_num(rr, nan=0.0), _sinus(pool, rr), rows, HISTORY_BEATS, DOMINANT_AGE_BEATS
+        np.nan_to_num(b.rr, nan=0.0), _sinus(pool, b.rr), rows, HISTORY_BEATS, DOMINANT_AGE_BEATS
     )
     label, *_ = _against(
-        win[rows],
+        b.win[rows],
         template,
         count,
         (fallback[0][rows], fallback[1][rows]),
-        rr[rows],
+        b.rr[rows],
         ref_rr,
         match,
-        energy[rows],
-        in_noise[rows],
-        bigeminal[rows],
+        b.energy[rows],
+        b.in_noise[rows],
+        b.bigeminal[rows],
     )
     out[rows] = label
     return out
@@ -407,33 +413,12 @@ def _label_windows(
     with np.errstate(invalid="ignore", divide="ignore"):
         noisy = noise / amplitude
         in_noise = (noisy > NOISY) | (spike / (core.max(axis=1) - core.min(axis=1)) > SPIKY)
-    bigeminal = after_bigeminal_pause(rr)
+    beats = _Judged(win, lag_r, rr, energy, in_noise, after_bigeminal_pause(rr))
     fallback = (template, count)
     normal = _second_pass(
-        win,
-        lag_r,
-        rr,
-        energy,
-        first == BeatClass.NORMAL,
-        matchable,
-        fallback,
-        TEMPLATE_AGE_BEATS,
-        noisy,
-        in_noise,
-        bigeminal,
+        beats, first == BeatClass.NORMAL, matchable, fallback, TEMPLATE_AGE_BEATS, noisy
     )
-    typed = _typed_labels(
-        win,
-        lag_r,
-        rr,
-        energy,
-        late & dominant,
-        matchable & dominant,
-        fallback,
-        in_noise,
-        bigeminal,
-        typed_rows,
-    )
+    typed = _typed_labels(beats, late & dominant, matchable & dominant, fallback, typed_rows)
     return normal, typed
 
 
