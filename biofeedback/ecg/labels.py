@@ -239,6 +239,17 @@ class _Judged:
     in_noise: NDArray[np.bool_]
     bigeminal: NDArray[np.bool_]
 
+    def at(self, rows: NDArray[np.intp]) -> _Judged:
+        """The same arrays at ``rows`` only."""
+        return _Judged(
+            self.win[rows],
+            self.lag_r[rows],
+            self.rr[rows],
+            self.energy[rows],
+            self.in_noise[rows],
+            self.bigeminal[rows],
+        )
+
 
 def _second_pass(
     beats: _Judged,
@@ -256,9 +267,7 @@ def _second_pass(
     ref_rr, _ = trailing_masked_mean(
         np.nan_to_num(b.rr, nan=0.0), _sinus(pool, b.rr), HISTORY_BEATS, age
     )
-    label, r, width, area, prem = _against(
-        b.win, template, count, fallback, b.rr, ref_rr, match, b.energy, b.in_noise, b.bigeminal
-    )
+    label, r, width, area, prem = _against(b, template, count, fallback, ref_rr, match)
     return BeatLabels(label, r, width, area, prem, match, noisy)
 
 
@@ -269,16 +278,12 @@ def _sinus(pool: NDArray[np.bool_], rr: F64) -> NDArray[np.bool_]:
 
 
 def _against(
-    win: F64,
+    beats: _Judged,
     template: F64,
     count: F64,
     fallback: tuple[F64, F64],
-    rr: F64,
     ref_rr: F64,
     match: F64,
-    energy: F64,
-    in_noise: NDArray[np.bool_],
-    bigeminal: NDArray[np.bool_],
 ) -> tuple[NDArray[np.int8], F64, F64, F64, F64]:
     """The final label of each beat against ``template`` (of ``count`` beats; ``fallback``'s
     template and count where fewer than :data:`MIN_TEMPLATE_BEATS`), with its features."""
@@ -286,14 +291,14 @@ def _against(
     template = np.where(few[:, None], fallback[0], template)
     count = np.where(few, fallback[1], count)
     with np.errstate(invalid="ignore", divide="ignore"):
-        prem = rr / ref_rr
-    r, width, area, _ = shape_features(win, template, energy)
+        prem = beats.rr / ref_rr
+    r, width, area, _ = shape_features(beats.win, template, beats.energy)
     label = _decide(r, match, width, area, prem, count, final=True)
     # OSEA's rhythm check: the beat that ends the long RR of a bigeminy is the sinus one.
-    sinus = (label == BeatClass.VENTRICULAR) & bigeminal
+    sinus = (label == BeatClass.VENTRICULAR) & beats.bigeminal
     label[sinus] = np.where(prem[sinus] < PREMATURE, BeatClass.SUPRAVENTRICULAR, BeatClass.NORMAL)
     # OSEA's noise check: a beat in noise that does not look normal is not called ventricular.
-    label[(label == BeatClass.VENTRICULAR) & in_noise] = BeatClass.UNKNOWN
+    label[(label == BeatClass.VENTRICULAR) & beats.in_noise] = BeatClass.UNKNOWN
     return label, r, width, area, prem
 
 
@@ -371,16 +376,7 @@ def _typed_labels(
         np.nan_to_num(b.rr, nan=0.0), _sinus(pool, b.rr), rows, HISTORY_BEATS, DOMINANT_AGE_BEATS
     )
     label, *_ = _against(
-        b.win[rows],
-        template,
-        count,
-        (fallback[0][rows], fallback[1][rows]),
-        b.rr[rows],
-        ref_rr,
-        match,
-        b.energy[rows],
-        b.in_noise[rows],
-        b.bigeminal[rows],
+        b.at(rows), template, count, (fallback[0][rows], fallback[1][rows]), ref_rr, match
     )
     out[rows] = label
     return out
