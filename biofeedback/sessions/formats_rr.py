@@ -123,10 +123,11 @@ def read_rr_text(path: Path, text: str) -> tuple[FloatArray, Lines, dict[str, An
     from biofeedback.sessions.formats_columns import decimal_comma
 
     meta: dict[str, Any] = {}
-    body = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    if decimal_comma(body[:200]) and decimal_comma(body):
-        text = text.replace(",", ".")
-        meta["decimal_comma"] = True
+    if "," in text:  # plain RR files (millions of lines) pay nothing for this check
+        body = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+        if decimal_comma(body[:200]) and decimal_comma(body):
+            text = text.replace(",", ".")
+            meta["decimal_comma"] = True
     fast = _bare_numbers(text)
     values, lines = fast if fast is not None else _numbers_by_line(path, text)
     match = ELITE_NAME.match(path.name)
