@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
 
 from biofeedback.analysis.blocks import SessionResponses, session_responses
 from biofeedback.analysis.config import CompareSettings
@@ -11,6 +12,9 @@ from biofeedback.errors import InputError
 from biofeedback.hrv.settings import HrvSettings
 from biofeedback.sessions.bundle import SessionBundle
 from biofeedback.sessions.store import SessionStore
+
+if TYPE_CHECKING:
+    from biofeedback.analysis.session_blocks import RecordedShapesOf
 
 
 def parse_ids(text: str) -> list[int]:
@@ -89,9 +93,11 @@ def bundle_responses(
     metrics: Collection[str],
     settings: CompareSettings | None = None,
     hrv: HrvSettings | None = None,
+    shapes: RecordedShapesOf | None = None,
 ) -> SessionResponses:
     """Block responses of one stored or imported session; ``hrv`` ``None``: with the
-    correction stored with it (:func:`~biofeedback.hrv.settings.stored_settings`)."""
+    correction stored with it (:func:`~biofeedback.hrv.settings.stored_settings`); ``shapes``:
+    its stored ECG's (:func:`~.session_blocks.recorded_shapes`) when the caller has them."""
     if hrv is None:
         from biofeedback.hrv.settings import stored_settings
 
@@ -112,7 +118,7 @@ def bundle_responses(
         hrv=hrv,
         session_id=session_id if isinstance(session_id, int) else None,
         started_wall_s=float(started) if isinstance(started, int | float) else None,
-        shape=recorded_shapes(bundle).shape,
+        shape=(shapes or recorded_shapes(bundle)).shape,
     )
 
 

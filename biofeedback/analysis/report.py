@@ -20,6 +20,7 @@ from biofeedback.analysis.compare import Comparison
 from biofeedback.analysis.config import CompareSettings
 from biofeedback.analysis.load import bundle_responses
 from biofeedback.analysis.metrics import METRICS
+from biofeedback.analysis.session_blocks import RecordedShapesOf, recorded_shapes, session_blocks
 from biofeedback.analysis.view import compare_view
 from biofeedback.errors import BiofeedbackError
 from biofeedback.hrv import time_domain as td
@@ -114,7 +115,10 @@ def session_report(
     t, rr, seg = (np.asarray(b[k], dtype=np.float64) for k in ("t_s", "rr_ms", "segment"))
     seg = seg.astype(np.int64)
     series = prepare_nn(rr, t, seg, artifact_method=hrv.artifact_method)
-    responses = bundle_responses(bundle, metrics=tuple(METRICS), settings=cfg, hrv=hrv)
+    shapes = recorded_shapes(bundle)  # the stored ECG searched once for both sections
+    responses = bundle_responses(
+        bundle, metrics=tuple(METRICS), settings=cfg, hrv=hrv, shapes=shapes
+    )
     # A segment still open (its session being recorded) has no extent to shade yet.
     segments = sorted((s for s in bundle.segments if s.get("end_s") is not None),
                       key=lambda s: float(s["start_s"]))  # fmt: skip
@@ -147,7 +151,8 @@ def session_report(
             "segments shaded.",
             "tachogram",
         ),
-        "<h2>Each block vs this session's baseline</h2>" + _estimate_section(bundle, hrv, fig),
+        "<h2>Each block vs this session's baseline</h2>"
+        + _estimate_section(bundle, hrv, fig, shapes),
         "<h2>Trigger responses in this session (the comparison's inputs)</h2>"
         + _block_section(responses, cfg),
         "<h2>Poincaré plot</h2>"
@@ -170,12 +175,13 @@ def session_report(
     return h.page(title, sections)
 
 
-def _estimate_section(bundle: SessionBundle, hrv: HrvSettings, fig: ModuleType) -> str:
+def _estimate_section(
+    bundle: SessionBundle, hrv: HrvSettings, fig: ModuleType, shapes: RecordedShapesOf
+) -> str:
     """The dashboard's session summary and ``show --json``'s ``blocks``: the same numbers."""
-    from biofeedback.analysis.session_blocks import session_blocks
     from biofeedback.analysis.view import ForestPoint
 
-    blocks = session_blocks(bundle, "ln_rmssd", hrv.correction).blocks
+    blocks = session_blocks(bundle, "ln_rmssd", hrv.correction, shapes).blocks
     if not blocks:
         return h.paragraphs(["No block after a baseline was recorded."])
     points, rows = [], []

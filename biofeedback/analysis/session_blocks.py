@@ -16,10 +16,13 @@ from typing import TYPE_CHECKING, Any
 from biofeedback.hrv.correction_levels import CORRECTION_LEVELS
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy as np
     from numpy.typing import NDArray
 
     from biofeedback.ecg.online import LiveBeat
+    from biofeedback.hrv.artifacts_shape import IntervalShape
     from biofeedback.sessions.bundle import SessionBundle
 
 METRIC_ALIASES = {"lnrmssd": "ln_rmssd", "hr": "hr_bpm"}
@@ -35,10 +38,14 @@ class SessionBlocks:
 
 
 def session_blocks(
-    bundle: SessionBundle, metric: str = "ln_rmssd", correction: str | None = None
+    bundle: SessionBundle,
+    metric: str = "ln_rmssd",
+    correction: str | None = None,
+    shapes: RecordedShapesOf | None = None,
 ) -> SessionBlocks:
     """The blocks of ``bundle`` for ``metric`` (``ln_rmssd``, ``hr_bpm``, ...; ``lnrmssd`` and
-    ``hr`` are accepted), with its stored correction level or ``correction``."""
+    ``hr`` are accepted), with its stored correction level or ``correction``; ``shapes``: its
+    :func:`recorded_shapes` when the caller has them already (the report)."""
     from biofeedback.hrv.block_estimate import block_record
     from biofeedback.hrv.block_replay import replay_blocks
     from biofeedback.hrv.settings import stored_settings
@@ -48,28 +55,43 @@ def session_blocks(
     metric = METRIC_ALIASES.get(metric, metric)
     settings = stored_settings(bundle.settings, correction)
     beats = bundle.beats
-    ecg, damaged = _stored_ecg(bundle)
-    shapes = None
-    if ecg:
-        from biofeedback.ecg.replay import RecordedShapes
-
-        shapes = RecordedShapes(ecg)
+    recorded = shapes or recorded_shapes(bundle)
     estimates = replay_blocks(
-        beats["t_s"], beats["rr_ms"], beats["segment"], bundle.segments, settings, shapes=shapes
+        beats["t_s"],
+        beats["rr_ms"],
+        beats["segment"],
+        bundle.segments,
+        settings,
+        shapes=None if recorded.shape is None else _ByBeat(beats["t_s"], recorded.shape),
     )
-    matched = shapes.matched if shapes is not None else 0
     replayed: dict[str, object] = {
         "correction": settings.correction,
-        "artifact_source": "ecg_shape" if matched else "rr",
-        "from": "stored RR beats and the stored ECG's beat shapes" if ecg else "stored RR beats",
-        "ecg_intervals_matched": matched,
+        "artifact_source": "ecg_shape" if recorded.matched else "rr",
+        "from": "stored RR beats and the stored ECG's beat shapes"
+        if recorded.shape is not None
+        else "stored RR beats",
+        "ecg_intervals_matched": recorded.matched,
         "live_artifact_source": bundle.settings.get("artifact_source", "rr"),
     }
-    if damaged is not None:
-        replayed["ecg_unused"] = damaged
+    if recorded.unused is not None:
+        replayed["ecg_unused"] = recorded.unused
     if "ecg_intervals_matched" in bundle.settings:
         replayed["live_ecg_intervals_matched"] = bundle.settings["ecg_intervals_matched"]
     return SessionBlocks([block_record(e, metric) for e in estimates], replayed)
+
+
+class _ByBeat:
+    """A shape source over :func:`recorded_shapes`' array: the processor asks once per beat, in
+    beat order, as :class:`~biofeedback.ecg.replay.RecordedShapes` was asked in making it, so
+    the answers are the ones it gave."""
+
+    def __init__(self, t_s: Sequence[float], shape: NDArray[np.int8]) -> None:
+        self._at = {float(t): int(v) for t, v in zip(t_s, shape.tolist(), strict=True)}
+
+    def interval_shape(self, t_end_s: float, rr_ms: float, segment: int) -> IntervalShape:
+        from biofeedback.hrv.artifacts_shape import IntervalShape
+
+        return IntervalShape(self._at.get(float(t_end_s), IntervalShape.UNKNOWN))
 
 
 @dataclass(frozen=True, slots=True)
