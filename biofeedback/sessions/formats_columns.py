@@ -48,6 +48,8 @@ _NAME_TIME: Final = re.compile(
 NON_BEATS: Final = frozenset("X~|")
 """Beat-list labels that are not heartbeats (Lifecard: ``X`` noise; MIT-style ``~``, ``|``)."""
 SNIFF_LINES: Final = 40
+RR_S_RANGE: Final = (0.25, 2.5)
+"""Plausible RR in seconds (250-2500 ms, the range beats are flagged outside)."""
 
 
 def sniff(path: Path, text: str) -> str | None:
@@ -88,17 +90,24 @@ _DECIMAL_COMMA: Final = re.compile(r"^\s*(\d+),(\d+)\s*$")
 
 def decimal_comma(lines: list[str]) -> bool:
     """Lines that are one number each written with a decimal comma (``812,5``, a spreadsheet's
-    export in a German or French locale), not two columns: every line ``digits,digits`` and the
-    part before the comma not a running time (it falls somewhere, as RR does).
+    export in a German or French locale), not two columns: every line ``digits,digits``, the
+    part before the comma not a running time (it stays or falls somewhere, as RR does: RR in
+    seconds under 1 s is ``0,812`` on every line), and the numbers plausible RR in s or ms.
 
-    >>> decimal_comma(["812,5", "790,0", "805,25"]), decimal_comma(["0,812", "1,602", "2,410"])
-    (True, False)
+    >>> decimal_comma(["812,5", "790,0", "805,25"]), decimal_comma(["0,812", "0,790", "0,805"])
+    (True, True)
+    >>> decimal_comma(["0,812", "1,602", "2,410"]), decimal_comma(["1,812", "3,790", "3,805"])
+    (False, False)
     """
     parts = [_DECIMAL_COMMA.match(ln) for ln in lines if ln.strip()]
     if len(parts) < 2 or not all(parts):
         return False
     whole = [int(m.group(1)) for m in parts if m is not None]
-    return any(b < a for a, b in itertools.pairwise(whole))
+    if all(b > a for a, b in itertools.pairwise(whole)):
+        return False  # a running time: headerless time,RR
+    numbers = [float(f"{m.group(1)}.{m.group(2)}") for m in parts if m is not None]
+    median = float(np.median(numbers))
+    return RR_S_RANGE[0] <= median <= RR_S_RANGE[1] or 250.0 <= median <= 2500.0
 
 
 def read(fmt: str, path: Path, text: str) -> Parsed:
