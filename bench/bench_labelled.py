@@ -9,10 +9,13 @@ Sensitivity and specificity are counted outside the intervals the program withho
 rhythm (:func:`biofeedback.hrv.rhythm.withheld_mask`), whose share is reported, as the rhythm
 detector's own scores against the annotated AF/flutter episodes (``+`` ``(AFIB``/``(AFL``): the
 share of AF/flutter intervals withheld, of intervals of records without AF/flutter (the issue's
-goal) and of all intervals outside AF/flutter. A second specificity counts intervals next to a
-supraventricular or escape ectopic beat (S, A, a, J, E) as ectopic too: the correction is right
-to replace them, but the V/F truth calls them false positives. The clean 24-h records
-(rr_healthy_000, NSR2DB nsr001, tests/data) give each mode's flagged share.
+goal) and of all intervals outside AF/flutter; likewise for the live decision as it was shown
+(trailing segments, confirmed up to 192 intervals late) and once confirmed (back to the
+episode's onset, as the live block estimate and the tachogram then withhold it). A second
+specificity counts intervals next to a supraventricular or escape ectopic beat (S, A, a, J, E)
+as ectopic too: the correction is right to replace them, but the V/F truth calls them false
+positives. The clean 24-h records (rr_healthy_000, NSR2DB nsr001, tests/data) give each mode's
+flagged share.
 
 The robust mode's constants (``IN_SAMPLE``) were chosen on these records and the clean ones, so
 its figures here are in-sample; the automatic mode is the published rule with its published
@@ -33,7 +36,7 @@ from numpy.typing import NDArray
 
 from biofeedback.hrv import artifacts_rule
 from biofeedback.hrv.artifacts import OnlineArtifactDetector, correct_artifacts
-from biofeedback.hrv.rhythm import OnlineRhythm, withheld_mask
+from biofeedback.hrv.rhythm import live_withheld, withheld_mask
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT.parent / "shared" / "reference" / "physionet" / "labelled"
@@ -128,13 +131,14 @@ def main() -> int:
     # without AF/flutter, withheld of them.
     rhythm_tot = np.zeros(6)
     live_tot = np.zeros(6)  # the same for the live decision (trailing segments)
+    marked_tot = np.zeros(6)  # and for live once confirmed (back to the episode's onset)
     for name, path in paths.items():
         rr, truth, af, other = load(path)
         held = withheld_mask(rr)
-        tracker = OnlineRhythm()
-        live_held = np.array([tracker.push(v) for v in rr.tolist()], dtype=bool)
+        live_held = live_withheld(rr, after_the_fact=False)
+        marked = live_withheld(rr)
         clean = 0 if af.any() else 1
-        for tot, mask in ((rhythm_tot, held), (live_tot, live_held)):
+        for tot, mask in ((rhythm_tot, held), (live_tot, live_held), (marked_tot, marked)):
             tot += [
                 af.sum(),
                 (mask & af).sum(),
@@ -186,13 +190,13 @@ def main() -> int:
         }
         for mode, c in pooled.items()
     }
-    rhythm, live_rhythm = (
+    rhythm, live_rhythm, marked_rhythm = (
         {
             "af_intervals_withheld": tot[1] / tot[0],
             "other_intervals_withheld": tot[3] / tot[2],
             "records_without_af_withheld": tot[5] / tot[4],
         }
-        for tot in (rhythm_tot, live_tot)
+        for tot in (rhythm_tot, live_tot, marked_tot)
     )
     print(f"\nmodes (columns): {', '.join(pooled)}")
     print(f"pooled over {len(rows)} records, outside withheld intervals:")
@@ -203,7 +207,11 @@ def main() -> int:
             f"  {mode:28s} sensitivity {sens:5.1f} %  specificity {spec:6.2f} %"
             f"  (S/A/a/J/E neighbours as ectopic: {spec_any:6.2f} %)"
         )
-    for label, r in (("irregular rhythm", rhythm), ("live (trailing)", live_rhythm)):
+    for label, r in (
+        ("irregular rhythm", rhythm),
+        ("live (trailing)", live_rhythm),
+        ("live, once confirmed", marked_rhythm),
+    ):
         print(
             f"{label}: {100 * r['af_intervals_withheld']:.1f} % of AF/flutter intervals "
             f"withheld; {100 * r['records_without_af_withheld']:.2f} % of the intervals of "
@@ -241,6 +249,7 @@ def main() -> int:
         "pooled": total,
         "rhythm": rhythm,
         "rhythm_live": live_rhythm,
+        "rhythm_live_once_confirmed": marked_rhythm,
         "clean_flagged": flagged,
         "robust_constants_in_sample": constants,
         "goals": goals,

@@ -99,3 +99,47 @@ def test_the_screen_says_irregular_rhythm_is_suspected_before_it_is_confirmed() 
     assert confirmed
     assert 200.0 < suspected[0] < confirmed[0]  # flagged before it is withheld
     assert not any(s for t_s, s, _ in states if t_s >= confirmed[0])  # then withheld, not both
+
+
+def test_the_summary_segment_means_leave_out_windows_over_the_confirmed_rhythm() -> None:
+    """The summary's "means of the 60-s windows" took each window as it was shown, so the
+    windows over irregular rhythm before the live check confirmed it (192 intervals) raised a
+    block's lnRMSSD mean; once confirmed they leave it, as they leave the block estimate."""
+    from biofeedback.live.messages import SegmentEnded, SegmentKind, SegmentStarted
+    from biofeedback.live.summary import SessionTally
+
+    rng = np.random.default_rng(7)
+    t, rr = simulate(180.0, rsa_ms=30.0, seed=3)
+    beats = list(zip(t.tolist(), rr.tolist(), strict=True))
+    start = float(t[-1])
+    tb, rrb = simulate(90.0, rsa_ms=30.0, seed=4, t0_s=start)
+    beats += list(zip(tb.tolist(), rrb.tolist(), strict=True))
+    onset_s = beats[-1][0]
+    now = onset_s
+    while now < start + 300.0:
+        r = float(rng.uniform(450.0, 1000.0))
+        now += r / 1000.0
+        beats.append((now, r))
+    processor, tally = HrvProcessor(), SessionTally()
+    tally.add(SegmentStarted(0.0, 0, "baseline", SegmentKind("baseline"), 180.0))
+    processor.begin_segment("baseline", "baseline", 0.0)
+    since: list[float] = []
+    for t_s, rr_ms in beats:
+        if t_s > start and processor.baseline is None:
+            processor.end_segment(start)
+            tally.add(SegmentEnded(start, 0, "baseline", True))
+            tally.add(SegmentStarted(start, 1, "trigger", SegmentKind("trigger"), 300.0))
+            processor.begin_segment("trigger", "trigger", start)
+        snap = processor.push(_Beat(t_s, rr_ms))
+        if snap is not None:
+            tally.add_snapshot(snap)
+            if snap.irregular_since_s is not None:
+                since.append(snap.irregular_since_s)
+    baseline, trigger = tally.summary()["segments"]
+    # Confirmed, dated back to the onset (grown over at most a quarter segment, 32 intervals,
+    # of locally irregular ones, as batch grows an episode).
+    assert since
+    assert onset_s - 35.0 < since[0] <= onset_s
+    assert isinstance(trigger["mean_ln_rmssd_60s"], float)
+    # Only windows that ended before the onset remain: the sinus rhythm's level.
+    assert abs(trigger["mean_ln_rmssd_60s"] - baseline["mean_ln_rmssd_60s"]) < 0.15

@@ -51,7 +51,7 @@ def test_irregular_rhythm_is_marked_withheld_and_not_counted_as_artifacts() -> N
     assert len(spans) == 1
     assert spans[0].label == WITHHELD_LABEL
     first_af_s = float(np.cumsum(_sinus_then_af())[149]) / 1000.0
-    assert first_af_s < spans[0].start < spans[0].end == snap.t_s
+    assert first_af_s - 8.0 < spans[0].start < spans[0].end == snap.t_s  # from the onset
     assert model.withheld_beats > 50
     lines = estimate_lines(model)
     assert [*IRREGULAR_LINES] == lines[2:5]
@@ -88,3 +88,19 @@ def test_the_correction_level_is_always_shown() -> None:
 
 def _level(level: str) -> HrvSettings:
     return HrvSettings(correction=level)  # type: ignore[arg-type]
+
+
+def test_the_band_starts_where_the_episode_began_not_where_it_was_confirmed() -> None:
+    """The live check confirms AF-like RR 192 intervals in; the band reaches back to its onset."""
+    rr = _sinus_then_af()
+    model = _model(rr)
+    t = np.cumsum(rr) / 1000.0
+    first_af_s, confirmed_s = float(t[149]), float(t[149 + 190])
+    snap = model.snapshot
+    assert snap is not None
+    assert snap.irregular_since_s is not None
+    (band,) = withheld_spans(model)
+    # Within the 8 beats by which an onset's edge is refined (rhythm.EDGE_BEATS), as batch does.
+    assert abs(band.start - first_af_s) < 8.0
+    assert band.start == snap.irregular_since_s
+    assert confirmed_s - band.start > 120.0  # what the band missed before

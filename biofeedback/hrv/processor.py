@@ -131,6 +131,10 @@ class Snapshot:
     artifact_source: ArtifactSource = "rr"
     """What labelled the newest beat: ``ecg_shape`` when the ECG's beat shapes were known for it
     (:meth:`HrvProcessor.use_shapes`), else ``rr`` (timing alone)."""
+    irregular_since_s: float | None = None
+    """While HRV is withheld over sustained irregular rhythm: where the episode began (source
+    clock, s; :func:`.rhythm.live_onset`), up to :data:`.rhythm.CONFIRMED_SPAN_BEATS` intervals
+    before the live check confirmed it, so a display can mark it from there. ``None`` otherwise."""
 
 
 class HrvProcessor:
@@ -164,6 +168,7 @@ class HrvProcessor:
         self._rhythm_recent: deque[tuple[float, float]] = deque(maxlen=ONSET_LOOKBACK_BEATS)
         """Start time and RR of the chain's newest intervals (what a confirmation reaches back
         over: :func:`.rhythm.live_onset`)."""
+        self._irregular_since_s: float | None = None
         self._pending: deque[float] = deque()
         self._segment: int | None = None
         self._last_t_s: float | None = None
@@ -250,7 +255,8 @@ class HrvProcessor:
                 # and leave the block's change after the fact (they were shown live).
                 recent = list(self._rhythm_recent)
                 onset = live_onset([rr for _, rr in recent])
-                self._block.withhold_since(recent[onset][0])
+                self._irregular_since_s = recent[onset][0]
+                self._block.withhold_since(self._irregular_since_s)
         labelled += self._add_all(self._push_detector(beat))
         if not labelled:
             return None
@@ -397,6 +403,7 @@ class HrvProcessor:
             blocks_done=self._finished_blocks(),
             baseline_batches=self._block.baseline,
             artifact_source="ecg_shape" if last.by_shape else "rr",
+            irregular_since_s=self._irregular_since_s if irregular else None,
         )
 
     def _finished_blocks(self) -> tuple[BlockEstimate, ...]:

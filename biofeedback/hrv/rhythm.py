@@ -312,6 +312,32 @@ def live_onset(rr_ms: ArrayLike) -> int:
     return start
 
 
+def live_withheld(rr_ms: ArrayLike, *, after_the_fact: bool = True) -> BoolArray:
+    """What the live check withholds of one chain (ms), replayed interval by interval.
+
+    ``after_the_fact=False``: the intervals during which :class:`OnlineRhythm` reported
+    sustained irregular rhythm as they arrived (what the screen showed at the time).
+    ``True``: also, at each confirmation, the intervals back to where the episode began
+    (:func:`live_onset`), as the live monitor withholds them from the block estimate and marks
+    them on the tachogram once it knows.
+
+    >>> rng = np.random.default_rng(3)
+    >>> rr = np.r_[np.full(100, 850.0), rng.uniform(450.0, 1050.0, 400)]
+    >>> int(live_withheld(rr, after_the_fact=False).argmax()), int(live_withheld(rr).argmax())
+    (287, 96)
+    """
+    rr = np.asarray(rr_ms, dtype=np.float64)
+    tracker = OnlineRhythm()
+    held = np.zeros(rr.size, dtype=bool)
+    for k, value in enumerate(rr.tolist()):
+        was = tracker.irregular
+        held[k] = tracker.push(value)
+        if after_the_fact and held[k] and not was:
+            lo = max(k + 1 - ONSET_LOOKBACK_BEATS, 0)
+            held[lo + live_onset(rr[lo : k + 1]) : k] = True
+    return held
+
+
 class OnlineRhythm:
     """The same decision beat by beat, for the live monitor: trailing segments, no lookahead.
 

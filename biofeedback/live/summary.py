@@ -1,7 +1,8 @@
 """The session summary: per segment, what the beats and the processor's snapshots said.
 
 Only numbers the pipeline already has are summarised (mean HR from RR; means of the
-processor's 60-s lnRMSSD and relaxation-score values), each named with its unit and window,
+processor's 60-s lnRMSSD and relaxation-score values, without the windows that reached into
+irregular rhythm the live check confirmed later), each named with its unit and window,
 and ``blocks``: each block's change from the baseline with its 95 % interval, as the
 processor's block-so-far estimate gave it when the block ended
 (:mod:`biofeedback.hrv.block_estimate`; the same records as ``show ID --json``).
@@ -29,13 +30,20 @@ class _SegmentTally:
     complete: bool | None = None
     beats: int = 0
     rr_sum_ms: float = 0.0
-    ln_rmssd: list[float] = field(default_factory=list)
-    relaxation: list[float] = field(default_factory=list)
+    ln_rmssd: list[tuple[float, float]] = field(default_factory=list)
+    """``(t_s, value)`` of each snapshot's 60-s lnRMSSD in the segment."""
+    relaxation: list[tuple[float, float]] = field(default_factory=list)
     tingles: int = 0
 
+    def withhold_after(self, t_s: float) -> None:
+        """Drop the values of windows that reach past ``t_s`` (irregular rhythm found after
+        the fact: they measured the rhythm, not vagal tone)."""
+        self.ln_rmssd = [(t, v) for t, v in self.ln_rmssd if t <= t_s]
+        self.relaxation = [(t, v) for t, v in self.relaxation if t <= t_s]
+
     def to_json(self) -> dict[str, Any]:
-        def mean(values: list[float]) -> float | None:
-            return round(sum(values) / len(values), 3) if values else None
+        def mean(values: list[tuple[float, float]]) -> float | None:
+            return round(sum(v for _, v in values) / len(values), 3) if values else None
 
         return {
             "label": self.label,
@@ -65,6 +73,7 @@ class SessionTally:
     _open: _SegmentTally | None = None
     _estimates: dict[float, BlockEstimate] = field(default_factory=dict)
     _running: BlockEstimate | None = None
+    _irregular_since_s: float | None = None
 
     def add(self, event: object) -> None:
         if isinstance(event, Beat):
@@ -109,12 +118,18 @@ class SessionTally:
         if snapshot.block is not None and snapshot.block.start_s not in self._estimates:
             # a running segment's newest estimate; its final one replaces it
             self._running = snapshot.block
+        since = snapshot.irregular_since_s
+        if since is not None and since != self._irregular_since_s:
+            # Irregular rhythm confirmed only now: the windows since its onset measured it.
+            self._irregular_since_s = since
+            for seg in self.segments:
+                seg.withhold_after(since)
         if self._open is None:
             return
         if snapshot.ln_rmssd.value is not None:
-            self._open.ln_rmssd.append(snapshot.ln_rmssd.value)
+            self._open.ln_rmssd.append((snapshot.t_s, snapshot.ln_rmssd.value))
         if snapshot.relaxation_score.value is not None:
-            self._open.relaxation.append(snapshot.relaxation_score.value)
+            self._open.relaxation.append((snapshot.t_s, snapshot.relaxation_score.value))
 
     def summary(self) -> dict[str, Any]:
         duration = (

@@ -193,9 +193,11 @@ class DashboardModel:
     """The newest chest (ACC) and ECG-derived breathing rates, beside the snapshot's RSA one."""
     ecg_version: int = 0
     withheld_spans: list[list[float]] = field(default_factory=list)
-    """``[first, last]`` snapshot times (source clock) of each run of snapshots that withheld
-    HRV over sustained irregular rhythm (the processor's flag ``hrv.rhythm.MESSAGE``), newest
-    last; runs that ended more than :data:`BEAT_HISTORY_S` ago are dropped."""
+    """``[start, last]`` times (source clock) of each run of snapshots that withheld HRV over
+    sustained irregular rhythm (the processor's flag ``hrv.rhythm.MESSAGE``), newest last: from
+    where the episode began (the first snapshot's ``irregular_since_s``, confirmed after the
+    fact) to the last such snapshot; runs that ended more than :data:`BEAT_HISTORY_S` ago are
+    dropped."""
     withheld_beats: int = 0
     """Snapshots (one per labelled beat) that withheld HRV over irregular rhythm, in total."""
     _withheld_open: bool = False
@@ -263,7 +265,10 @@ class DashboardModel:
         if self._withheld_open:
             self.withheld_spans[-1][1] = snapshot.t_s
         else:
-            self.withheld_spans.append([snapshot.t_s, snapshot.t_s])
+            # From where the episode began: the live check confirms it up to 192 intervals late.
+            since = snapshot.irregular_since_s
+            start = snapshot.t_s if since is None else min(since, snapshot.t_s)
+            self.withheld_spans.append([start, snapshot.t_s])
             self._withheld_open = True
         horizon = snapshot.t_s - BEAT_HISTORY_S
         while self.withheld_spans and self.withheld_spans[0][1] < horizon:
