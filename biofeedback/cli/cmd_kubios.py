@@ -7,7 +7,9 @@ that says so, whatever ``--correction`` says), its detrending (``none`` or smoot
 with the report's λ, before time-domain and spectral analysis alike), its frequency bands,
 interpolation rate, FFT (Welch) window width and overlap, pNNxx threshold and DFA ranges.
 Each metric is printed with Kubios's value, ours, the difference (ours - Kubios) and the
-relative difference; ``--json`` gives the same as one object per report.
+relative difference; ``--json`` gives the same as one object per report. A report of several
+samples is compared sample by sample (each its own RR series and Kubios's results for it),
+one table (or JSON object) per sample, each saying which sample it is.
 
 Kubios's FFT column is compared with our Welch spectrum (both Welch periodograms); the AR
 column has no counterpart here and is left out. PNS index compares population-normed
@@ -27,30 +29,30 @@ from biofeedback.errors import InputError
 
 FFT: Final = "FFT spectrum"
 
-METRICS: Final = (  # (label, Kubios result name, our flattened key)
-    ("Mean RR (ms)", "Mean RR  (ms)", "time.mean_rr_ms"),
-    ("SDNN (ms)", "STD RR (ms)", "time.sdnn_ms"),
+METRICS: Final = (  # (label, Kubios result names in 3.1 / 3.4.2+ spelling, our flattened key)
+    ("Mean RR (ms)", "Mean RR (ms)", "time.mean_rr_ms"),
+    ("SDNN (ms)", "STD RR (ms)|SDNN (ms)", "time.sdnn_ms"),
     ("Mean HR (beats/min)", "Mean HR (beats/min)", "time.mean_hr_bpm"),
     ("RMSSD (ms)", "RMSSD (ms)", "time.rmssd_ms"),
-    ("pNNxx (%)", "pNNxx (%)", "time.pnn{xx}_pct"),
+    ("pNNxx (%)", "pNNxx (%)|pNN50 (%)", "time.pnn{xx}_pct"),
     ("SD1 (ms)", "SD1 (ms)", "time.sd1_ms"),
     ("SD2 (ms)", "SD2 (ms)", "time.sd2_ms"),
-    ("SD2/SD1", "SD2/SD1 ratio", "sd2_sd1"),
+    ("SD2/SD1", "SD2/SD1 ratio|SD2/SD1", "sd2_sd1"),
     ("Stress index (sqrt)", "Stress index", "time.sqrt_stress_index"),
     ("PNS index", "PNS index", "estimates.pns_index_sd.value"),
     ("VLF (ms^2, FFT)", "VLF (ms^2)", "frequency.vlf_ms2"),
     ("LF (ms^2, FFT)", "LF (ms^2)", "frequency.lf_ms2"),
     ("HF (ms^2, FFT)", "HF (ms^2)", "frequency.hf_ms2"),
     ("Total power (ms^2, FFT)", "Total power (ms^2)", "frequency.total_ms2"),
-    ("LF/HF (FFT)", "LF/HF ratio", "frequency.lf_hf_ratio"),
+    ("LF/HF (FFT)", "LF/HF ratio|LF/HF", "frequency.lf_hf_ratio"),
     ("LF (n.u., FFT)", "LF (n.u.)", "frequency.lf_nu_pct"),
     ("HF (n.u., FFT)", "HF (n.u.)", "frequency.hf_nu_pct"),
     ("LF peak (Hz, FFT)", "LF (Hz)", "frequency.lf_peak_hz"),
     ("HF peak (Hz, FFT)", "HF (Hz)", "frequency.hf_peak_hz"),
-    ("ApEn", "Approximate entropy (ApEn)", "nonlinear.apen"),
-    ("SampEn", "Sample entropy (SampEn)", "nonlinear.sampen"),
-    ("DFA alpha 1", "alpha 1", "nonlinear.dfa_alpha1"),
-    ("DFA alpha 2", "alpha 2", "nonlinear.dfa_alpha2"),
+    ("ApEn", "Approximate entropy (ApEn)|ApEn", "nonlinear.apen"),
+    ("SampEn", "Sample entropy (SampEn)|SampEn", "nonlinear.sampen"),
+    ("DFA alpha 1", "alpha 1|DFA alpha 1|DFA a1", "nonlinear.dfa_alpha1"),
+    ("DFA alpha 2", "alpha 2|DFA alpha 2|DFA a2", "nonlinear.dfa_alpha2"),
 )
 
 _CORRECTION: Final = {
@@ -70,11 +72,14 @@ def kubios_settings(kubios: dict[str, str], base: Any) -> tuple[Any, dict[str, s
     A setting the report does not state, or states in a form not recognised, keeps this
     program's default and is said so in the returned notes.
     """
+    from biofeedback.sessions.formats_kubios import stated
+
     notes: dict[str, str] = {}
     changes: dict[str, Any] = {}
-    correction = kubios.get("Artifact correction", "").strip().lower()
-    # "none", "very low (custom)", "Threshold (medium)", "Automatic correction": the level's name
-    # anywhere in it (a custom threshold in seconds is none of this program's levels).
+    correction = stated(kubios, "correction").strip().lower()
+    # "none", "very low (custom)", "Threshold (medium)", "Very low (threshold)", "Automatic
+    # correction": the level's name anywhere in it (a custom threshold in seconds is none of
+    # this program's levels).
     named = re.search(r"very low|very strong|low|medium|strong|none|automatic", correction)
     level = _CORRECTION[named.group(0)] if named else None
     if level is None:
@@ -82,18 +87,7 @@ def kubios_settings(kubios: dict[str, str], base: Any) -> tuple[Any, dict[str, s
         level = "none"
     changes["correction"] = level
     changes["artifact_method"] = "published"
-    detrend = kubios.get("Detrending method", "").strip().lower()
-    if detrend.startswith("none") or not detrend:
-        changes |= {"detrend": "none", "time_detrend": "none"}
-        if not detrend:
-            notes["detrend"] = "report states no detrending method: none"
-    else:
-        found = re.search(r"lambda\s*[=:]\s*([0-9.]+)", detrend)  # "Lambda = 300", "lambda: 256"
-        lambda_ = float(found.group(1)) if found else 500.0
-        if "prior" not in detrend:
-            notes["detrend"] = f"report says {detrend!r}: smoothness priors used here"
-        changes |= {"detrend": "smoothness_priors", "time_detrend": "smoothness_priors"}
-        changes |= {"detrend_lambda": lambda_, "time_detrend_lambda": lambda_}
+    changes |= _detrending(stated(kubios, "detrend").strip().lower(), notes)
     for band in ("VLF", "LF", "HF"):
         found = re.match(r"\s*([0-9.]+)\s*-\s*([0-9.]+)\s*hz", kubios.get(band, "").lower())
         if found:
@@ -107,7 +101,38 @@ def kubios_settings(kubios: dict[str, str], base: Any) -> tuple[Any, dict[str, s
         if found:
             value = float(found.group(1))
             changes[key] = value / 100.0 if key == "welch_overlap" else value
-    nonlinear = base.nonlinear
+    if kubios.get("AR model order"):
+        notes["ar"] = (
+            f"AR model order {kubios['AR model order']}: no AR spectrum here, not compared"
+        )
+    changes["nonlinear"] = _nonlinear(kubios, base.nonlinear)
+    try:
+        return replace(base, **changes), notes
+    except ValueError as exc:
+        raise InputError(f"Kubios settings: {exc}") from exc
+
+
+def _detrending(detrend: str, notes: dict[str, str]) -> dict[str, Any]:
+    """``none``, or smoothness priors with the λ of "Smoothn priors (lambda: 500)", "(Lambda =
+    300)", "(lambda=500)" (500 when no λ is given), before the time domain and the spectra."""
+    if detrend.startswith("none") or not detrend:
+        if not detrend:
+            notes["detrend"] = "report states no detrending method: none"
+        return {"detrend": "none", "time_detrend": "none"}
+    found = re.search(r"lambda\s*[=:]?\s*([0-9.]+)", detrend)
+    lambda_ = float(found.group(1)) if found else 500.0
+    if "prior" not in detrend:
+        notes["detrend"] = f"report says {detrend!r}: smoothness priors used here"
+    return {
+        "detrend": "smoothness_priors",
+        "time_detrend": "smoothness_priors",
+        "detrend_lambda": lambda_,
+        "time_detrend_lambda": lambda_,
+    }
+
+
+def _nonlinear(kubios: dict[str, str], nonlinear: Any) -> Any:
+    """DFA ranges ("4-12 beats") and the entropies' m and r ("0.2 x SD") as the report states."""
     for key, name in (
         ("alpha1_scales_beats", "DFA, short-term fluctuations"),
         ("alpha2_scales_beats", "DFA, long-term fluctuations"),
@@ -115,11 +140,13 @@ def kubios_settings(kubios: dict[str, str], base: Any) -> tuple[Any, dict[str, s
         found = re.match(r"\s*(\d+)\s*-\s*(\d+)", kubios.get(name, ""))
         if found:
             nonlinear = replace(nonlinear, **{key: (int(found.group(1)), int(found.group(2)))})
-    changes["nonlinear"] = nonlinear
-    try:
-        return replace(base, **changes), notes
-    except ValueError as exc:
-        raise InputError(f"Kubios settings: {exc}") from exc
+    found = re.match(r"\s*(\d+)\s*$", kubios.get("Entropy, embedding dimension", ""))
+    if found:
+        nonlinear = replace(nonlinear, m=int(found.group(1)))
+    found = re.match(r"\s*([0-9.]+)\s*x\s*sd", kubios.get("Entropy, tolerance", "").lower())
+    if found:
+        nonlinear = replace(nonlinear, r_factor=float(found.group(1)))
+    return nonlinear
 
 
 def pnn_threshold(kubios: dict[str, str]) -> int:
@@ -127,20 +154,23 @@ def pnn_threshold(kubios: dict[str, str]) -> int:
     return int(found.group(1)) if found else 50
 
 
-def kubios_value(results: dict[str, Any], name: str) -> float | None:
-    """Kubios's value of ``name``: its FFT column where the row has spectrum columns."""
-    value = results.get(name)
+def kubios_value(results: dict[str, Any], names: str) -> float | None:
+    """Kubios's value under any of ``names`` (``|``-separated, spaces and case aside): its FFT
+    column where the row has spectrum columns."""
+    by_key = {" ".join(k.lower().split()): v for k, v in results.items()}
+    value = next(
+        (by_key[k] for k in (" ".join(n.lower().split()) for n in names.split("|")) if k in by_key),
+        None,
+    )
     if isinstance(value, dict):
         value = value.get(FFT)
     return float(value) if isinstance(value, int | float) else None
 
 
-def compare(path: Path, *, unit: str | None = None) -> dict[str, Any]:
-    """The comparison document of one Kubios report (see the module notes)."""
-    from biofeedback.cli.cmd_analyze import _flatten, finite_or_none
-    from biofeedback.hrv.analysis import analyze_record
-    from biofeedback.hrv.settings import HrvSettings
+def _series(path: Path, unit: str | None, sample: int | None) -> tuple[Any, Any, dict[str, Any]]:
+    """The RR (ms), beat times and meta of the report's ``sample`` (None: the first)."""
     from biofeedback.sessions.formats import read_recording
+    from biofeedback.sessions.formats_kubios import read_kubios_file
 
     recording = read_recording(path, unit=unit)
     if recording.source_format != "kubios_report":
@@ -148,13 +178,29 @@ def compare(path: Path, *, unit: str | None = None) -> dict[str, Any]:
             f"{path}: --compare-kubios needs a Kubios HRV report (.txt with its results), "
             f"this is {recording.source_format}"
         )
-    stated: dict[str, str] = recording.meta.get("kubios_settings", {})
-    results: dict[str, Any] = recording.meta.get("kubios_results", {})
+    if sample is None or sample == recording.meta["kubios_sample"]["number"]:
+        return recording.rr_ms, recording.t_s, recording.meta
+    parsed = read_kubios_file(path, sample)
+    if parsed.values is None or parsed.t_s is None:
+        raise InputError(f"{path}: sample {sample}: no RR series")
+    return parsed.values * 1000.0, parsed.t_s, parsed.meta
+
+
+def compare(path: Path, *, unit: str | None = None, sample: int | None = None) -> dict[str, Any]:
+    """The comparison document of one Kubios report's sample (see the module notes)."""
+    from biofeedback.cli.cmd_analyze import _flatten, finite_or_none
+    from biofeedback.hrv.analysis import analyze_record
+    from biofeedback.hrv.settings import HrvSettings
+    from biofeedback.sessions.formats_kubios import stated as stated_as
+
+    rr_ms, t_s, meta = _series(path, unit, sample)
+    stated: dict[str, str] = meta.get("kubios_settings", {})
+    results: dict[str, Any] = meta.get("kubios_results", {})
     settings, notes = kubios_settings(stated, HrvSettings())
+    for i, note in enumerate(meta.get("kubios_notes", [])):
+        notes[f"rr{i + 1}"] = note
     try:
-        report = analyze_record(
-            recording.rr_ms, t_s=recording.t_s, segment=recording.segment, settings=settings
-        )
+        report = analyze_record(rr_ms, t_s=t_s, settings=settings)
     except ValueError as exc:
         raise InputError(f"{path}: {exc}") from exc
     ours = _flatten(report.to_dict())
@@ -182,11 +228,12 @@ def compare(path: Path, *, unit: str | None = None) -> dict[str, Any]:
     return {
         "file": str(path),
         "kubios": {
-            "app": recording.meta.get("app", "Kubios HRV"),
-            "artifact_correction": stated.get("Artifact correction"),
-            "detrending": stated.get("Detrending method"),
+            "app": meta.get("app", "Kubios HRV"),
+            "artifact_correction": stated_as(stated, "correction") or None,
+            "detrending": stated_as(stated, "detrend") or None,
         },
-        "beats": int(recording.rr_ms.size),
+        "sample": meta.get("kubios_sample", {"number": 1, "of": 1}),
+        "beats": int(rr_ms.size),
         "settings": asdict(settings),
         "settings_notes": notes,
         "metrics": rows,
@@ -194,9 +241,18 @@ def compare(path: Path, *, unit: str | None = None) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Every sample of each report (``args.kubios_sample``, where given: that one)."""
     from biofeedback.cli.cmd_analyze import json_text
 
-    docs = [compare(Path(name), unit=getattr(args, "unit", None)) for name in args.file]
+    unit = getattr(args, "unit", None)
+    chosen = getattr(args, "kubios_sample", None)
+    docs = []
+    for name in args.file:
+        first = compare(Path(name), unit=unit, sample=chosen)
+        docs.append(first)
+        if chosen is None:
+            for k in range(2, int(first["sample"].get("of", 1)) + 1):
+                docs.append(compare(Path(name), unit=unit, sample=k))
     for doc in docs:
         if getattr(args, "json", False):
             print(json_text(doc, indent=2 if len(docs) == 1 else None))
@@ -214,9 +270,15 @@ def render(doc: dict[str, Any]) -> str:
     from biofeedback.text import terminal_safe
 
     s = doc["settings"]
+    sample = doc.get("sample", {})
+    which = (
+        f", sample {sample['number']} of {sample['of']} ({sample.get('name')}: {sample.get('rr')})"
+        if int(sample.get("of", 1)) > 1
+        else ""
+    )
     lines = [
         terminal_safe(
-            f"{doc['file']}: {doc['kubios']['app']} report, {doc['beats']} beats; "
+            f"{doc['file']}: {doc['kubios']['app']} report{which}, {doc['beats']} beats; "
             f"analysed here as Kubios states: correction {s['correction']}, "
             f"detrending {s['detrend']}"
             + (f" (lambda {s['detrend_lambda']:g})" if s["detrend"] != "none" else "")

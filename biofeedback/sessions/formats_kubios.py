@@ -1,140 +1,275 @@
-"""Kubios HRV report ``.txt``: the settings, Kubios's results, and the RR series in one text.
+"""Kubios HRV reports: the settings, Kubios's results, and the RR series in one text.
 
-A report is comma-separated rows under section titles (``Parameters``, ``Time-Domain
-Results``, ``RR INTERVAL DATA and SPECTRUM ESTIMATES``...). The RR series is read from the
-``RR interval`` column of the RR data table (the first sample's), its unit from the row
-under the header (``(s)`` or ``(ms)``); its times from the ``Time`` column beside it.
-Kubios's own results (``Mean RR (ms)``, ``RMSSD (ms)``, ``LF (ms^2)`` for the FFT and AR
-spectra...) and settings (detrending, artefact correction, bands) are kept in the meta
-(``kubios_results``, ``kubios_settings``) so that they can be printed beside this program's.
-Windows reports are Windows-1252 (``ms²``, ``µ``): decoded by the text reader.
+The layouts read (all rows of cells under section titles, ``label: , value, ...``):
+
+* Kubios HRV Standard/Premium 2.x-3.x text reports (``HRV ANALYSIS RESULTS``, ``Kubios HRV
+  Standard``, ``Parameters``, ``RR Interval Samples Selected for Analysis``, ``RESULTS FOR A
+  SINGLE SAMPLE``, ``RR INTERVAL DATA and SPECTRUM ESTIMATES``), one or several samples;
+* Kubios HRV Scientific/Premium 3.4-4.x CSV reports: the same rows, a ``sep=,`` line first,
+  ``SDNN``/``SD HR`` for ``STD RR``/``STD HR``, ``Beat correction`` for ``Artifact
+  correction``, an ``RR INTERVAL DATA, SPECTRUM ESTIMATES AND ECG-WAVEFORM`` table;
+* either saved in a European locale: ``;`` (or tab) between cells and decimal commas.
+
+Settings (``Detrending method: Smoothn priors (lambda: 500)``...) are kept by their names in
+``kubios_settings``; results in ``kubios_results`` (the selected sample's: a number, or
+``{"FFT spectrum": x, "AR spectrum": y}`` for the spectral rows). With several samples
+(``Sample 1``, ``Sample 2``... with their ``Sample limits``), ``sample`` chooses one (1 by
+default); ``kubios_samples`` lists them and ``kubios_sample`` says which one the RR series is.
+The RR series is read by :mod:`.formats_kubios_rr`.
 """
 
 from __future__ import annotations
 
+import csv
 import math
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
-
-import numpy as np
 
 from biofeedback.errors import InputError
 from biofeedback.sessions.formats_types import Parsed
 
-_RESULT: Final = re.compile(r"^\s*([^,:]+?)\s*:\s*,(.*)$")
-_SETTING: Final = re.compile(r"^\s*([^,:]+?)\s*:\s*([^,]*)$")
+MARKERS: Final = (
+    "hrv analysis results",
+    "rr interval samples selected for analysis",
+    "results for a single sample",
+    "results for single samples",
+)
+_DECIMAL_COMMA: Final = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+_SECTION_END: Final = ("time-varying results",)
+
+SETTING_NAMES: Final = {  # concept: the names Kubios versions give it
+    "correction": ("Artifact correction", "Artefact correction", "Beat correction"),
+    "detrend": ("Detrending method", "Detrending"),
+}
 
 
 def is_kubios_report(text: str) -> bool:
-    head = [ln.strip().lower() for ln in text.splitlines()[:6]]
-    return any(ln.startswith("hrv analysis results") for ln in head) or any(
-        "kubios hrv" in ln and not ln.startswith("#") for ln in head
+    head = [ln.strip().lower() for ln in text.splitlines()[:80]]
+    top = [ln for ln in head[:8] if not ln.startswith("sep=")]
+    return any(ln.startswith(MARKERS) for ln in head) or any(
+        "kubios hrv" in ln and not ln.startswith("#") for ln in top
     )
 
 
-def _number(cell: str) -> float | None:
-    cell = cell.strip()
-    if cell in ("", "-"):
-        return None
-    try:
-        value = float(cell)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None  # Kubios writes Inf, -Inf, NaN: not JSON
+def stated(settings: dict[str, str], concept: str) -> str:
+    """The value of a setting under whichever name this Kubios version gives it."""
+    wanted = {_key(name) for name in SETTING_NAMES.get(concept, (concept,))}
+    for name, value in settings.items():
+        if _key(name) in wanted:
+            return value
+    return ""
 
 
-def read_kubios(path: Path, text: str) -> Parsed:
-    lines = text.splitlines()
-    settings: dict[str, str] = {}
-    results: dict[str, Any] = {}
+def _key(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+@dataclass(slots=True)
+class Dialect:
+    """How the cells of a report are written: separator and decimal mark."""
+
+    sep: str = ","
+    decimal_comma: bool = False
+
+    def cells(self, line: str) -> list[str]:
+        if self.sep not in line and '"' not in line:
+            return [line]
+        return next(csv.reader([line], delimiter=self.sep))
+
+    def number(self, cell: str) -> float | None:
+        cell = cell.strip().strip('"')
+        if cell in ("", "-"):
+            return None
+        if self.decimal_comma:
+            cell = cell.replace(",", ".")
+        try:
+            value = float(cell)
+        except ValueError:
+            return None
+        return value if math.isfinite(value) else None  # Kubios writes Inf, -Inf, NaN
+
+
+def dialect(lines: list[str]) -> Dialect:
+    """The separator most label rows use after their colon (``Mean RR (ms): ;707,5``)."""
+    counts = dict.fromkeys((",", ";", "\t"), 0)
+    for line in lines[:400]:
+        found = re.search(r":\s*([,;\t])", line)
+        if found:
+            counts[found.group(1)] += 1
+    sep = max(counts, key=lambda s: (counts[s], s == ","))
+    if sep == ",":
+        return Dialect()
+    probe = Dialect(sep)
+    decimal = any(
+        _DECIMAL_COMMA.match(c) for line in lines[:400] if sep in line for c in probe.cells(line)
+    )
+    return Dialect(sep, decimal)
+
+
+@dataclass(slots=True)
+class Header:
+    """What the rows above the RR data table say."""
+
+    settings: dict[str, str] = field(default_factory=dict)
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
+    version: str = ""
+    nonlinear_seen: bool = False
+    data_at: int | None = None  # the index of the "RR INTERVAL DATA" line
+
+
+def _label(cells: list[str], sep: str) -> tuple[str, str, list[str]] | None:
+    """``(name, text after the colon, later cells)`` of a ``name: ...`` row, else None.
+
+    The colon is the first outside parentheses (``Sample limits (hh:mm:ss):``); a name may
+    hold the separator (``Entropy, embedding dimension: 2`` in a comma-separated report).
+    """
+    for i, cell in enumerate(cells):
+        depth = 0
+        for j, ch in enumerate(cell):
+            depth += ch == "("
+            depth -= ch == ")"
+            if ch == ":" and depth <= 0:
+                name = sep.join([*cells[:i], cell[:j]]).strip()
+                return (name, cell[j + 1 :], cells[i + 1 :]) if name else None
+    return None
+
+
+def read_header(lines: list[str], d: Dialect, sample: int) -> Header:
+    head = Header()
+    section = "head"
     columns: list[str] = []
-    data_at = None
-    version = ""
-    for number, raw in enumerate(lines, start=1):
-        line = raw.rstrip()
-        lower = line.strip().lower()
-        if number <= 4 and re.match(r"^\d+(\.\d+)+$", line.strip()):
-            version = line.strip()
-        if "rr interval data" in lower:
-            data_at = number
+    for number, raw in enumerate(lines):
+        lower = raw.strip().lower()
+        if number <= 5 and re.match(r"^\d+(\.\d+)+$", raw.strip().strip('",;')):
+            head.version = raw.strip().strip('",;')
+        if lower.startswith("rr interval data"):
+            head.data_at = number
             break
-        cells = [c.strip() for c in line.split(",")]
-        if lower.endswith("results") or (
-            len(cells) > 1 and cells[0] and not cells[0].endswith(":")
-        ):
-            labels = [c for c in cells[1:] if c]
-            if labels and all(_number(c) is None for c in labels):
-                columns = labels
-        match = _RESULT.match(line)
-        if match:
-            name = match.group(1).strip()
-            values = [_number(c) for c in match.group(2).split(",")]
-            values = values[: max(1, len(columns))]
-            while len(values) > 1 and values[-1] is None:
-                values.pop()
-            if len(values) > 1 and len(columns) >= len(values):
-                value: Any = dict(zip(columns, values, strict=False))
-            else:
-                value = values[0] if values else None
-            key = name if name not in results else f"{name} [{number}]"
-            results[key] = value
+        if lower.startswith("rr interval samples selected"):
+            section = "samples"
+        elif lower.startswith(("results for", "results overview")):
+            section = "results"
+        elif lower.startswith(_SECTION_END):
+            section = "skip"
+        head.nonlinear_seen |= lower.startswith("nonlinear results")
+        if section == "skip" or not lower:
             continue
-        setting = _SETTING.match(line)
-        if setting and "," not in line:
-            settings.setdefault(setting.group(1).strip(), setting.group(2).strip())
-    if data_at is None:
-        raise InputError(f"{path}: Kubios report without an 'RR Interval Data' table")
-    rr_s, t_s, rr_lines = _rr_table(path, lines, data_at)
+        cells = d.cells(raw.rstrip())
+        labelled = _label(cells, d.sep)
+        if labelled is None:
+            columns = _titles(head, cells, columns)
+            continue
+        name, after, rest = labelled
+        if after.strip():
+            value = d.sep.join([after, *rest]).strip().rstrip(",;\t ").strip()
+            if d.decimal_comma:  # "VLF: 0 - 0,04 Hz", "Entropy, tolerance: 0,2 x SD"
+                value = re.sub(r"(?<=\d),(?=\d)", ".", value)
+            head.settings.setdefault(name, value)
+        elif rest:
+            _row(head, d, section, name, rest, columns, number)
+    _choose(head, sample)
+    return head
+
+
+def _titles(head: Header, cells: list[str], columns: list[str]) -> list[str]:
+    """Sample names (``, Sample 1, Sample 2``) and column titles (``FFT spectrum, AR spectrum``)."""
+    labels = [c.strip() for c in cells[1:] if c.strip()]
+    if not cells[0].strip() and labels and re.match(r"(?i)sample\b", labels[0]):
+        if not head.samples:
+            head.samples = [{"number": i + 1, "name": name} for i, name in enumerate(labels)]
+        return columns
+    if labels:
+        n = max(1, len(head.samples))
+        return labels[: max(1, len(labels) // n)]
+    return [] if cells[0].strip().lower().endswith("results") else columns
+
+
+def _row(
+    head: Header, d: Dialect, section: str, name: str, rest: list[str], cols: list[str], at: int
+) -> None:
+    n = max(1, len(head.samples))
+    if not head.samples:
+        head.samples = [{"number": 1, "name": "Sample 1"}]
+    stride = 1 if section == "samples" else 2
+    while len(head.results) < n:
+        head.results.append({})
+    for k in range(n):
+        cells = rest[k * stride : (k + 1) * stride]
+        values = [d.number(c) for c in cells]
+        if section == "samples":
+            text = cells[0].strip() if cells else ""
+            head.samples[k][name] = values[0] if values and values[0] is not None else text
+            continue
+        while len(values) > 1 and values[-1] is None:
+            values.pop()
+        value: Any = values[0] if values else None
+        if len(values) > 1 and len(cols) >= len(values):
+            value = dict(zip(cols, values, strict=False))
+        key = name if name not in head.results[k] else f"{name} [{at + 1}]"
+        head.results[k][key] = value
+
+
+def _choose(head: Header, sample: int) -> None:
+    if not head.samples:
+        head.samples = [{"number": 1, "name": "Sample 1"}]
+    if not 1 <= sample <= len(head.samples):
+        names = ", ".join(str(s["name"]) for s in head.samples)
+        raise InputError(f"Kubios report: no sample {sample}; it holds {names}")
+    chosen = head.samples[sample - 1]
+    for name, value in chosen.items():  # a per-sample "Artifact correction" row
+        if _key(name) in {_key(n) for n in SETTING_NAMES["correction"]} and value:
+            head.settings[name] = str(value)
+
+
+def read_kubios(path: Path, text: str, sample: int = 1) -> Parsed:
+    from biofeedback.sessions.formats_kubios_rr import rr_table
+
+    lines = text.splitlines()
+    d = dialect(lines)
+    try:
+        head = read_header(lines, d, sample)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from exc
+    if head.data_at is None:
+        if not head.nonlinear_seen or not text.endswith(("\n", "\r")):
+            raise InputError(
+                f"{path}: this Kubios report ends at line {len(lines)} before its RR data "
+                "table: the file looks truncated (copy or save it again)"
+            )
+        raise InputError(
+            f"{path}: this Kubios report carries no RR data (no 'RR INTERVAL DATA' table): "
+            "export the RR intervals from Kubios as a text file, or save the report with its "
+            "RR data included, and read that"
+        )
+    chosen = head.samples[sample - 1]
+    table = rr_table(path, lines, head.data_at, d, chosen, len(head.samples), text)
+    results = head.results[sample - 1] if head.results else {}
     meta: dict[str, Any] = {
-        "app": f"Kubios HRV {version}".strip(),
-        "kubios_settings": settings,
+        "app": f"Kubios HRV {head.version}".strip(),
+        "kubios_settings": head.settings,
         "kubios_results": results,
+        "kubios_samples": head.samples,
+        "kubios_sample": {
+            "number": sample,
+            "name": chosen.get("name"),
+            "of": len(head.samples),
+            "rr": table.how,
+        },
+        "kubios_layout": {"separator": d.sep, "decimal_comma": d.decimal_comma},
         "times": "beat (Kubios Time column)",
     }
-    return Parsed(rr_s, rr_lines, meta, "s", t_s, None)
+    if table.notes:
+        meta["kubios_notes"] = table.notes
+    return Parsed(table.rr_s, table.lines, meta, "s", table.t_s, None)
 
 
-def _rr_table(
-    path: Path, lines: list[str], data_at: int
-) -> tuple[np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.float64]], list[int]]:
-    rr_col = t_col = None
-    scale = 1.0
-    start = None
-    for number in range(data_at, min(data_at + 10, len(lines))):
-        cells = [c.strip().lower() for c in lines[number].split(",")]
-        if rr_col is None:
-            if "rr interval" in cells:
-                rr_col = cells.index("rr interval")
-                t_col = rr_col - 1 if rr_col > 0 and cells[rr_col - 1] == "time" else None
-            continue
-        if len(cells) > rr_col and cells[rr_col] in ("(s)", "(ms)"):
-            scale = 1.0 if cells[rr_col] == "(s)" else 0.001
-            start = number + 1
-            break
-        start = number
-        break
-    if rr_col is None or start is None:
-        raise InputError(f"{path}: line {data_at}: no 'RR interval' column in the RR data table")
-    rr: list[float] = []
-    t: list[float] = []
-    numbers: list[int] = []
-    for number in range(start, len(lines)):
-        cells = lines[number].split(",")
-        value = _number(cells[rr_col]) if len(cells) > rr_col else None
-        if value is None:
-            if len(cells) <= rr_col or not cells[rr_col].strip():
-                break
-            raise InputError(
-                f"{path}: line {number + 1}: RR interval is not a number: {cells[rr_col][:40]!r}"
-            )
-        rr.append(value * scale)
-        if t_col is not None:
-            tv = _number(cells[t_col])
-            t.append(float("nan") if tv is None else tv)
-        numbers.append(number + 1)
-    rr_s = np.asarray(rr, dtype=np.float64)
-    t_s = np.asarray(t, dtype=np.float64) if t_col is not None else np.cumsum(rr_s)
-    if not np.all(np.isfinite(t_s)):
-        t_s = np.cumsum(rr_s)
-    return rr_s, t_s, numbers
+def read_kubios_file(path: Path, sample: int) -> Parsed:
+    """One sample of a report file (``read_recording`` reads the first)."""
+    from biofeedback.safe_io import read_limited
+    from biofeedback.sessions import formats_limits as lim
+    from biofeedback.sessions import formats_rr as rr
+
+    return read_kubios(path, rr.decode_text(path, read_limited(path, lim.MAX_FILE_BYTES)), sample)
