@@ -1,0 +1,223 @@
+"""Kubios reports in the layouts other Kubios versions write (tests/kubios_layouts.py, texts
+written for this project around the RR series of the Kubios 3.1 sample, tests/data/NOTICE.md):
+their RR series, settings and results read back, and the settings drive the recomputation.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from biofeedback.cli.cmd_analyze import analyze_settings
+from biofeedback.cli.cmd_kubios import compare
+from biofeedback.cli.main import build_parser
+from biofeedback.errors import InputError
+from biofeedback.hrv.analysis import analyze_record
+from biofeedback.hrv.settings import HrvSettings
+from biofeedback.sessions.formats import detect_format, read_recording
+from tests.cli_support import run_cli
+from tests.kubios_layouts import TIME_4X, Layout, report_3x
+
+EXPORT = Path(__file__).parent / "data" / "formats" / "PGomes92__kubios" / "SampleExport.txt"
+
+
+@pytest.fixture(scope="module")
+def rr_s() -> np.ndarray:
+    lines = EXPORT.read_text(encoding="latin-1").splitlines()
+    return np.array([float(x) for x in lines if x.strip() and not x.startswith("#")]) / 1000.0
+
+
+def _write(tmp_path: Path, text: str, name: str = "report.txt") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="latin-1", newline="")
+    return path
+
+
+def _cli_settings(*argv: str) -> HrvSettings:
+    args = build_parser().parse_args(["analyze", "x.txt", *argv])
+    settings = analyze_settings(args, HrvSettings())
+    assert isinstance(settings, HrvSettings)
+    return settings
+
+
+@pytest.mark.parametrize(
+    ("detrending", "correction", "argv"),
+    [
+        (
+            "Smoothn priors (lambda: 500)",
+            "Artefact correction: Threshold (medium)",
+            ("--correction", "medium", "--detrend", "smoothness-priors:500"),
+        ),
+        (
+            "Smoothn priors (Lambda = 300)",
+            "Beat correction: Automatic correction",
+            ("--correction", "automatic", "--detrend", "smoothness-priors:300"),
+        ),
+        (
+            "Smoothn priors (lambda=256)",
+            "Beat correction: Very low (threshold)",
+            ("--correction", "very-low", "--detrend", "smoothness-priors:256"),
+        ),
+        ("none", "Artifact correction: None", ("--correction", "none", "--detrend", "none")),
+    ],
+)
+def test_a_variant_report_is_recomputed_with_its_settings(
+    tmp_path: Path, rr_s: np.ndarray, detrending: str, correction: str, argv: tuple[str, ...]
+) -> None:
+    text = report_3x(rr_s, {"Detrending method": detrending}, correction)
+    doc = compare(_write(tmp_path, text))
+    want = _cli_settings(*argv)
+    got = doc["settings"]
+    assert got["correction"] == want.correction
+    assert (got["detrend"], got["time_detrend"]) == (want.detrend, want.time_detrend)
+    assert got["time_detrend_lambda"] == want.time_detrend_lambda
+    assert tuple(got["nonlinear"]["alpha1_scales_beats"]) == (4, 12)
+    # the time domain ours is this program's with the options a user would give by hand
+    mine = analyze_record(rr_s * 1000.0, settings=want).time
+    rows = {row["ours_key"]: row["ours"] for row in doc["metrics"]}
+    assert rows["time.rmssd_ms"] == pytest.approx(mine.rmssd_ms, rel=1e-9)
+    assert rows["time.sdnn_ms"] == pytest.approx(mine.sdnn_ms, rel=1e-9)
+
+
+def test_detrending_and_correction_change_the_recomputed_numbers(
+    tmp_path: Path, rr_s: np.ndarray
+) -> None:
+    plain = compare(_write(tmp_path, report_3x(rr_s, {}), "a.txt"))
+    varied = report_3x(
+        rr_s, {"Detrending method": "Smoothn priors (lambda: 500)"}, "Artifact correction: medium"
+    )
+    other = compare(_write(tmp_path, varied, "b.txt"))
+    sdnn = [{r["metric"]: r["ours"] for r in d["metrics"]}["SDNN (ms)"] for d in (plain, other)]
+    assert sdnn[1] < 0.9 * sdnn[0]  # detrended before the time domain, as Kubios does
+
+
+def _csv_4x(rr_s: np.ndarray, sep: str = ";", decimal_comma: bool = True) -> str:
+    return Layout(
+        [rr_s],
+        settings={
+            "Detrending method": "Smoothn priors (lambda: 500)",
+            "VLF": "0 - 0,04 Hz" if decimal_comma else "0 - 0.04 Hz",
+            "Window width": "256 s",
+            "Entropy, tolerance": "0,2 x SD" if decimal_comma else "0.2 x SD",
+        },
+        sample_lines=("Beat correction: Threshold (strong)",),
+        results=({"SDNN (ms)": 61.25, "RMSSD (ms)": 55.5, "LF (ms^2)": 5000.5},),
+        names=TIME_4X,
+        sep=sep,
+        decimal_comma=decimal_comma,
+        first_lines=(f"sep={sep}", "Kubios HRV Scientific", "4.1.0"),
+        version="",
+        rr_title="RR INTERVAL DATA, SPECTRUM ESTIMATES AND ECG-WAVEFORM",
+    ).text()
+
+
+@pytest.mark.parametrize(("sep", "decimal_comma"), [(";", True), ("\t", True), (",", False)])
+def test_a_scientific_4x_csv_report_in_any_locale(
+    tmp_path: Path, rr_s: np.ndarray, sep: str, decimal_comma: bool
+) -> None:
+    path = _write(tmp_path, _csv_4x(rr_s, sep, decimal_comma), "report.csv")
+    assert detect_format(path) == "kubios_report"
+    recording = read_recording(path)
+    assert recording.rr_ms.size == rr_s.size
+    assert recording.rr_ms[:3].tolist() == pytest.approx((rr_s[:3] * 1000.0).tolist())
+    assert recording.meta["kubios_layout"] == {"separator": sep, "decimal_comma": decimal_comma}
+    results = recording.meta["kubios_results"]
+    assert results["SDNN (ms)"] == 61.25
+    assert results["LF (ms^2)"] == {"FFT spectrum": 5000.5, "AR spectrum": 2.0}
+    doc = compare(path)
+    assert doc["kubios"]["artifact_correction"] == "Threshold (strong)"
+    s = doc["settings"]
+    assert (s["correction"], s["detrend"], s["detrend_lambda"]) == (
+        "strong",
+        "smoothness_priors",
+        500.0,
+    )
+    assert (tuple(s["vlf_band_hz"]), s["welch_segment_s"]) == ((0.0, 0.04), 256.0)
+    assert s["nonlinear"]["r_factor"] == 0.2
+    rows = {r["metric"]: r for r in doc["metrics"]}
+    assert rows["SDNN (ms)"]["kubios"] == 61.25  # "SDNN (ms)", the 3.4.2+ name of "STD RR"
+
+
+def _two_samples(rr_s: np.ndarray, own_columns: bool) -> str:
+    t = np.cumsum(rr_s)
+    halves = [rr_s[t <= 150.0], rr_s[t > 150.0]]
+    return Layout(
+        halves if own_columns else [rr_s],
+        settings={"Number of samples": "2", "Detrending method": "none"},
+        samples=(("Sample 1", "00:00:00-00:02:30"), ("Sample 2", "00:02:30-00:05:00")),
+        per_sample={"Artifact correction": ("none", "Threshold (low)")},
+        results=(
+            {"RMSSD (ms)": 11.0, "LF (ms^2)": 100.0},
+            {"RMSSD (ms)": 22.0, "LF (ms^2)": 200.0},
+        ),
+        sample_lines=("Sample Analysis Type: Single samples",),
+    ).text()
+
+
+@pytest.mark.parametrize("own_columns", [False, True])
+def test_each_sample_of_a_report_is_compared_with_its_own_beats_and_results(
+    tmp_path: Path, rr_s: np.ndarray, own_columns: bool
+) -> None:
+    path = _write(tmp_path, _two_samples(rr_s, own_columns))
+    t = np.cumsum(rr_s)
+    first = read_recording(path)
+    assert first.meta["kubios_sample"]["number"] == 1
+    assert [s["name"] for s in first.meta["kubios_samples"]] == ["Sample 1", "Sample 2"]
+    assert first.rr_ms.size == int(np.count_nonzero(t <= 150.0))
+    ran = run_cli("analyze", "--compare-kubios", "--json", str(path))
+    assert ran.returncode == 0, ran.stderr
+    docs = [json.loads(line) for line in ran.stdout.splitlines()]
+    assert [d["sample"]["number"] for d in docs] == [1, 2]
+    assert [d["beats"] for d in docs] == [
+        int(np.count_nonzero(t <= 150.0)),
+        int(np.count_nonzero(t > 150.0)),
+    ]
+    assert [d["settings"]["correction"] for d in docs] == ["none", "low"]
+    kubios = [{r["metric"]: r["kubios"] for r in d["metrics"]} for d in docs]
+    assert [k["RMSSD (ms)"] for k in kubios] == [11.0, 22.0]
+    assert [k["LF (ms^2, FFT)"] for k in kubios] == [100.0, 200.0]
+    text = run_cli("analyze", "--compare-kubios", str(path)).stdout
+    assert "sample 2 of 2 (Sample 2:" in text
+
+
+def test_a_report_without_rr_data_says_how_to_get_it(tmp_path: Path, rr_s: np.ndarray) -> None:
+    text = Layout([rr_s], with_rr=False).text()
+    ran = run_cli("analyze", "--compare-kubios", str(_write(tmp_path, text)))
+    assert ran.returncode == 2
+    assert ran.stderr.count("\n") == 1
+    assert "carries no RR data" in ran.stderr
+    assert "export the RR intervals" in ran.stderr
+
+
+@pytest.mark.parametrize("where", ["results", "rr header"])
+def test_a_truncated_report_is_refused_on_one_line(
+    tmp_path: Path, rr_s: np.ndarray, where: str
+) -> None:
+    text = report_3x(rr_s, {})
+    marker = "Frequency-Domain Results" if where == "results" else "RR Data"
+    path = _write(tmp_path, text[: text.index(marker) + 5])
+    ran = run_cli("analyze", "--compare-kubios", str(path))
+    assert ran.returncode == 2
+    assert ran.stderr.count("\n") == 1
+    assert "truncated" in ran.stderr
+    assert "Traceback" not in ran.stderr
+
+
+def test_a_report_cut_inside_its_rr_table_drops_the_cut_row(
+    tmp_path: Path, rr_s: np.ndarray
+) -> None:
+    text = report_3x(rr_s, {})
+    path = _write(tmp_path, text[: text.rindex("\r\n") - 3])  # the last RR cell cut short
+    recording = read_recording(path)
+    assert recording.rr_ms.size == rr_s.size - 1
+    assert "row dropped" in recording.meta["kubios_notes"][0]
+
+
+def test_an_rr_table_in_ms_and_a_sample_not_in_the_report(tmp_path: Path, rr_s: np.ndarray) -> None:
+    path = _write(tmp_path, Layout([rr_s], rr_unit="(ms)").text())
+    assert read_recording(path).rr_ms[:2].tolist() == pytest.approx((rr_s[:2] * 1000).tolist())
+    with pytest.raises(InputError, match="no sample 3; it holds Sample 1"):
+        compare(path, sample=3)
