@@ -221,3 +221,28 @@ def test_an_rr_table_in_ms_and_a_sample_not_in_the_report(tmp_path: Path, rr_s: 
     assert read_recording(path).rr_ms[:2].tolist() == pytest.approx((rr_s[:2] * 1000).tolist())
     with pytest.raises(InputError, match="no sample 3; it holds Sample 1"):
         compare(path, sample=3)
+
+
+def test_merged_samples_are_one_series_with_one_set_of_results(
+    tmp_path: Path, rr_s: np.ndarray
+) -> None:
+    text = Layout(
+        [rr_s],
+        settings={"Number of samples": "2"},
+        samples=(("Sample 1", "00:00:00-00:01:00"), ("Sample 2", "00:02:00-00:03:00")),
+        sample_lines=("Sample Analysis Type: Merge samples", "Artifact correction: none"),
+        results=({"RMSSD (ms)": 33.0, "LF (ms^2)": 300.0},),
+    ).text()
+    path = _write(tmp_path, text)
+    t = np.cumsum(rr_s)
+    keep = ((t > 0) & (t <= 60.0)) | ((t > 120.0) & (t <= 180.0))
+    recording = read_recording(path)
+    assert recording.rr_ms.tolist() == pytest.approx((rr_s[keep] * 1000.0).tolist())
+    assert recording.meta["kubios_results"]["LF (ms^2)"] == {
+        "FFT spectrum": 300.0,
+        "AR spectrum": 2.0,
+    }
+    ran = run_cli("analyze", "--compare-kubios", "--json", str(path))
+    doc = json.loads(ran.stdout)  # one document: the merged series
+    assert doc["sample"]["of"] == 1
+    assert doc["beats"] == int(np.count_nonzero(keep))

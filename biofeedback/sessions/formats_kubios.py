@@ -117,6 +117,7 @@ class Header:
     results: list[dict[str, Any]] = field(default_factory=list)
     version: str = ""
     nonlinear_seen: bool = False
+    merged: bool = False  # "Sample Analysis Type: Merge samples": one result for all samples
     data_at: int | None = None  # the index of the "RR INTERVAL DATA" line
 
 
@@ -168,6 +169,7 @@ def read_header(lines: list[str], d: Dialect, sample: int) -> Header:
             if d.decimal_comma:  # "VLF: 0 - 0,04 Hz", "Entropy, tolerance: 0,2 x SD"
                 value = re.sub(r"(?<=\d),(?=\d)", ".", value)
             head.settings.setdefault(name, value)
+            head.merged |= _key(name) == "sample analysis type" and "merge" in value.lower()
         elif rest:
             _row(head, d, section, name, rest, columns, number)
     _choose(head, sample)
@@ -182,7 +184,7 @@ def _titles(head: Header, cells: list[str], columns: list[str]) -> list[str]:
             head.samples = [{"number": i + 1, "name": name} for i, name in enumerate(labels)]
         return columns
     if labels:
-        n = max(1, len(head.samples))
+        n = 1 if head.merged else max(1, len(head.samples))
         return labels[: max(1, len(labels) // n)]
     return [] if cells[0].strip().lower().endswith("results") else columns
 
@@ -190,7 +192,7 @@ def _titles(head: Header, cells: list[str], columns: list[str]) -> list[str]:
 def _row(
     head: Header, d: Dialect, section: str, name: str, rest: list[str], cols: list[str], at: int
 ) -> None:
-    n = max(1, len(head.samples))
+    n = 1 if head.merged and section != "samples" else max(1, len(head.samples))
     if not head.samples:
         head.samples = [{"number": 1, "name": "Sample 1"}]
     stride = 1 if section == "samples" else 2
@@ -245,8 +247,9 @@ def read_kubios(path: Path, text: str, sample: int = 1) -> Parsed:
             "RR data included, and read that"
         )
     chosen = head.samples[sample - 1]
-    table = rr_table(path, lines, head.data_at, d, chosen, len(head.samples), text)
-    results = head.results[sample - 1] if head.results else {}
+    merged = head.merged
+    table = rr_table(path, lines, head.data_at, d, head.samples, sample, text, merged=merged)
+    results = head.results[0 if merged else sample - 1] if head.results else {}
     meta: dict[str, Any] = {
         "app": f"Kubios HRV {head.version}".strip(),
         "kubios_settings": head.settings,
@@ -254,8 +257,8 @@ def read_kubios(path: Path, text: str, sample: int = 1) -> Parsed:
         "kubios_samples": head.samples,
         "kubios_sample": {
             "number": sample,
-            "name": chosen.get("name"),
-            "of": len(head.samples),
+            "name": "all samples, merged" if merged else chosen.get("name"),
+            "of": 1 if merged else len(head.samples),
             "rr": table.how,
         },
         "kubios_layout": {"separator": d.sep, "decimal_comma": d.decimal_comma},

@@ -47,18 +47,21 @@ def rr_table(
     lines: list[str],
     data_at: int,
     d: Dialect,
-    sample: dict[str, Any],
-    n_samples: int,
+    samples: list[dict[str, Any]],
+    number: int,
     text: str,
+    *,
+    merged: bool = False,
 ) -> Table:
+    """Sample ``number``'s RR series; ``merged`` ("Merge samples"): all samples' beats."""
     names_at = None
     titles: list[int] = []
-    for number in range(data_at + 1, min(data_at + 12, len(lines))):
-        cells = [c.strip().lower() for c in d.cells(lines[number])]
+    for at in range(data_at + 1, min(data_at + 12, len(lines))):
+        cells = [c.strip().lower() for c in d.cells(lines[at])]
         found = [i for i, c in enumerate(cells) if re.match(r"^sample\s*\d+", c)]
         titles = found or titles
         if any(_RR.match(c) for c in cells):
-            names_at, names = number, cells
+            names_at, names = at, cells
             break
     if names_at is None:
         if len(lines) <= data_at + 12:
@@ -67,17 +70,44 @@ def rr_table(
             f"{path}: line {data_at + 1}: no 'RR interval' column in the RR data table"
         )
     columns = [i for i, c in enumerate(names) if _RR.match(c)]
-    number = int(sample.get("number", 1))
-    how = "the only RR column"
-    if len(columns) > 1 and len(columns) >= n_samples:
-        col = columns[number - 1]
-        if len(titles) >= number:  # the RR column under this sample's title
-            start = titles[number - 1]
-            end = titles[number] if number < len(titles) else 1 << 30
-            col = next((c for c in columns if start <= c < end), col)
-        how = f"its own RR column (column {col + 1})"
+    n = len(samples)
+    if len(columns) > 1 and len(columns) >= n:
+        picked = [_own_column(columns, titles, k) for k in range(1, n + 1)]
+        if not merged:
+            table = _read(path, lines, names_at, names, d, picked[number - 1], text)
+            table.how = f"its own RR column (column {picked[number - 1] + 1})"
+            return table
+        parts = [_read(path, lines, names_at, names, d, col, text) for col in picked]
+        return Table(
+            np.concatenate([p.rr_s for p in parts]),
+            np.concatenate([p.t_s for p in parts]),
+            [n for p in parts for n in p.lines],
+            f"the {n} samples' RR columns, merged",
+            [note for p in parts for note in p.notes],
+        )
+    table = _read(path, lines, names_at, names, d, columns[0], text)
+    if n == 1:
+        table.how = "the report's one sample"
+    elif merged:
+        _within_limits(table, samples)
     else:
-        col = columns[0]
+        _within_limits(table, [samples[number - 1]])
+    return table
+
+
+def _own_column(columns: list[int], titles: list[int], number: int) -> int:
+    """The RR column under the title ``SAMPLE number`` (else the number-th RR column)."""
+    col = columns[min(number, len(columns)) - 1]
+    if len(titles) >= number:
+        start = titles[number - 1]
+        end = titles[number] if number < len(titles) else 1 << 30
+        col = next((c for c in columns if start <= c < end), col)
+    return col
+
+
+def _read(
+    path: Path, lines: list[str], names_at: int, names: list[str], d: Dialect, col: int, text: str
+) -> Table:
     t_col = col - 1 if col > 0 and names[col - 1].startswith("time") else None
     scale, start_at = _unit(names[col], lines, names_at, d, col)
     rr, t, numbers, notes = _column(path, lines, start_at, d, col, t_col, text)
@@ -88,14 +118,15 @@ def rr_table(
         scale = 0.001 if float(np.median(rr_s)) > 10.0 else 1.0
     rr_s = rr_s * scale
     t_s = np.asarray(t, dtype=np.float64) if t_col is not None else np.cumsum(rr_s)
+    if t_col is not None:
+        t_scale, _ = _unit(names[t_col], lines, names_at, d, t_col)
+        span, total = float(t_s[-1] - t_s[0]), float(np.sum(rr_s[1:]))
+        if t_scale is None and total > 0 and span > 100.0 * total:
+            t_scale = 0.001  # beat times in ms beside RR in s (or no unit row)
+        t_s = t_s * (t_scale or 1.0)
     if not np.all(np.isfinite(t_s)):
         t_s = np.cumsum(rr_s)
-    table = Table(rr_s, t_s, numbers, how, notes)
-    if how == "the only RR column" and n_samples > 1:
-        _within_limits(table, sample)
-    elif n_samples == 1:
-        table.how = "the report's one sample"
-    return table
+    return Table(rr_s, t_s, numbers, "the only RR column", notes)
 
 
 def _unit(
@@ -156,26 +187,30 @@ def clock_limits(text: str) -> tuple[float, float] | None:
     return (a, b) if b > a else None
 
 
-def _within_limits(table: Table, sample: dict[str, Any]) -> None:
-    """One RR column, several samples: keep the beats within the chosen sample's limits."""
-    limits_text = next(
-        (str(v) for k, v in sample.items() if str(k).lower().startswith("sample limits")), ""
-    )
-    limits = clock_limits(limits_text)
-    name = sample.get("name", "the sample")
-    if limits is None:
+def _within_limits(table: Table, samples: list[dict[str, Any]]) -> None:
+    """One RR column, several samples: keep the beats within the limits of ``samples``."""
+    texts = [
+        next((str(v) for k, v in s.items() if str(k).lower().startswith("sample limits")), "")
+        for s in samples
+    ]
+    limits = [clock_limits(t) for t in texts]
+    name = ", ".join(str(s.get("name", "the sample")) for s in samples)
+    if any(lim is None for lim in limits):
         table.how = "the whole table (the sample's limits are not stated)"
         table.notes.append(f"{name}: no sample limits read: the whole RR table is analysed")
         return
-    a, b = limits
-    keep = (table.t_s > a - 1e-6) & (table.t_s <= b + 1e-6)
+    keep = np.zeros(table.t_s.size, dtype=bool)
+    for lim in limits:
+        assert lim is not None
+        keep |= (table.t_s > lim[0] - 1e-6) & (table.t_s <= lim[1] + 1e-6)
+    stated = "; ".join(t.strip() for t in texts)
     if int(np.count_nonzero(keep)) < 3:
         table.how = "the whole table (its times are not the sample's)"
         table.notes.append(
-            f"{name}: limits {limits_text.strip()} hold no beats of the RR table's times: "
+            f"{name}: limits {stated} hold no beats of the RR table's times: "
             "the whole table is analysed"
         )
         return
     table.rr_s, table.t_s = table.rr_s[keep], table.t_s[keep]
     table.lines = [n for n, k in zip(table.lines, keep.tolist(), strict=True) if k]
-    table.how = f"the beats within its limits {limits_text.strip()} ({a:g}-{b:g} s)"
+    table.how = f"the beats within its limits {stated}"
