@@ -4,10 +4,13 @@ and checks the intervals read, their unit, or the one-line refusal."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from biofeedback.errors import InputError
 from biofeedback.sessions.formats import read_recording
 
 RR = [812.0, 790.0, 805.0, 830.0, 845.0]
@@ -19,7 +22,13 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_seconds_under_one_with_a_decimal_comma_are_rr_not_time_and_rr(tmp_path: Path):
+def breaks(recording: object) -> list[int]:
+    """The indices of the beats that start a new continuity segment."""
+    segment = getattr(recording, "segment", None)
+    return [] if segment is None else (np.flatnonzero(np.diff(segment)) + 1).tolist()
+
+
+def test_seconds_under_one_with_a_decimal_comma_are_rr_not_time_and_rr(tmp_path: Path) -> None:
     """RR in seconds from a German/French spreadsheet, heart rate over 60: every line is
     ``0,8xx``; it was read as time 0 and an RR of 812 ms with a gap at every beat."""
     path = write(tmp_path, "rr.txt", "".join(f"0,{v:.0f}\n" for v in RR))
@@ -28,3 +37,161 @@ def test_seconds_under_one_with_a_decimal_comma_are_rr_not_time_and_rr(tmp_path:
     assert recording.meta["unit"] == "s"
     assert recording.rr_ms.tolist() == pytest.approx(RR)
     assert recording.segment is None
+
+
+def test_metadata_lines_before_the_csv_header(tmp_path: Path) -> None:
+    """A title and ``key: value`` lines first (refused before: 'no RR column ... device:')."""
+    rows = "".join(f"{t / 1000:.3f},{v:.0f}\n" for t, v in zip(np.cumsum(RR), RR, strict=True))
+    text = "Device: Polar H10\nDate: 2024-01-15 08:00:00\n\nTime,RR\n" + rows
+    recording = read_recording(write(tmp_path, "export.csv", text))
+    assert recording.rr_ms.tolist() == RR
+    assert recording.meta["header_line"] == 4
+    assert "started_wall_s" not in recording.meta  # 0.812 s is elapsed time, not 1970
+    assert recording.t_s is not None
+    assert recording.t_s.tolist() == pytest.approx(np.cumsum(RR) / 1000)
+
+
+def test_polar_sensor_logger_ppi_is_read_and_blocked_beats_are_gaps(tmp_path: Path) -> None:
+    """Polar Verity Sense / OH1 PPI through Polar Sensor Logger (refused before as heart rate
+    only): ``PP-interval [ms]`` is the beat interval; ``blocker`` 1 marks one not to trust."""
+    head = (
+        "Phone timestamp;PP-interval [ms];error estimate [ms];blocker;contact;contact;hr [bpm];\n"
+    )
+    rows = []
+    at = 0.0
+    for i, v in enumerate(RR):
+        at += v
+        stamp = f"2024-01-15T08:00:{at / 1000:06.3f}"
+        rows.append(f"{stamp};{v:.0f};10;{1 if i == 2 else 0};1;1;74;\n")
+    recording = read_recording(write(tmp_path, "x_PPI.txt", head + "".join(rows)))
+    assert recording.rr_ms.tolist() == [812.0, 790.0, 830.0, 845.0]
+    assert recording.meta["blocked_beats"] == 1
+    assert recording.meta["missing_beats"] == 1
+    assert breaks(recording) == [2]
+    assert recording.meta["started_wall_s"] > 1.7e9
+
+
+def test_polar_sensor_logger_hr_file_is_refused_as_heart_rate(tmp_path: Path) -> None:
+    """Its ``HRV [ms]`` is a running RMSSD, and ``Breathing interval`` no beat interval."""
+    text = (
+        "Phone timestamp;HR [bpm];HRV [ms];Breathing interval [rpm];\n"
+        "2024-01-15T08:00:00.812;64\n2024-01-15T08:00:01.602;64;12,1\n"
+    )
+    with pytest.raises(InputError, match=r"line 1: heart rate only \(column 'hr \[bpm\]'\)"):
+        read_recording(write(tmp_path, "x_HR.txt", text))
+
+
+def test_a_heart_rate_row_without_rr_is_no_beat(tmp_path: Path) -> None:
+    """Loggers that write one row per notification leave the RR cell empty when the strap
+    sent none (refused before: 'not a number: '''); the row holds no beat, and no gap."""
+    head = "Phone timestamp;sensor timestamp [ns];HR [bpm];RR-interval [ms]\n"
+    rows = [
+        "2024-01-15T08:00:00.812;0;74;812\n",
+        "2024-01-15T08:00:01.100;0;74;\n",
+        "2024-01-15T08:00:01.602;0;75;790\n",
+        "2024-01-15T08:00:02.407;0;74;805\n",
+    ]
+    recording = read_recording(write(tmp_path, "hr.txt", head + "".join(rows)))
+    assert recording.rr_ms.tolist() == [812.0, 790.0, 805.0]
+    assert recording.meta["rows_without_rr"] == 1
+    assert breaks(recording) == []
+
+
+@pytest.mark.parametrize("mark", ["NaN", "NA", "-", "null"])
+def test_a_missing_beat_mark_is_a_gap_not_a_refusal(tmp_path: Path, mark: str) -> None:
+    """A CSV cell or an RR-text line saying the beat is missing: the file is read, the beat
+    left out, and no successive difference spans the hole."""
+    lines = ["812", "790", mark, "830", "845"]
+    text_file = read_recording(write(tmp_path, "rr.txt", "\n".join(lines) + "\n"))
+    table = read_recording(write(tmp_path, "rr.csv", "rr_ms\n" + "\n".join(lines) + "\n"))
+    for recording in (text_file, table):
+        assert recording.rr_ms.tolist() == [812.0, 790.0, 830.0, 845.0]
+        assert recording.meta["missing_beats"] == 1
+        assert breaks(recording) == [2]
+
+
+def test_semicolon_csv_with_decimal_commas(tmp_path: Path) -> None:
+    """``Time;RR`` from a spreadsheet in a German locale: ``0,812;812`` (refused before: 'time
+    is neither a Unix time nor an ISO 8601 time')."""
+    t = np.cumsum(RR) / 1000
+    rows = "".join(
+        f"{a:.3f};{b / 1000:.3f}\n".replace(".", ",") for a, b in zip(t, RR, strict=True)
+    )
+    recording = read_recording(write(tmp_path, "rr.csv", "Zeit;RR (s)\n" + rows))
+    assert recording.rr_ms.tolist() == pytest.approx(RR)
+    assert recording.meta["unit"] == "s"
+
+
+def test_elapsed_time_column_in_ms_gives_beat_times_and_gaps(tmp_path: Path) -> None:
+    """A ``time`` column of milliseconds since the start, one beat dropped: beat times, and
+    the dropped beat a gap (the RR after it is kept)."""
+    t = np.cumsum(RR)
+    keep = [0, 1, 3, 4]  # the beat at 2407 ms was not recorded
+    rows = "".join(f"{t[i]:.0f},{RR[i]:.0f}\n" for i in keep)
+    recording = read_recording(write(tmp_path, "beats.csv", "time,rr\n" + rows))
+    assert recording.rr_ms.tolist() == [RR[i] for i in keep]
+    assert recording.meta["time_unit"] == "ms"
+    assert recording.t_s is not None
+    assert recording.t_s.tolist() == pytest.approx(t[keep] / 1000)
+    assert breaks(recording) == [2]
+
+
+def test_clock_time_and_date_columns(tmp_path: Path) -> None:
+    """``date,time,rr`` with a clock time per beat: the start from the date and the clock; a
+    clock time without a date gives arrival times and no start."""
+    rows = ["08:00:00.812,812", "08:00:01.602,790", "08:00:02.407,805", "08:00:03.237,830"]
+    dated = "date,time,rr\n" + "".join(f"2024-01-15,{r}\n" for r in rows)
+    recording = read_recording(write(tmp_path, "dated.csv", dated))
+    local = recording.meta["started_wall_s"]
+    assert dt.datetime.fromtimestamp(local).isoformat() == "2024-01-15T08:00:00.812000"
+    undated = read_recording(write(tmp_path, "clock.csv", "time,rr\n" + "\n".join(rows)))
+    assert undated.rr_ms.tolist() == [812.0, 790.0, 805.0, 830.0]
+    assert "started_wall_s" not in undated.meta
+
+
+@pytest.mark.parametrize(
+    ("header", "scale", "unit"),
+    [("ms", 1, "ms"), ("Interval (ms)", 1, "ms"), ("Data", 1, "ms"), ("sec", 0.001, "s")],
+)
+def test_one_column_with_any_header(tmp_path: Path, header: str, scale: float, unit: str) -> None:
+    """One column of RR under a name that is no heart rate (refused before: 'no RR column')."""
+    text = header + "\n" + "".join(f"{v * scale:g}\n" for v in RR)
+    recording = read_recording(write(tmp_path, "rr.txt", text))
+    assert recording.rr_ms.tolist() == pytest.approx(RR)
+    assert recording.meta["unit"] == unit
+
+
+def test_a_header_unit_the_values_contradict(tmp_path: Path) -> None:
+    """``RR (ms)`` over values in seconds: RR of 0.8 ms are no heartbeats; the values decide,
+    and the reading says so."""
+    text = "RR (ms)\n" + "".join(f"{v / 1000:.3f}\n" for v in RR)
+    recording = read_recording(write(tmp_path, "rr.csv", text))
+    assert recording.rr_ms.tolist() == pytest.approx(RR)
+    assert recording.meta["unit"] == "s"
+    assert "says ms" in recording.meta["unit_note"]
+
+
+def test_the_header_repeated_inside_the_file_starts_a_new_recording(tmp_path: Path) -> None:
+    """Two exports joined into one file: the second header is no RR, and a gap."""
+    text = "RR\n812\n790\nRR\n805\n830\n"
+    recording = read_recording(write(tmp_path, "two.csv", text))
+    assert recording.rr_ms.tolist() == [812.0, 790.0, 805.0, 830.0]
+    assert recording.meta["recordings"] == 2
+    assert breaks(recording) == [2]
+
+
+@pytest.mark.parametrize("line", ['"{v}"', "{v};", "{v},", " {v}\t"])
+def test_rr_text_with_quotes_or_a_trailing_separator(tmp_path: Path, line: str) -> None:
+    """A spreadsheet's one-column export quotes each value or ends each line with the
+    separator (refused before: 'expected one RR value per line')."""
+    text = "".join(line.format(v=f"{v:.0f}") + "\n" for v in RR)
+    assert read_recording(write(tmp_path, "rr.txt", text)).rr_ms.tolist() == RR
+
+
+def test_a_bad_cell_names_the_file_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.csv", "Time;RR-interval [ms]\n0,812;812\n1,602;seven\n")
+    with pytest.raises(InputError) as caught:
+        read_recording(path)
+    assert str(caught.value) == (
+        f"{path}: line 3: column 'rr-interval [ms]' is not a number: 'seven'"
+    )

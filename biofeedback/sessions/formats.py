@@ -46,8 +46,10 @@ from biofeedback.sessions import formats_columns as columns
 from biofeedback.sessions import formats_ecg as waveforms
 from biofeedback.sessions import formats_limits as lim
 from biofeedback.sessions import formats_rr as rr
+from biofeedback.sessions import formats_timed as timed
 from biofeedback.sessions import formats_xml as xml_formats
 from biofeedback.sessions.bundle import SessionBundle, parse_bundle
+from biofeedback.sessions.formats_csv import read_csv
 from biofeedback.sessions.formats_ecg import Waveform
 from biofeedback.sessions.formats_fit import is_fit, read_fit
 from biofeedback.sessions.formats_hrm import is_hrm, read_hrm
@@ -180,9 +182,13 @@ def _recording(
     if fmt not in ("npy", "fit"):
         lim.check_lines(data, str(path))
     parsed = _parse(path, data, fmt)
-    unit = unit or parsed.unit
     meta = parsed.meta
     values, lines, t_s, segment = _drop_trailing_zero(parsed, meta)
+    values, lines, t_s, segment = _drop_missing(values, lines, t_s, segment, meta)
+    if unit is None:
+        unit, note = rr.unit_of(values, parsed.unit)
+        if note:
+            meta["unit_note"] = note
     rr_ms, meta["unit"] = rr.to_ms(values, unit)
     if fmt in ("rr_text", "elite_hrv"):
         rr_ms, offset_ms = rr.split_offset(rr_ms, first_is_offset)
@@ -215,7 +221,7 @@ def _parse(path: Path, data: bytes, fmt: str) -> Parsed:
         meta["device"] = "Polar (HRM file)"
         return Parsed(values, hrm_lines, meta, "ms")
     if fmt == "csv":
-        return rr.read_csv(path, text)
+        return read_csv(path, text)
     if fmt == "kubios_report":
         return read_kubios(path, text)
     if fmt in columns.FORMATS:
@@ -290,6 +296,26 @@ def _drop_trailing_zero(
             segment[:-1] if segment is not None else None,
         )
     return values, lines, t_s, segment
+
+
+def _drop_missing(
+    values: NDArray[np.float64],
+    lines: Lines | None,
+    t_s: NDArray[np.float64] | None,
+    segment: NDArray[np.int64] | None,
+    meta: dict[str, Any],
+) -> tuple[NDArray[np.float64], Lines | None, NDArray[np.float64] | None, NDArray[np.int64] | None]:
+    """Beats a file marks as missing (NaN) removed, a gap left where each was."""
+    keep, segment = timed.drop_missing(values, t_s, segment)
+    if keep.all():
+        return values, lines, t_s, segment
+    meta["missing_beats"] = int(np.count_nonzero(~keep))
+    return (
+        values[keep],
+        np.asarray(lines, dtype=np.int64)[keep] if lines is not None else None,
+        t_s[keep] if t_s is not None else None,
+        segment,
+    )
 
 
 def _check(path: Path, rr_ms: NDArray[np.float64], lines: Lines | None) -> None:

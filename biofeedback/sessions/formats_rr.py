@@ -1,4 +1,5 @@
-"""Readers for plain RR files: RR text (ms or s), the Elite HRV export, and CSV.
+"""Readers for plain RR files: RR text (ms or s) and the Elite HRV export; text decoding and
+the RR unit for every text format (CSV: :mod:`.formats_csv`).
 
 Each returns the RR values in milliseconds with the file line each came from, and leaves the
 checks common to every format (empty, negative, zero) to :func:`checked_rr_ms`.
@@ -7,9 +8,7 @@ checks common to every format (empty, negative, zero) to :func:`checked_rr_ms`.
 from __future__ import annotations
 
 import codecs
-import csv
 import datetime as dt
-import io
 import math
 import re
 from pathlib import Path
@@ -18,8 +17,7 @@ from typing import Any, Final
 import numpy as np
 
 from biofeedback.errors import InputError
-from biofeedback.sessions import formats_limits as lim
-from biofeedback.sessions.formats_types import FloatArray, Lines, Parsed
+from biofeedback.sessions.formats_types import FloatArray, Lines
 
 SECONDS_MEDIAN_LIMIT: Final = 10.0
 """A file whose median value is below this is in seconds (no human RR is under 10 ms)."""
@@ -28,13 +26,6 @@ OFFSET_MIN_MS: Final = 2500.0
 OFFSET_MEDIAN_RATIO: Final = 5.0
 ELITE_NAME: Final = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[ _](\d{2})-(\d{2})-(\d{2})\.txt$")
 """Elite HRV names its exports ``YYYY-MM-DD HH-MM-SS.txt``; ``_`` for the space is accepted."""
-RR_MS_COLUMNS: Final = ("rr_ms", "rr (ms)", "rri_ms", "ibi_ms", "nn_ms", "rr_interval_ms")
-RR_S_COLUMNS: Final = ("rr_s", "rr (s)", "rri_s", "ibi_s")
-RR_ANY_COLUMNS: Final = ("rr", "rri", "ibi", "nn", "rr_interval")
-BEAT_TIME_COLUMNS: Final = ("t_s", "time_s", "beat_time_s")
-BEAT_TIME_MS_COLUMNS: Final = ("since_start", "t_ms", "time_ms")
-"""HRV Logger writes ``since_start``: the beat time in ms from the start."""
-WALL_TIME_COLUMNS: Final = ("time", "timestamp", "phone timestamp", "phone_timestamp", "datetime")
 
 
 def text_encoding(data: bytes) -> str | None:
@@ -81,12 +72,29 @@ def decode_text(path: Path, data: bytes, *, partial: bool = False) -> str:
         raise InputError(f"{path}: not valid {encoding} text (byte {exc.start})") from exc
 
 
+def guess_unit(values: FloatArray) -> str:
+    """``s`` or ``ms`` from the values alone: a median below 10 is seconds (no RR is 10 ms)."""
+    finite = values[np.isfinite(values)]
+    median = float(np.median(finite)) if finite.size else 0.0
+    return "s" if 0 < median < SECONDS_MEDIAN_LIMIT else "ms"
+
+
+def unit_of(values: FloatArray, declared: str | None) -> tuple[str | None, str | None]:
+    """The unit a file's RR are in, and a note when its declared unit (a header's ``[ms]``, the
+    format's own) is contradicted by the values: RR of 0.8 ms or 812 s are no heartbeats, so
+    the values decide. ``declared`` None stays None (detected later)."""
+    if declared is None:
+        return None, None
+    found = guess_unit(values)
+    if found == declared:
+        return declared, None
+    return found, f"the file says {declared}, the values are in {found} (median)"
+
+
 def to_ms(values: FloatArray, unit: str | None) -> tuple[FloatArray, str]:
-    """Scale to ms; ``unit`` None detects it (median below 10 means seconds)."""
+    """Scale to ms; ``unit`` None detects it (:func:`guess_unit`)."""
     if unit is None:
-        finite = values[np.isfinite(values)]
-        median = float(np.median(finite)) if finite.size else 0.0
-        unit = "s" if 0 < median < SECONDS_MEDIAN_LIMIT else "ms"
+        unit = guess_unit(values)
     if unit not in ("ms", "s"):
         raise InputError(f"unit must be 'ms' or 's', not {unit!r}")
     return (values * 1000.0 if unit == "s" else values), unit
@@ -153,20 +161,36 @@ def _bare_numbers(text: str) -> tuple[FloatArray, Lines] | None:
     return values, np.arange(1, values.size + 1, dtype=np.int64)
 
 
+MISSING: Final = frozenset({"nan", "na", "n/a", "null", "none", "-", "--", "?"})
+"""Cell or line contents that mark a beat as missing (a dropped beat): read as NaN, a gap."""
+
+
+def number(cell: str) -> float:
+    """A number from a text cell: quotes and a trailing separator stripped, a :data:`MISSING`
+    mark as NaN; ValueError otherwise."""
+    item = cell.strip().strip("\"'").strip().rstrip(",;").strip()
+    if item.lower() in MISSING:
+        return math.nan
+    value = float(item)
+    if math.isnan(value):
+        return math.nan
+    return value
+
+
 def _numbers_by_line(path: Path, text: str) -> tuple[FloatArray, Lines]:
     values: list[float] = []
     lines: list[int] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number_, line in enumerate(text.splitlines(), start=1):
         item = line.strip()
         if not item or item.startswith("#"):
             continue
         try:
-            values.append(float(item))
+            values.append(number(item))
         except ValueError:
             raise InputError(
-                f"{path}: line {number}: expected one RR value per line, got {item[:40]!r}"
+                f"{path}: line {number_}: expected one RR value per line, got {item[:40]!r}"
             ) from None
-        lines.append(number)
+        lines.append(number_)
     return np.asarray(values, dtype=np.float64), lines
 
 
@@ -174,171 +198,7 @@ def is_elite_hrv(path: Path) -> bool:
     return ELITE_NAME.match(path.name) is not None
 
 
-def read_csv(path: Path, text: str) -> Parsed:
-    """A CSV with a header naming an RR column (``rr_ms``, ``RR-interval [ms]``, ``IBI (s)``...).
-
-    Beat-time columns (``t_s``, ``since_start`` in ms) give beat times, and gaps where they jump
-    past the RR; a wall-time column (``timestamp``, ``Phone timestamp``: Unix s/ms/µs/ns or ISO
-    8601) gives the start, and gaps where the arrivals jump (see
-    :func:`~biofeedback.sessions.formats_timed.arrival_times`). A header with a heart-rate
-    column and no RR column is refused as heart-rate-only data. A field over
-    :func:`csv.field_size_limit` (128 KiB) is refused with its line.
-    """
-    sample = text[:4096]
-    delimiter = max(",;\t", key=sample.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    try:
-        return _read_rows(path, reader)
-    except csv.Error as exc:
-        raise InputError(f"{path}: line {reader.line_num}: not readable as CSV: {exc}") from None
-
-
-def _read_rows(path: Path, reader: Any) -> Parsed:
-    first: list[str] = next(reader, [])
-    while first and first[0].lstrip().startswith("#"):  # comment lines before the header
-        first = next(reader, [])
-    header = [h.strip().lower() for h in first]
-    header_line = reader.line_num
-    rr_col, unit = _rr_column(path, header, header_line)
-    t_col, t_scale = _beat_time_column(header)
-    wall_col = _first(header, WALL_TIME_COLUMNS)
-    seg_col = header.index("segment") if "segment" in header and t_col is not None else None
-    segments: list[float] = []
-    rr: list[float] = []
-    t_s: list[float] = []
-    wall: list[float] = []
-    lines: list[int] = []
-    for row in reader:
-        if not row or all(not cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
-            continue
-        number = reader.line_num
-        rr.append(_cell(path, number, row, rr_col, header))
-        if t_col is not None:
-            t_s.append(_cell(path, number, row, t_col, header) * t_scale)
-        if wall_col is not None:
-            wall.append(_wall_cell(path, number, row, wall_col, header))
-        if seg_col is not None:
-            segments.append(_cell(path, number, row, seg_col, header))
-        lines.append(number)
-    meta: dict[str, Any] = {"rr_column": header[rr_col]}
-    parsed = Parsed(np.asarray(rr, dtype=np.float64), lines, meta, unit)
-    if wall:
-        meta["started_wall_s"] = wall[0]
-    if t_col is not None:
-        parsed.t_s = np.asarray(t_s, dtype=np.float64)
-        meta["times"] = f"beat times from column {header[t_col]!r}"
-        if seg_col is not None and segments:  # this program's csv/beats export: its breaks
-            breaks = np.diff(np.asarray(segments)) != 0
-            parsed.segment = np.concatenate(([0], np.cumsum(breaks))).astype(np.int64)
-    elif len(wall) == len(lines) and len(wall) > 1:
-        from biofeedback.sessions import formats_timed as timed
-
-        wall_s = np.asarray(wall, dtype=np.float64)
-        rr_s = to_ms(parsed.values, unit)[0] / 1000.0
-        segment = timed.arrival_segments(wall_s, rr_s)
-        parsed.t_s = timed.arrival_times(wall_s, rr_s, segment, start=float(wall_s[0]))
-        parsed.segment = segment
-        meta["times"] = f"arrival times from column {header[wall_col or 0]!r}"
-    return parsed
-
-
-def _norm(name: str) -> tuple[str, str | None]:
-    """A column name without its unit, spaces and dashes as ``_``; and the unit it named."""
-    name = name.strip().lower()
-    unit = None
-    match = _UNIT_SUFFIX.search(name)
-    if match:
-        found = match.group(1) or match.group(2)
-        unit = "ms" if found.startswith("ms") else "s"
-        name = name[: match.start()]
-    return re.sub(r"[\s\-]+", "_", name.strip()), unit
-
-
-_UNIT_SUFFIX: Final = re.compile(r"\s*[\[(]\s*(ms|msec|s|sec)\s*[\])]\s*$|_(ms|s)$")
-_RR_NAMES: Final = frozenset(
-    {"rr", "rri", "ibi", "nn", "rr_interval", "rr_intervals", "r_r", "interbeat_interval", "nni"}
-)
-_HR_NAMES: Final = frozenset({"hr", "heart_rate", "heartrate", "bpm", "pulse", "hr_bpm"})
-
-
-def _rr_column(path: Path, header: list[str], line: int) -> tuple[int, str | None]:
-    for names, unit in ((RR_MS_COLUMNS, "ms"), (RR_S_COLUMNS, "s"), (RR_ANY_COLUMNS, None)):
-        index = _first(header, names)
-        if index is not None:
-            return index, unit
-    for index, name in enumerate(header):
-        base, unit = _norm(name)
-        if base in _RR_NAMES:
-            return index, unit
-    found = ", ".join(h for h in header if h) or "nothing"
-    hr = [h for h in header if _norm(h.replace("(bpm)", "").replace("[bpm]", ""))[0] in _HR_NAMES]
-    if hr:
-        raise InputError(
-            f"{path}: line {line}: heart rate only (column {hr[0]!r}), no RR column: "
-            "heart rate per sample, no RR intervals: HRV needs beat-to-beat data"
-        )
-    raise InputError(
-        f"{path}: line {line}: no RR column in the CSV header (expected one of "
-        f"{', '.join(RR_ANY_COLUMNS + RR_MS_COLUMNS + RR_S_COLUMNS)}; found {found[:80]})"
-    )
-
-
-def _beat_time_column(header: list[str]) -> tuple[int | None, float]:
-    index = _first(header, BEAT_TIME_COLUMNS)
-    if index is not None:
-        return index, 1.0
-    index = _first(header, BEAT_TIME_MS_COLUMNS)
-    return index, 0.001
-
-
-def _first(header: list[str], names: tuple[str, ...]) -> int | None:
-    return next((header.index(n) for n in names if n in header), None)
-
-
-def _cell(path: Path, line: int, row: list[str], index: int, header: list[str]) -> float:
-    try:
-        value = float(row[index])
-    except (IndexError, ValueError):
-        cell = row[index] if index < len(row) else ""
-        raise InputError(
-            f"{path}: line {line}: column {header[index]!r} is not a number: {cell[:40]!r}"
-        ) from None
-    if not math.isfinite(value):
-        raise InputError(f"{path}: line {line}: column {header[index]!r} is not finite")
-    return value
-
-
-def _wall_cell(path: Path, line: int, row: list[str], index: int, header: list[str]) -> float:
-    """A wall time: Unix time in s, ms, µs or ns, or ISO 8601 (no zone: this computer's)."""
-    cell = row[index].strip() if index < len(row) else ""
-    try:
-        value = float(cell)
-        started = _epoch_s(value) if math.isfinite(value) else value
-    except ValueError:
-        try:
-            value = started = parse_iso(cell)
-        except (ValueError, OverflowError, OSError):
-            raise InputError(
-                f"{path}: line {line}: column {header[index]!r} is neither a Unix time nor an "
-                f"ISO 8601 time: {cell[:40]!r}"
-            ) from None
-    if not lim.WALL_MIN_S <= started <= lim.WALL_MAX_S:
-        raise InputError(
-            f"{path}: line {line}: column {header[index]!r}: {value:g} is not "
-            "a time between 1970 and 2200 (s, ms, µs or ns since 1970)"
-        )
-    return started
-
-
 def parse_iso(text: str) -> float:
     """Unix time of an ISO 8601 time; one without a zone is taken in this computer's zone."""
     when = dt.datetime.fromisoformat(text.strip())
     return when.timestamp()
-
-
-def _epoch_s(value: float) -> float:
-    """Unix time from an epoch in s, ms, µs or ns (told apart by magnitude)."""
-    for above, scale in ((1e17, 1e9), (1e14, 1e6), (1e11, 1e3)):
-        if value > above:
-            return value / scale
-    return value

@@ -20,6 +20,7 @@ Three cases, each one rule (README, "Import formats"):
 
 from __future__ import annotations
 
+import re
 from typing import Final, Literal
 
 import numpy as np
@@ -32,6 +33,12 @@ GAP_MIN_S: Final = 0.15
 GAP_REL: Final = 0.5
 ARRIVAL_GAP_S: Final = 3.0
 SPAN_MAX_RATIO: Final = 1.5
+TIME_MS_RATIO: Final = 100.0
+"""A time column whose steps are over 100 times the RR (in s) is in ms."""
+_CLOCK: Final = re.compile(
+    r"^\s*(\d{1,2})[:.](\d{2})[:.](\d{2})(?:[.,](\d+))?\s*"
+    r"([AaPp]\.?\s?[Mm]\.?)?\s*$"
+)
 
 BoolArray = NDArray[np.bool_]
 
@@ -119,3 +126,60 @@ def beats_from_list(
     kept_rows = np.zeros(t_s.size, dtype=bool)
     kept_rows[beats[1:][keep]] = True
     return rr[keep], bt[1:][keep], segment, kept_rows
+
+
+def clock_seconds(text: str) -> float | None:
+    """Seconds since midnight of a clock time (``08:00:01.602``, ``8:00:01,60 PM``, ``3.10.02
+    a.m.``), None when ``text`` is not one.
+
+    >>> clock_seconds("8:00:01,5 PM"), clock_seconds("00:01:02.250"), clock_seconds("812")
+    (72001.5, 62.25, None)
+    """
+    match = _CLOCK.match(text)
+    if match is None:
+        return None
+    h, mi, s, frac, ampm = match.groups()
+    hour = int(h)
+    if ampm:
+        hour = hour % 12 + (12 if ampm[0] in "Pp" else 0)
+    if hour > 23 or int(mi) > 59 or int(s) > 60:
+        return None
+    return hour * 3600 + int(mi) * 60 + int(s) + (float("0." + frac) if frac else 0.0)
+
+
+def unwrap_days(seconds: FloatArray) -> FloatArray:
+    """Clock times (s since midnight) made increasing across midnight: a step back of over
+    12 h is the next day."""
+    if seconds.size < 2:
+        return seconds
+    back = np.diff(seconds) < -43200.0
+    return np.asarray(seconds + 86400.0 * np.r_[0, np.cumsum(back)], dtype=np.float64)
+
+
+def elapsed_seconds(t: FloatArray, rr_s: FloatArray) -> tuple[FloatArray, str]:
+    """An elapsed-time column in s, and the unit it was in: ms when its steps are over
+    :data:`TIME_MS_RATIO` times the RR (in s)."""
+    step = float(np.median(np.diff(t))) if t.size > 1 else 0.0
+    median_rr = float(np.median(rr_s[np.isfinite(rr_s)])) if np.isfinite(rr_s).any() else 0.0
+    if step > 0 and step / max(median_rr, 1e-9) > TIME_MS_RATIO:
+        return t / 1000.0, "ms"
+    return t, "s"
+
+
+def drop_missing(
+    values: FloatArray, t_s: FloatArray | None, segment: IntArray | None
+) -> tuple[BoolArray, IntArray | None]:
+    """Where a file marks a beat as missing (NaN: an empty or ``NaN`` cell, a device's dropped
+    beat): the rows to keep, and the segments of the kept rows, a new one after each missing
+    beat (no successive difference spans it). ``segment`` None and nothing missing: None."""
+    missing = np.isnan(values)
+    if t_s is not None:
+        missing |= np.isnan(t_s)
+    if not missing.any():
+        return ~missing, segment
+    keep = ~missing
+    after = np.r_[False, missing[:-1]]
+    base = np.zeros(values.size, dtype=np.int64) if segment is None else segment
+    key = base * (values.size + 1) + np.cumsum(after)
+    breaks = np.r_[False, np.diff(key[keep]) != 0]
+    return keep, segments_from_breaks(breaks)
