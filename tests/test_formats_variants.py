@@ -195,3 +195,31 @@ def test_a_bad_cell_names_the_file_line_and_column(tmp_path: Path) -> None:
     assert str(caught.value) == (
         f"{path}: line 3: column 'rr-interval [ms]' is not a number: 'seven'"
     )
+
+
+@pytest.mark.parametrize(
+    "clock",
+    ["20:00:{s:05.2f}", "8:00:{s:05.2f}\u202fPM", "8:00:{c} p. m.", "20.00.{c}", "8:00:{c}PM"],
+    ids=["24h", "iOS 17 narrow space", "es p. m.", "dots, decimal comma", "no space"],
+)
+def test_apple_health_beat_clock_in_other_locales(tmp_path: Path, clock: str) -> None:
+    """``InstantaneousBeatsPerMinute`` times follow the phone's locale: 24-hour, a narrow
+    no-break space before PM (iOS 17), ``p. m.`` (Spanish), ``,`` for the decimals."""
+    times = (1.0, 1.8, 2.6, 3.45)
+    beats = "".join(
+        f'<InstantaneousBeatsPerMinute bpm="{round(60 / rr)}" time="'
+        + clock.format(s=t, c=f"{t:05.2f}".replace(".", ","))
+        + '"/>'
+        for t, rr in zip(times, (0.8, 0.8, 0.8, 0.85), strict=True)
+    )
+    text = (
+        '<?xml version="1.0"?>\n<HealthData locale="es_ES">\n'
+        '<Record type="HKQuantityTypeIdentifierHeartRateVariabilitySDNN" unit="ms" '
+        'startDate="2024-01-02 20:00:00 +0100" endDate="2024-01-02 20:01:00 +0100" value="40">\n'
+        f"<HeartRateVariabilityMetadataList>{beats}</HeartRateVariabilityMetadataList>\n"
+        "</Record>\n</HealthData>\n"
+    )
+    recording = read_recording(write(tmp_path, "export.xml", text))
+    assert recording.rr_ms.tolist() == pytest.approx([800.0, 800.0, 850.0])
+    start = dt.datetime(2024, 1, 2, 20, 0, 1, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert recording.meta["started_wall_s"] == pytest.approx(start.timestamp())

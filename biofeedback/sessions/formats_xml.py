@@ -16,7 +16,6 @@ refused (no entity expansion, so no "billion laughs"; external entities are neve
 from __future__ import annotations
 
 import datetime as dt
-import re
 import xml.parsers.expat
 from pathlib import Path
 from typing import Any, Final
@@ -30,7 +29,6 @@ from biofeedback.sessions.formats_types import Parsed
 
 NO_RR: Final = "no RR intervals: HRV needs beat-to-beat data"
 HRV_TYPE: Final = "HKQuantityTypeIdentifierHeartRateVariabilitySDNN"
-_CLOCK: Final = re.compile(r"^\s*(\d{1,2})[:.](\d{2})[:.](\d{2})(?:[.,](\d+))?\s*([AaPp][Mm])?\s*$")
 
 
 def sniff(text: str) -> str | None:
@@ -237,11 +235,8 @@ def _bpm(path: Path, value: str, line: int) -> float:
 
 
 def _clock(path: Path, text: str, line: int, day: dt.datetime) -> float:
-    match = _CLOCK.match(text)
-    if match is None:
+    seconds = timed.clock_seconds(text)
+    if seconds is None:
         raise InputError(f"{path}: line {line}: beat time {text[:40]!r} is not a clock time")
-    h, mi, s, frac, ampm = match.groups()
-    hour = int(h) % 12 + (12 if ampm and ampm.lower() == "pm" else 0) if ampm else int(h)
     base = day.replace(hour=0, minute=0, second=0, microsecond=0)
-    seconds = hour * 3600 + int(mi) * 60 + int(s) + (float("0." + frac) if frac else 0.0)
     return base.timestamp() + seconds
