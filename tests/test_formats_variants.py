@@ -223,3 +223,33 @@ def test_apple_health_beat_clock_in_other_locales(tmp_path: Path, clock: str) ->
     assert recording.rr_ms.tolist() == pytest.approx([800.0, 800.0, 850.0])
     start = dt.datetime(2024, 1, 2, 20, 0, 1, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     assert recording.meta["started_wall_s"] == pytest.approx(start.timestamp())
+
+
+def test_headerless_clock_time_and_rr(tmp_path: Path) -> None:
+    """``hh:mm:ss.sss<TAB>RR`` rows (refused before: 'expected one RR value per line'): beat
+    times from the clock, from the first row's."""
+    t = np.cumsum(RR) / 1000
+    rows = "".join(f"08:00:{a:06.3f}\t{b:.0f}\n" for a, b in zip(t, RR, strict=True))
+    recording = read_recording(write(tmp_path, "rr.txt", rows))
+    assert recording.source_format == "time_rr"
+    assert recording.rr_ms.tolist() == RR
+    assert recording.t_s is not None
+    assert recording.t_s.tolist() == pytest.approx(t - t[0])
+    assert breaks(recording) == []
+
+
+def test_a_beat_number_column_is_not_time(tmp_path: Path) -> None:
+    """``1 812``, ``2 790``...: the first column counts beats; read as seconds it would put
+    each beat a second apart and call the faster ones gaps."""
+    fast = [600.0, 610.0, 590.0, 605.0, 600.0]
+    rows = "".join(f"{i} {v:.0f}\n" for i, v in enumerate(fast, start=1))
+    recording = read_recording(write(tmp_path, "rr.txt", rows))
+    assert recording.rr_ms.tolist() == fast
+    assert recording.t_s is None
+    assert recording.segment is None
+
+
+def test_all_rr_on_one_line_as_a_json_list(tmp_path: Path) -> None:
+    recording = read_recording(write(tmp_path, "rr.txt", "[812, 790, 805, 830, 845]\n"))
+    assert recording.source_format == "rr_line"
+    assert recording.rr_ms.tolist() == RR

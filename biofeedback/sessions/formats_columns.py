@@ -31,13 +31,16 @@ import numpy as np
 
 from biofeedback.errors import InputError
 from biofeedback.sessions import formats_timed as timed
-from biofeedback.sessions.formats_rr import parse_iso
+from biofeedback.sessions.formats_rr import guess_unit, parse_iso
 from biofeedback.sessions.formats_types import Parsed
 
 NO_RR: Final = "no RR intervals: HRV needs beat-to-beat data"
 _NUM: Final = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _E4_HEAD: Final = re.compile(rf"^\s*({_NUM})\s*,\s*IBI\s*$", re.IGNORECASE)
 _TWO: Final = re.compile(rf"^\s*({_NUM})\s*[,;\t ]\s*({_NUM})\s*[,;]?\s*$")
+_CLOCK_RR: Final = re.compile(
+    rf"^\s*(\d{{1,2}}:\d{{2}}:\d{{2}}(?:[.,]\d+)?)\s*[,;\t ]\s*({_NUM})\s*$"
+)
 _SPLIT: Final = re.compile(r"[,;\s]+")
 _BEAT_ROW: Final = re.compile(rf"^\s*({_NUM})\s+([A-Za-z?~|])\s*$")
 _GARMIN_ROW: Final = re.compile(r"^\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?;[A-Z_]+;")
@@ -75,9 +78,11 @@ def sniff(path: Path, text: str) -> str | None:
     body = [ln for ln in lines if not ln.startswith("#")]
     if len(body) > 1 and all(_BEAT_ROW.match(ln) for ln in body[1:]):
         return "beat_list"
-    tokens = _SPLIT.split(body[0].strip(",; "))
+    tokens = _SPLIT.split(body[0].strip(",; []"))
     if len(body) == 1 and len(tokens) >= 3 and all(re.fullmatch(_NUM, t) for t in tokens):
         return "rr_line"
+    if len(body) >= 2 and all(_CLOCK_RR.match(ln) for ln in body):
+        return "time_rr"  # hh:mm:ss.sss and an RR
     if len(body) >= 2 and all(_TWO.match(ln) for ln in body):
         if decimal_comma(body):
             return None  # one RR per line written with a decimal comma: RR text
@@ -158,21 +163,26 @@ def _read_time_rr(path: Path, text: str) -> Parsed:
     t: list[float] = []
     rr: list[float] = []
     lines: list[int] = []
+    clock = bool(rows) and _CLOCK_RR.match(rows[0][1]) is not None
     for number, line in rows:
-        match = _TWO.match(line)
+        match = (_CLOCK_RR if clock else _TWO).match(line)
         if match is None:
             raise InputError(f"{path}: line {number}: expected 'time RR', got {line[:40]!r}")
-        t.append(_float(path, number, match.group(1), "the time"))
+        when = timed.clock_seconds(match.group(1)) if clock else None
+        t.append(when if when is not None else _float(path, number, match.group(1), "the time"))
         rr.append(_float(path, number, match.group(2), "the RR"))
         lines.append(number)
     t_arr = np.asarray(t, dtype=np.float64)
     rr_arr = np.asarray(rr, dtype=np.float64)
-    median_rr = float(np.median(rr_arr)) if rr_arr.size else 0.0
-    rr_unit = "s" if 0 < median_rr < 10 else "ms"
+    rr_unit = guess_unit(rr_arr)
     rr_s = rr_arr if rr_unit == "s" else rr_arr / 1000.0
-    step = float(np.median(np.diff(t_arr))) if t_arr.size > 1 else 0.0
-    t_unit = "ms" if step > 0 and step / max(float(np.median(rr_s)), 1e-9) > 100 else "s"
-    t_s = t_arr / 1000.0 if t_unit == "ms" else t_arr
+    if t_arr.size > 2 and bool(np.all(np.diff(t_arr) == 1)) and t_arr[0] in (0, 1):
+        counted = {"layout": "beat number, RR", "times": "none (the first column counts beats)"}
+        return Parsed(rr_arr, lines, dict(counted), rr_unit)
+    if clock:  # hh:mm:ss.sss of the day: times from the first row's
+        t_s, t_unit = timed.unwrap_days(t_arr) - (t_arr[0] if t_arr.size else 0.0), "clock"
+    else:
+        t_s, t_unit = timed.elapsed_seconds(t_arr, rr_s)
     t_end, segment, align = timed.beat_time_segments(t_s, rr_s)
     sep = "space" if re.search(r"\d \s*\d", rows[0][1] if rows else "") else "delimiter"
     meta: dict[str, Any] = {
@@ -188,7 +198,7 @@ def _read_time_rr(path: Path, text: str) -> Parsed:
 def _read_rr_line(path: Path, text: str) -> Parsed:
     rows = [(n, ln) for n, ln in _numbered(text) if not ln.startswith("#")]
     number, line = rows[0]
-    tokens = [tok for tok in _SPLIT.split(line.strip(",; ")) if tok]
+    tokens = [tok for tok in _SPLIT.split(line.strip(",; []")) if tok]  # a JSON list too
     values = [_float(path, number, tok, "an RR") for tok in tokens]
     meta = {"layout": "all RR on one line", "app": "one-line RR (as Welltory exports)"}
     return Parsed(np.asarray(values, dtype=np.float64), [number] * len(values), meta)
