@@ -253,3 +253,17 @@ def test_all_rr_on_one_line_as_a_json_list(tmp_path: Path) -> None:
     recording = read_recording(write(tmp_path, "rr.txt", "[812, 790, 805, 830, 845]\n"))
     assert recording.source_format == "rr_line"
     assert recording.rr_ms.tolist() == RR
+
+
+def test_suunto_ambit_moveslink2_xml_without_a_root(tmp_path: Path) -> None:
+    """A Suunto Ambit log from Moveslink2: ``<header>``, ``<R-R><IBI>``, ``<Samples>`` with no
+    root around them (refused before as XML that is not a Suunto .sml)."""
+    text = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<header>\n<DateTime>2014-04-10T18:31:37'
+        "</DateTime>\n</header>\n<R-R>\n<IBI>812 790 805 830 845</IBI>\n</R-R>\n"
+        "<Samples>\n<sample><Time>0</Time></sample>\n</Samples>\n"
+    )
+    recording = read_recording(write(tmp_path, "log.xml", text))
+    assert recording.source_format == "suunto_sml"
+    assert recording.rr_ms.tolist() == RR
+    assert recording.meta["started_local"] == "2014-04-10T18:31:37"

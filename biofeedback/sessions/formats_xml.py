@@ -16,6 +16,7 @@ refused (no entity expansion, so no "billion laughs"; external entities are neve
 from __future__ import annotations
 
 import datetime as dt
+import re
 import xml.parsers.expat
 from pathlib import Path
 from typing import Any, Final
@@ -35,7 +36,7 @@ def sniff(text: str) -> str | None:
     head = text.lstrip()[:4096]
     if not head.startswith("<"):
         return None
-    if "<sml" in head or "suunto.com/schemas/sml" in head:
+    if "<sml" in head or "suunto.com/schemas/sml" in head or _MOVESLINK.search(head):
         return "suunto_sml"
     if "<HealthData" in head or "HealthKit Export" in head:
         return "apple_health"
@@ -66,6 +67,25 @@ def _run(path: Path, parser: Any, data: bytes) -> None:
         raise InputError(f"{path}: line {exc.lineno}: not well-formed XML: {exc}") from None
 
 
+_MOVESLINK: Final = re.compile(r"^(?:<\?xml[^>]*\?>\s*)?<header>", re.IGNORECASE)
+"""Suunto Ambit logs of Moveslink2 (``.xml``): ``<header>``, ``<R-R><IBI>``, ``<Samples>`` side by
+side, with no root element around them."""
+
+
+def _one_root(data: bytes) -> bytes:
+    """A Moveslink2 log's top-level elements wrapped in one root (XML allows one); the
+    declaration is kept in place, so line numbers stay the file's."""
+    head = data[:512].lstrip().lower()
+    declared = head.startswith(b"<?xml")
+    body = head[head.find(b"?>") + 2 :].lstrip() if declared else head
+    if not body.startswith(b"<header>"):
+        return data
+    if declared:
+        end = data.find(b"?>") + 2
+        return data[:end] + b"<moveslink>" + data[end:] + b"</moveslink>"
+    return b"<moveslink>" + data + b"</moveslink>"
+
+
 def read_sml(path: Path, data: bytes) -> Parsed:
     parser = _parser(path)
     stack: list[str] = []
@@ -85,7 +105,7 @@ def read_sml(path: Path, data: bytes) -> Parsed:
         path_ = "/".join(stack[-2:])
         if path_ in ("R-R/Data", "R-R/IBI"):
             rr_text.append(value)
-        elif path_ == "Header/DateTime" and "start" not in found:
+        elif path_.lower() == "header/datetime" and "start" not in found:
             found["start"] = value
         elif path_ == "Device/Name" and "device" not in found:
             found["device"] = value
@@ -100,7 +120,7 @@ def read_sml(path: Path, data: bytes) -> Parsed:
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = text.append
-    _run(path, parser, data)
+    _run(path, parser, _one_root(data))
     tokens = " ".join(rr_text).split()
     lim.check_count(len(tokens), lim.MAX_BEATS, "RR values", str(path))
     if not tokens:
