@@ -267,3 +267,55 @@ def test_suunto_ambit_moveslink2_xml_without_a_root(tmp_path: Path) -> None:
     assert recording.source_format == "suunto_sml"
     assert recording.rr_ms.tolist() == RR
     assert recording.meta["started_local"] == "2014-04-10T18:31:37"
+
+
+_FIT_CRC = (0x0000, 0xCC01, 0xD801, 0x1400, 0xF001, 0x3C00, 0x2800, 0xE401,
+            0xA001, 0x6C00, 0x7800, 0xB401, 0x5000, 0x9C01, 0x8801, 0x4400)  # fmt: skip
+
+
+def _fit_crc(data: bytes) -> int:
+    crc = 0
+    for byte in data:
+        for nibble in (byte & 0xF, byte >> 4):
+            tmp = _FIT_CRC[crc & 0xF]
+            crc = (crc >> 4) & 0x0FFF
+            crc ^= tmp ^ _FIT_CRC[nibble]
+    return crc
+
+
+def _fit_file(messages: list[tuple[int, list[tuple[int, int, int, bytes]]]]) -> bytes:
+    """A FIT file of one message per entry: (global number, [(field, size, base type,
+    little-endian value bytes)]), each with its own definition (local type 0)."""
+    import struct
+
+    body = b""
+    for number, fields in messages:
+        body += struct.pack("<BBBHB", 0x40, 0, 0, number, len(fields))
+        body += b"".join(struct.pack("<BBB", f, size, base) for f, size, base, _ in fields)
+        body += b"\x00" + b"".join(value for *_, value in fields)
+    header = struct.pack("<BBHI4s", 14, 0x20, 2132, len(body), b".FIT")
+    header += struct.pack("<H", _fit_crc(header))
+    data = header + body
+    return data + struct.pack("<H", _fit_crc(data))
+
+
+def test_garmin_fit_beat_intervals_messages(tmp_path: Path) -> None:
+    """Newer Garmin watches log RR as ``beat_intervals`` (message 290, ms), not ``hrv`` (in s):
+    refused before as a FIT file without hrv messages."""
+    import struct
+
+    fit_epoch = 631065600
+    when = 1_705_305_600 - fit_epoch
+    file_id = (0, [(0, 1, 0x00, b"\x04"), (4, 4, 0x86, struct.pack("<I", when))])
+    beats = [
+        (290, [(253, 4, 0x86, struct.pack("<I", when + k)), (0, 2, 0x84, b"\x00\x00"),
+               (1, 2 * len(chunk), 0x84, struct.pack(f"<{len(chunk)}H", *chunk))])
+        for k, chunk in enumerate(([812, 790], [805, 830, 845]))
+    ]  # fmt: skip
+    path = tmp_path / "watch.fit"
+    path.write_bytes(_fit_file([file_id, *beats]))
+    recording = read_recording(path)
+    assert recording.source_format == "fit"
+    assert recording.rr_ms.tolist() == pytest.approx(RR)
+    assert recording.meta["fit_messages"] == "beat_intervals"
+    assert recording.meta["started_wall_s"] == 1_705_305_600

@@ -1,4 +1,5 @@
-"""Garmin / ANT FIT activity files: the RR intervals of their ``hrv`` messages.
+"""Garmin / ANT FIT activity files: the RR intervals of their ``hrv`` (or ``beat_intervals``)
+messages.
 
 Read with `fitdecode <https://pypi.org/project/fitdecode/>`_ (imported only when a FIT file is
 read): maintained (0.11, 2025), pure Python, streaming (one message at a time, so a big file
@@ -9,7 +10,9 @@ candidate; its last release is from 2020.
 An ``hrv`` message has no timestamp: beats are the cumulative RR from the activity start (the
 first timer start, else the session start, else the file's creation). A timer stop and
 restart (a pause) is a gap: the beats after it start a new segment, placed at the restart.
-A FIT file without ``hrv`` messages (HRV logging off) holds heart rate only and is refused.
+Newer Garmin watches log beat-to-beat intervals as ``beat_intervals`` (message 290, ``time``
+in ms), read the same way. A FIT file with neither (HRV logging off) holds heart rate only and
+is refused.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from biofeedback.sessions import formats_limits as lim
 from biofeedback.sessions.formats_types import Parsed
 
 FIT_SIGNATURE: Final = b".FIT"
+_BEAT_MESSAGES: Final = {"hrv": 1.0, "beat_intervals": 0.001}
+"""FIT messages holding RR, and the scale of their ``time`` to s: ``hrv`` (78) in s (an activity
+with HRV logging on), ``beat_intervals`` (290) in ms (newer watches' beat-to-beat logging)."""
 _STOPS: Final = frozenset({"stop", "stop_all", "stop_disable", "stop_disable_all"})
 
 
@@ -56,16 +62,18 @@ def read_fit(path: Path, data: bytes) -> Parsed:
                     continue
                 number += 1
                 name = frame.name
-                if name == "hrv":
+                if name in _BEAT_MESSAGES:
                     values = frame.get_value("time", fallback=None)
                     if values is None:
                         continue
                     if not isinstance(values, tuple | list):
                         values = (values,)
+                    scale = _BEAT_MESSAGES[name]
+                    info.setdefault("beat_messages", set()).add(name)
                     for value in values:
-                        if value is None or not 0 < float(value) < 65.535:
+                        if value is None or not 0 < float(value) * scale < 65.535:
                             continue
-                        rr.append(float(value))
+                        rr.append(float(value) * scale)
                         seg.append(segment)
                         records.append(number)
                     lim.check_count(len(rr), lim.MAX_BEATS, "RR values", str(path))
@@ -89,9 +97,12 @@ def read_fit(path: Path, data: bytes) -> Parsed:
         first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
         raise InputError(f"{path}: not a readable FIT file: {first}") from None
     meta = _meta(info)
+    if "beat_intervals" in info.get("beat_messages", ()):
+        meta["fit_messages"] = ", ".join(sorted(info["beat_messages"]))
     if not rr:
         raise InputError(
-            f"{path}: FIT file without hrv messages (record {number}): heart rate records "
+            f"{path}: FIT file without hrv or beat_intervals messages (record {number}): "
+            "heart rate records "
             "only, no RR intervals: HRV needs beat-to-beat data (turn on HRV logging on the "
             "device)"
         )
