@@ -84,14 +84,29 @@ def test_a_report_with_detrending_and_correction_is_analysed_with_them(tmp_path:
     text = text.replace("Artifact correction: none", "Artifact correction: very low (custom)")
     edited = tmp_path / "report.txt"
     edited.write_text(text, encoding="latin-1")
-    settings = _doc(edited)["settings"]
+    doc = _doc(edited)
+    settings, notes = doc["settings"], doc["settings_notes"]
     assert isinstance(settings, dict)
-    assert settings["correction"] == "very-low"
+    assert isinstance(notes, dict)
+    # its RR table is the series Kubios analysed (mean = Kubios's Mean RR): not corrected again
+    assert settings["correction"] == "none"
+    assert "very low (custom)" in notes["correction"]
     assert (settings["detrend"], settings["detrend_lambda"]) == ("smoothness_priors", 300.0)
-    assert (settings["time_detrend"], settings["time_detrend_lambda"]) == (
-        "smoothness_priors",
-        300.0,
-    )
+    # lambda 300 on Kubios's 4-Hz series is 300 * (1000 / 707.5437 / 4)^2 over beats
+    assert settings["time_detrend"] == "smoothness_priors"
+    assert settings["time_detrend_lambda"] == pytest.approx(300.0 * (1000 / 707.5437 / 4) ** 2)
+    rows = _rows(doc)
+    for name in ("DFA alpha 1", "DFA alpha 2"):  # ranges 4-12 / 13-64 as the report states
+        assert rows[name]["ours"] is not None, name
+
+
+def test_dfa_and_spectra_of_the_sample_report_within_the_parity_goals() -> None:
+    """DFA 4-12 / 13-64 beats (the report's ranges) within 2 %; FFT powers within 5 %."""
+    rows = _rows(_doc())
+    for name in ("DFA alpha 1", "DFA alpha 2", "SampEn"):
+        assert abs(rows[name]["relative_pct"]) < 2, name  # type: ignore[arg-type]
+    for name in ("VLF (ms^2, FFT)", "LF (ms^2, FFT)", "HF (ms^2, FFT)", "Total power (ms^2, FFT)"):
+        assert abs(rows[name]["relative_pct"]) < 5, name  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

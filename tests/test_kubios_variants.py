@@ -6,6 +6,7 @@ their RR series, settings and results read back, and the settings drive the reco
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +74,13 @@ def test_a_variant_report_is_recomputed_with_its_settings(
     got = doc["settings"]
     assert got["correction"] == want.correction
     assert (got["detrend"], got["time_detrend"]) == (want.detrend, want.time_detrend)
-    assert got["time_detrend_lambda"] == want.time_detrend_lambda
+    assert got["detrend_lambda"] == want.detrend_lambda  # the spectrum's, on the 4-Hz series
+    if want.time_detrend == "smoothness_priors":
+        # the same lambda over beats: lambda * (beat rate / 4 Hz)^2 (cmd_kubios_settings)
+        beat_hz = 1000.0 / float(np.mean(rr_s * 1000.0))
+        over_beats = want.time_detrend_lambda * (beat_hz / 4.0) ** 2
+        assert got["time_detrend_lambda"] == pytest.approx(over_beats)
+        want = replace(want, time_detrend_lambda=over_beats)
     assert tuple(got["nonlinear"]["alpha1_scales_beats"]) == (4, 12)
     # the time domain ours is this program's with the options a user would give by hand
     mine = analyze_record(rr_s * 1000.0, settings=want).time
@@ -246,3 +253,27 @@ def test_merged_samples_are_one_series_with_one_set_of_results(
     doc = json.loads(ran.stdout)  # one document: the merged series
     assert doc["sample"]["of"] == 1
     assert doc["beats"] == int(np.count_nonzero(keep))
+
+
+def test_an_rr_table_with_kubios_mean_is_not_corrected_again(
+    tmp_path: Path, rr_s: np.ndarray
+) -> None:
+    """Kubios's RR data table is the series it analysed: its mean is Kubios's Mean RR (as on a
+    Kubios 3.3 report with "Threshold (medium)", where correcting it again moved RMSSD -4.9 %)."""
+    mean = float(np.mean(rr_s * 1000.0))
+    layout = Layout(
+        [rr_s],
+        settings={
+            "Detrending method": "Smoothn priors (lambda: 256)",
+            "Apply detrending for nonlinear analysis": "1",
+        },
+        sample_lines=("Artifact correction: Threshold (medium)",),
+        results=({"Mean RR  (ms)": round(mean, 4)},),
+    )
+    doc = compare(_write(tmp_path, layout.text()))
+    assert doc["settings"]["correction"] == "none"
+    assert "not corrected again" in doc["settings_notes"]["correction"]
+    assert doc["kubios"]["artifact_correction"] == "Threshold (medium)"
+    assert "detrended series" in doc["settings_notes"]["nonlinear"]
+    layout.results = ({"Mean RR  (ms)": round(mean + 0.5, 4)},)  # another mean: corrected here
+    assert compare(_write(tmp_path, layout.text(), "b.txt"))["settings"]["correction"] == "medium"

@@ -19,13 +19,21 @@ indices: ours uses its own norms (README, "HRV methods"), so expect it to differ
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
+
+from biofeedback.cli.cmd_kubios_settings import (
+    kubios_settings,
+    nonlinear_detrended,
+    pnn_threshold,
+)
 from biofeedback.errors import InputError
+
+__all__ = ["compare", "kubios_settings", "kubios_value", "pnn_threshold", "render", "run"]
 
 FFT: Final = "FFT spectrum"
 
@@ -54,104 +62,6 @@ METRICS: Final = (  # (label, Kubios result names in 3.1 / 3.4.2+ spelling, our 
     ("DFA alpha 1", "alpha 1|DFA alpha 1|DFA a1", "nonlinear.dfa_alpha1"),
     ("DFA alpha 2", "alpha 2|DFA alpha 2|DFA a2", "nonlinear.dfa_alpha2"),
 )
-
-_CORRECTION: Final = {
-    "none": "none",
-    "very low": "very-low",
-    "low": "low",
-    "medium": "medium",
-    "strong": "strong",
-    "very strong": "very-strong",
-    "automatic": "automatic",
-}
-
-
-def kubios_settings(kubios: dict[str, str], base: Any) -> tuple[Any, dict[str, str]]:
-    """``base`` (HrvSettings) with the settings the report states; and how each was read.
-
-    A setting the report does not state, or states in a form not recognised, keeps this
-    program's default and is said so in the returned notes.
-    """
-    from biofeedback.sessions.formats_kubios import stated
-
-    notes: dict[str, str] = {}
-    changes: dict[str, Any] = {}
-    correction = stated(kubios, "correction").strip().lower()
-    # "none", "very low (custom)", "Threshold (medium)", "Very low (threshold)", "Automatic
-    # correction": the level's name anywhere in it (a custom threshold in seconds is none of
-    # this program's levels).
-    named = re.search(r"very low|very strong|low|medium|strong|none|automatic", correction)
-    level = _CORRECTION[named.group(0)] if named else None
-    if level is None:
-        notes["correction"] = f"report says {correction or 'nothing'!r}: not corrected here"
-        level = "none"
-    changes["correction"] = level
-    changes["artifact_method"] = "published"
-    changes |= _detrending(stated(kubios, "detrend").strip().lower(), notes)
-    for band in ("VLF", "LF", "HF"):
-        found = re.match(r"\s*([0-9.]+)\s*-\s*([0-9.]+)\s*hz", kubios.get(band, "").lower())
-        if found:
-            changes[f"{band.lower()}_band_hz"] = (float(found.group(1)), float(found.group(2)))
-    for key, name, pattern in (
-        ("resample_hz", "Interpolation rate", r"([0-9.]+)\s*hz"),
-        ("welch_segment_s", "Window width", r"([0-9.]+)\s*s"),
-        ("welch_overlap", "Window overlap", r"([0-9.]+)\s*%"),
-    ):
-        found = re.match(pattern, kubios.get(name, "").strip().lower())
-        if found:
-            value = float(found.group(1))
-            changes[key] = value / 100.0 if key == "welch_overlap" else value
-    if kubios.get("AR model order"):
-        notes["ar"] = (
-            f"AR model order {kubios['AR model order']}: no AR spectrum here, not compared"
-        )
-    changes["nonlinear"] = _nonlinear(kubios, base.nonlinear)
-    try:
-        return replace(base, **changes), notes
-    except ValueError as exc:
-        raise InputError(f"Kubios settings: {exc}") from exc
-
-
-def _detrending(detrend: str, notes: dict[str, str]) -> dict[str, Any]:
-    """``none``, or smoothness priors with the λ of "Smoothn priors (lambda: 500)", "(Lambda =
-    300)", "(lambda=500)" (500 when no λ is given), before the time domain and the spectra."""
-    if detrend.startswith("none") or not detrend:
-        if not detrend:
-            notes["detrend"] = "report states no detrending method: none"
-        return {"detrend": "none", "time_detrend": "none"}
-    found = re.search(r"lambda\s*[=:]?\s*([0-9.]+)", detrend)
-    lambda_ = float(found.group(1)) if found else 500.0
-    if "prior" not in detrend:
-        notes["detrend"] = f"report says {detrend!r}: smoothness priors used here"
-    return {
-        "detrend": "smoothness_priors",
-        "time_detrend": "smoothness_priors",
-        "detrend_lambda": lambda_,
-        "time_detrend_lambda": lambda_,
-    }
-
-
-def _nonlinear(kubios: dict[str, str], nonlinear: Any) -> Any:
-    """DFA ranges ("4-12 beats") and the entropies' m and r ("0.2 x SD") as the report states."""
-    for key, name in (
-        ("alpha1_scales_beats", "DFA, short-term fluctuations"),
-        ("alpha2_scales_beats", "DFA, long-term fluctuations"),
-    ):
-        found = re.match(r"\s*(\d+)\s*-\s*(\d+)", kubios.get(name, ""))
-        if found:
-            nonlinear = replace(nonlinear, **{key: (int(found.group(1)), int(found.group(2)))})
-    found = re.match(r"\s*(\d+)\s*$", kubios.get("Entropy, embedding dimension", ""))
-    if found:
-        nonlinear = replace(nonlinear, m=int(found.group(1)))
-    found = re.match(r"\s*([0-9.]+)\s*x\s*sd", kubios.get("Entropy, tolerance", "").lower())
-    if found:
-        nonlinear = replace(nonlinear, r_factor=float(found.group(1)))
-    return nonlinear
-
-
-def pnn_threshold(kubios: dict[str, str]) -> int:
-    found = re.match(r"\s*(\d+)\s*ms", kubios.get("Threshold for NNxx/pNNxx", ""))
-    return int(found.group(1)) if found else 50
 
 
 def kubios_value(results: dict[str, Any], names: str) -> float | None:
@@ -186,6 +96,17 @@ def _series(path: Path, unit: str | None, sample: int | None) -> tuple[Any, Any,
     return parsed.values * 1000.0, parsed.t_s, parsed.meta
 
 
+def _nonlinear_detrended(rr_ms: Any, t_s: Any, settings: Any) -> dict[str, Any]:
+    """The nonlinear results of the series detrended as before the time domain (mean kept)."""
+    from biofeedback.cli.cmd_analyze import _flatten
+    from biofeedback.hrv.analysis import analyze_record
+    from biofeedback.hrv.detrend import smoothness_priors_detrend
+
+    x = smoothness_priors_detrend(rr_ms, settings.time_detrend_lambda) + float(np.mean(rr_ms))
+    again = analyze_record(x, t_s=t_s, settings=replace(settings, time_detrend="none"))
+    return {k: v for k, v in _flatten(again.to_dict()).items() if k.startswith("nonlinear.")}
+
+
 def compare(path: Path, *, unit: str | None = None, sample: int | None = None) -> dict[str, Any]:
     """The comparison document of one Kubios report's sample (see the module notes)."""
     from biofeedback.cli.cmd_analyze import _flatten, finite_or_none
@@ -196,14 +117,23 @@ def compare(path: Path, *, unit: str | None = None, sample: int | None = None) -
     rr_ms, t_s, meta = _series(path, unit, sample)
     stated: dict[str, str] = meta.get("kubios_settings", {})
     results: dict[str, Any] = meta.get("kubios_results", {})
-    settings, notes = kubios_settings(stated, HrvSettings())
+    mean_rr = float(np.mean(rr_ms)) if rr_ms.size else None
+    settings, notes = kubios_settings(
+        stated,
+        HrvSettings(),
+        mean_rr_ms=mean_rr,
+        kubios_mean_rr_ms=kubios_value(results, "Mean RR (ms)"),
+    )
     for i, note in enumerate(meta.get("kubios_notes", [])):
         notes[f"rr{i + 1}"] = note
     try:
         report = analyze_record(rr_ms, t_s=t_s, settings=settings)
+        ours = _flatten(report.to_dict())
+        if nonlinear_detrended(stated, settings):
+            ours |= _nonlinear_detrended(rr_ms, t_s, settings)
+            notes["nonlinear"] = "entropies and DFA on the detrended series, as the report states"
     except ValueError as exc:
         raise InputError(f"{path}: {exc}") from exc
-    ours = _flatten(report.to_dict())
     ratio = ours.get("time.sd1_sd2_ratio")
     ours["sd2_sd1"] = 1.0 / ratio if isinstance(ratio, float) and ratio > 0 else None
     xx = pnn_threshold(stated)
