@@ -319,3 +319,26 @@ def test_garmin_fit_beat_intervals_messages(tmp_path: Path) -> None:
     assert recording.rr_ms.tolist() == pytest.approx(RR)
     assert recording.meta["fit_messages"] == "beat_intervals"
     assert recording.meta["started_wall_s"] == 1_705_305_600
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("time;RR\n1;\n2;\n", r"column 'rr' \(line 1\) is empty on every row \(2 rows\)"),
+        ("RR (ms)\n", r"line 1: a header and no rows: no RR values"),
+        ("NaN\nNaN\n", r"every RR value is marked missing \(NaN\)"),
+    ],
+    ids=["empty RR column", "header only", "all missing"],
+)
+def test_a_file_with_no_rr_says_why(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, "none.csv", text)
+    with pytest.raises(InputError, match=rf"^{path}: .*{message}"):
+        read_recording(path)
+
+
+def test_a_first_line_marking_a_missing_beat_is_no_header(tmp_path: Path) -> None:
+    """``NaN`` on the first line of RR text is a missing beat, not a column name."""
+    recording = read_recording(write(tmp_path, "rr.txt", "NaN\n812\n790\n805\n"))
+    assert recording.source_format == "rr_text"
+    assert recording.rr_ms.tolist() == [812.0, 790.0, 805.0]
+    assert recording.meta["missing_beats"] == 1

@@ -126,7 +126,7 @@ def _detect(path: Path, data: bytes) -> str:
     if sniffed is not None:
         return sniffed
     first = next((ln for ln in stripped.splitlines() if not ln.startswith("#")), "")
-    if any(c.isalpha() and c not in "eE" for c in first):
+    if any(c.isalpha() and c not in "eE" for c in first) and not rr.is_number(first):
         return "csv"
     return "elite_hrv" if rr.is_elite_hrv(path) else "rr_text"
 
@@ -184,7 +184,7 @@ def _recording(
     parsed = _parse(path, data, fmt)
     meta = parsed.meta
     values, lines, t_s, segment = _drop_trailing_zero(parsed, meta)
-    values, lines, t_s, segment = _drop_missing(values, lines, t_s, segment, meta)
+    values, lines, t_s, segment = _drop_missing(path, values, lines, t_s, segment, meta)
     if unit is None:
         unit, note = rr.unit_of(values, parsed.unit)
         if note:
@@ -299,6 +299,7 @@ def _drop_trailing_zero(
 
 
 def _drop_missing(
+    path: Path,
     values: NDArray[np.float64],
     lines: Lines | None,
     t_s: NDArray[np.float64] | None,
@@ -309,6 +310,8 @@ def _drop_missing(
     keep, segment = timed.drop_missing(values, t_s, segment)
     if keep.all():
         return values, lines, t_s, segment
+    if not keep.any():
+        raise InputError(f"{path}: every RR value is marked missing (NaN): no RR values")
     meta["missing_beats"] = int(np.count_nonzero(~keep))
     return (
         values[keep],

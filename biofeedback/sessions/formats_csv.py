@@ -38,7 +38,7 @@ import numpy as np
 from biofeedback.errors import InputError
 from biofeedback.sessions import formats_limits as lim
 from biofeedback.sessions import formats_timed as timed
-from biofeedback.sessions.formats_rr import number, parse_iso, to_ms, unit_of
+from biofeedback.sessions.formats_rr import is_number, number, parse_iso, to_ms, unit_of
 from biofeedback.sessions.formats_types import Parsed
 
 HEADER_LINES: Final = 30
@@ -182,7 +182,7 @@ def _one_column(candidates: list[tuple[int, str]]) -> _Header | None:
     if len(candidates) < 2:
         return None
     (at, name), (_, value) = candidates[0], candidates[1]
-    if any(d in name for d in DELIMITERS) or ":" in name:
+    if any(d in name for d in DELIMITERS) or ":" in name or is_number(name):
         return None
     base, unit = _norm(name)
     if base in _HR_NAMES or "bpm" in name.lower():
@@ -292,6 +292,8 @@ class _Table:
             if self.seg_col is not None:
                 segments.append(self.number(n, row, self.seg_col))
             lines.append(n)
+        if not rr:
+            self.refuse_empty(skipped)
         meta: dict[str, Any] = {"rr_column": self.header[self.rr_col]}
         if self.line > 1:
             meta["header_line"] = self.line
@@ -318,6 +320,15 @@ class _Table:
             meta["recordings"] = len(joins) + 1
             parsed.segment = _join(parsed.segment, joins, len(rr))
         return parsed
+
+    def refuse_empty(self, skipped: int) -> NoReturn:
+        name = self.header[self.rr_col]
+        if skipped:
+            raise InputError(
+                f"{self.path}: column {name!r} (line {self.line}) is empty on every row "
+                f"({skipped} rows): no RR values"
+            )
+        raise InputError(f"{self.path}: line {self.line}: a header and no rows: no RR values")
 
     def text(self, row: list[str], index: int) -> str:
         return row[index].strip() if index < len(row) else ""

@@ -177,6 +177,15 @@ def number(cell: str) -> float:
     return value
 
 
+def is_number(text: str) -> bool:
+    """One number or a missing-beat mark (``NaN``, ``NA``), as :func:`number` reads it."""
+    try:
+        number(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _numbers_by_line(path: Path, text: str) -> tuple[FloatArray, Lines]:
     values: list[float] = []
     lines: list[int] = []
