@@ -283,20 +283,37 @@ def _fit_crc(data: bytes) -> int:
     return crc
 
 
-def _fit_file(messages: list[tuple[int, list[tuple[int, int, int, bytes]]]]) -> bytes:
-    """A FIT file of one message per entry: (global number, [(field, size, base type,
-    little-endian value bytes)]), each with its own definition (local type 0)."""
+_Field = tuple[int, int, int, bytes]
+"""A FIT field: number, size, base type, its value's little-endian bytes."""
+
+
+def _fit_file(messages: list[tuple[int, list[_Field], list[tuple[int, bytes]]]]) -> bytes:
+    """A FIT file of one message per entry: (global number, fields, developer fields as
+    (number, value bytes) of developer 0), each with its own definition (local type 0)."""
     import struct
 
     body = b""
-    for number, fields in messages:
-        body += struct.pack("<BBBHB", 0x40, 0, 0, number, len(fields))
+    for number, fields, dev in messages:
+        body += struct.pack("<BBBHB", 0x60 if dev else 0x40, 0, 0, number, len(fields))
         body += b"".join(struct.pack("<BBB", f, size, base) for f, size, base, _ in fields)
+        if dev:
+            body += bytes([len(dev)])
+            body += b"".join(struct.pack("<BBB", f, len(value), 0) for f, value in dev)
         body += b"\x00" + b"".join(value for *_, value in fields)
+        body += b"".join(value for _, value in dev)
     header = struct.pack("<BBHI4s", 14, 0x20, 2132, len(body), b".FIT")
     header += struct.pack("<H", _fit_crc(header))
     data = header + body
     return data + struct.pack("<H", _fit_crc(data))
+
+
+FIT_EPOCH = 631065600
+
+
+def _file_id(when: int) -> tuple[int, list[_Field], list[tuple[int, bytes]]]:
+    import struct
+
+    return (0, [(0, 1, 0x00, b"\x04"), (4, 4, 0x86, struct.pack("<I", when - FIT_EPOCH))], [])
 
 
 def test_garmin_fit_beat_intervals_messages(tmp_path: Path) -> None:
@@ -304,16 +321,14 @@ def test_garmin_fit_beat_intervals_messages(tmp_path: Path) -> None:
     refused before as a FIT file without hrv messages."""
     import struct
 
-    fit_epoch = 631065600
-    when = 1_705_305_600 - fit_epoch
-    file_id = (0, [(0, 1, 0x00, b"\x04"), (4, 4, 0x86, struct.pack("<I", when))])
+    when = 1_705_305_600 - FIT_EPOCH
     beats = [
         (290, [(253, 4, 0x86, struct.pack("<I", when + k)), (0, 2, 0x84, b"\x00\x00"),
-               (1, 2 * len(chunk), 0x84, struct.pack(f"<{len(chunk)}H", *chunk))])
+               (1, 2 * len(chunk), 0x84, struct.pack(f"<{len(chunk)}H", *chunk))], [])
         for k, chunk in enumerate(([812, 790], [805, 830, 845]))
     ]  # fmt: skip
     path = tmp_path / "watch.fit"
-    path.write_bytes(_fit_file([file_id, *beats]))
+    path.write_bytes(_fit_file([_file_id(1_705_305_600), *beats]))
     recording = read_recording(path)
     assert recording.source_format == "fit"
     assert recording.rr_ms.tolist() == pytest.approx(RR)
@@ -342,3 +357,24 @@ def test_a_first_line_marking_a_missing_beat_is_no_header(tmp_path: Path) -> Non
     assert recording.source_format == "rr_text"
     assert recording.rr_ms.tolist() == [812.0, 790.0, 805.0]
     assert recording.meta["missing_beats"] == 1
+
+
+def test_garmin_fit_connect_iq_rr_developer_field(tmp_path: Path) -> None:
+    """A Connect IQ RR recorder writes RR as a developer field ``RR`` (ms) of ``record``
+    messages, no ``hrv`` messages (refused before as a FIT file without hrv messages)."""
+    import struct
+
+    when = 1_705_305_600 - FIT_EPOCH
+    developer = (207, [(3, 1, 0x02, b"\x00")], [])
+    described = (206, [(0, 1, 0x02, b"\x00"), (1, 1, 0x02, b"\x00"), (2, 1, 0x02, b"\x84"),
+                       (3, 3, 0x07, b"RR\x00"), (8, 3, 0x07, b"ms\x00")], [])  # fmt: skip
+    records = [
+        (20, [(253, 4, 0x86, struct.pack("<I", when + k))],
+         [(0, struct.pack(f"<{len(chunk)}H", *chunk))])
+        for k, chunk in enumerate(([812, 790], [805, 830], [845, 0xFFFF]))
+    ]  # fmt: skip
+    path = tmp_path / "ciq.fit"
+    path.write_bytes(_fit_file([_file_id(1_705_305_600), developer, described, *records]))
+    recording = read_recording(path)
+    assert recording.rr_ms.tolist() == pytest.approx(RR)
+    assert recording.meta["fit_messages"] == "record (developer field 'RR', ms)"

@@ -11,14 +11,16 @@ An ``hrv`` message has no timestamp: beats are the cumulative RR from the activi
 first timer start, else the session start, else the file's creation). A timer stop and
 restart (a pause) is a gap: the beats after it start a new segment, placed at the restart.
 Newer Garmin watches log beat-to-beat intervals as ``beat_intervals`` (message 290, ``time``
-in ms), read the same way. A FIT file with neither (HRV logging off) holds heart rate only and
-is refused.
+in ms), read the same way; Connect IQ apps write them as a developer field of ``record``
+messages (named ``RR``, ``RRI``...), read when a file has no ``hrv`` messages. A FIT file with
+none of them (HRV logging off) holds heart rate only and is refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from pathlib import Path
 from typing import Any, Final
 
@@ -26,12 +28,17 @@ import numpy as np
 
 from biofeedback.errors import InputError
 from biofeedback.sessions import formats_limits as lim
+from biofeedback.sessions.formats_rr import guess_unit
 from biofeedback.sessions.formats_types import Parsed
 
 FIT_SIGNATURE: Final = b".FIT"
 _BEAT_MESSAGES: Final = {"hrv": 1.0, "beat_intervals": 0.001}
 """FIT messages holding RR, and the scale of their ``time`` to s: ``hrv`` (78) in s (an activity
 with HRV logging on), ``beat_intervals`` (290) in ms (newer watches' beat-to-beat logging)."""
+_RR_FIELD_NAMES: Final = frozenset(
+    {"rr", "rri", "rrinterval", "rrintervals", "rrms", "ibi", "beatinterval", "beatintervals"}
+)
+"""Developer field names (lower case, letters only) that hold RR intervals."""
 _STOPS: Final = frozenset({"stop", "stop_all", "stop_disable", "stop_disable_all"})
 
 
@@ -52,6 +59,7 @@ def read_fit(path: Path, data: bytes) -> Parsed:
     records: list[int] = []
     anchors: list[float | None] = [None]
     info: dict[str, Any] = {}
+    dev = _DeveloperRR()
     paused = False
     segment = 0
     number = 0
@@ -77,6 +85,9 @@ def read_fit(path: Path, data: bytes) -> Parsed:
                         seg.append(segment)
                         records.append(number)
                     lim.check_count(len(rr), lim.MAX_BEATS, "RR values", str(path))
+                elif name == "record":
+                    _developer_rr(frame, dev, segment, number)
+                    lim.check_count(len(dev.values), lim.MAX_BEATS, "RR values", str(path))
                 elif name == "event":
                     _event(frame, info)
                     kind = frame.get_value("event_type", fallback=None)
@@ -97,6 +108,8 @@ def read_fit(path: Path, data: bytes) -> Parsed:
         first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
         raise InputError(f"{path}: not a readable FIT file: {first}") from None
     meta = _meta(info)
+    if not rr and dev.values:  # a Connect IQ app's RR field (no hrv messages)
+        rr, seg, records = dev.seconds(meta), dev.segments, dev.records
     if "beat_intervals" in info.get("beat_messages", ()):
         meta["fit_messages"] = ", ".join(sorted(info["beat_messages"]))
     if not rr:
@@ -111,6 +124,40 @@ def read_fit(path: Path, data: bytes) -> Parsed:
     start = meta.get("started_wall_s")
     t_s = _beat_times(rr_s, segment_arr, anchors, start)
     return Parsed(rr_s, records, meta, "s", t_s, segment_arr)
+
+
+class _DeveloperRR:
+    """RR in a developer field of ``record`` messages (Connect IQ apps such as an "HRV RR
+    interval recorder" write one named ``RR``): the values, their unit from the field's units
+    or else from the values (:func:`~biofeedback.sessions.formats_rr.guess_unit`)."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self.segments: list[int] = []
+        self.records: list[int] = []
+        self.field = ""
+        self.units = ""
+
+    def seconds(self, meta: dict[str, Any]) -> list[float]:
+        values = np.asarray(self.values, dtype=np.float64)
+        unit = {"ms": "ms", "s": "s"}.get(self.units.strip().lower()) or guess_unit(values)
+        meta["fit_messages"] = f"record (developer field {self.field!r}, {unit})"
+        scaled: list[float] = (values / 1000.0 if unit == "ms" else values).tolist()
+        return scaled
+
+
+def _developer_rr(frame: Any, dev: _DeveloperRR, segment: int, number: int) -> None:
+    for field in frame.fields:
+        name = re.sub(r"[^a-z]", "", str(field.name or "").lower())
+        if name not in _RR_FIELD_NAMES or field.value is None:
+            continue
+        values = field.value if isinstance(field.value, tuple | list) else (field.value,)
+        for value in values:
+            if isinstance(value, int | float) and 0 < float(value) < 65535:
+                dev.values.append(float(value))
+                dev.segments.append(segment)
+                dev.records.append(number)
+        dev.field, dev.units = str(field.name), str(getattr(field, "units", "") or "")
 
 
 def _event(frame: Any, info: dict[str, Any]) -> None:
