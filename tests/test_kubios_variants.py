@@ -14,6 +14,7 @@ import pytest
 
 from biofeedback.cli.cmd_analyze import analyze_settings
 from biofeedback.cli.cmd_kubios import compare
+from biofeedback.cli.cmd_kubios_detrend import kubios_detrended
 from biofeedback.cli.main import build_parser
 from biofeedback.errors import InputError
 from biofeedback.hrv.analysis import analyze_record
@@ -75,18 +76,18 @@ def test_a_variant_report_is_recomputed_with_its_settings(
     assert got["correction"] == want.correction
     assert (got["detrend"], got["time_detrend"]) == (want.detrend, want.time_detrend)
     assert got["detrend_lambda"] == want.detrend_lambda  # the spectrum's, on the 4-Hz series
-    if want.time_detrend == "smoothness_priors":
-        # the same lambda over beats: lambda * (beat rate / 4 Hz)^2 (cmd_kubios_settings)
-        beat_hz = 1000.0 / float(np.mean(rr_s * 1000.0))
-        over_beats = want.time_detrend_lambda * (beat_hz / 4.0) ** 2
-        assert got["time_detrend_lambda"] == pytest.approx(over_beats)
-        want = replace(want, time_detrend_lambda=over_beats)
+    assert got["time_detrend_lambda"] == want.time_detrend_lambda
     assert tuple(got["nonlinear"]["alpha1_scales_beats"]) == (4, 12)
-    # the time domain ours is this program's with the options a user would give by hand
-    mine = analyze_record(rr_s * 1000.0, settings=want).time
+    # the time domain ours is this program's with those options, on the series detrended as
+    # Kubios does (lambda on its 4-Hz series, back at the beats: cmd_kubios_detrend)
+    rr_ms = rr_s * 1000.0
+    if want.time_detrend == "smoothness_priors":
+        assert "Kubios's detrended series" in doc["settings_notes"]["time_detrend"]
+        rr_ms = kubios_detrended(rr_ms, np.cumsum(rr_s), want.detrend_lambda, 4.0)
+    mine = analyze_record(rr_ms, settings=replace(want, time_detrend="none")).time
     rows = {row["ours_key"]: row["ours"] for row in doc["metrics"]}
-    assert rows["time.rmssd_ms"] == pytest.approx(mine.rmssd_ms, rel=1e-9)
-    assert rows["time.sdnn_ms"] == pytest.approx(mine.sdnn_ms, rel=1e-9)
+    assert rows["time.rmssd_ms"] == pytest.approx(mine.rmssd_ms, rel=1e-6)
+    assert rows["time.sdnn_ms"] == pytest.approx(mine.sdnn_ms, rel=1e-6)
 
 
 def test_detrending_and_correction_change_the_recomputed_numbers(
@@ -277,3 +278,17 @@ def test_an_rr_table_with_kubios_mean_is_not_corrected_again(
     assert "detrended series" in doc["settings_notes"]["nonlinear"]
     layout.results = ({"Mean RR  (ms)": round(mean + 0.5, 4)},)  # another mean: corrected here
     assert compare(_write(tmp_path, layout.text(), "b.txt"))["settings"]["correction"] == "medium"
+
+
+def test_kubios_detrending_removes_more_than_lambda_over_beats(rr_s: np.ndarray) -> None:
+    """λ on the 4-Hz series is a higher cut-off than λ over beats (about 1.3 beats/s here):
+    SDNN falls further; RMSSD barely moves; mean RR is kept."""
+    from biofeedback.hrv.detrend import smoothness_priors_detrend
+
+    rr = rr_s * 1000.0
+    kubios = kubios_detrended(rr, np.cumsum(rr_s), 500.0, 4.0)
+    beats = smoothness_priors_detrend(rr, 500.0) + rr.mean()
+    assert kubios.mean() == pytest.approx(rr.mean())
+    assert np.std(kubios) < 0.9 * np.std(beats)
+    rmssd = [float(np.sqrt(np.mean(np.diff(x) ** 2))) for x in (rr, kubios)]
+    assert rmssd[1] == pytest.approx(rmssd[0], rel=0.05)

@@ -96,15 +96,28 @@ def _series(path: Path, unit: str | None, sample: int | None) -> tuple[Any, Any,
     return parsed.values * 1000.0, parsed.t_s, parsed.meta
 
 
-def _nonlinear_detrended(rr_ms: Any, t_s: Any, settings: Any) -> dict[str, Any]:
-    """The nonlinear results of the series detrended as before the time domain (mean kept)."""
+def _detrended_pass(
+    rr_ms: Any, t_s: Any, settings: Any, stated: dict[str, str], notes: dict[str, str]
+) -> dict[str, Any]:
+    """Time domain, Poincaré (and nonlinear, when the report says so) of Kubios's detrended
+    series (:mod:`.cmd_kubios_detrend`)."""
     from biofeedback.cli.cmd_analyze import _flatten
+    from biofeedback.cli.cmd_kubios_detrend import kubios_detrended
     from biofeedback.hrv.analysis import analyze_record
-    from biofeedback.hrv.detrend import smoothness_priors_detrend
 
-    x = smoothness_priors_detrend(rr_ms, settings.time_detrend_lambda) + float(np.mean(rr_ms))
-    again = analyze_record(x, t_s=t_s, settings=replace(settings, time_detrend="none"))
-    return {k: v for k, v in _flatten(again.to_dict()).items() if k.startswith("nonlinear.")}
+    x = kubios_detrended(rr_ms, t_s, settings.detrend_lambda, settings.resample_hz)
+    again = _flatten(
+        analyze_record(x, t_s=t_s, settings=replace(settings, time_detrend="none")).to_dict()
+    )
+    notes["time_detrend"] = (
+        f"time domain and Poincare on Kubios's detrended series (lambda "
+        f"{settings.detrend_lambda:g} on its {settings.resample_hz:g}-Hz series, back at the beats)"
+    )
+    keep: tuple[str, ...] = ("time.", "estimates.")
+    if nonlinear_detrended(stated, settings):
+        keep += ("nonlinear.",)
+        notes["nonlinear"] = "entropies and DFA on the detrended series, as the report states"
+    return {k: v for k, v in again.items() if k.startswith(keep)}
 
 
 def compare(path: Path, *, unit: str | None = None, sample: int | None = None) -> dict[str, Any]:
@@ -127,11 +140,10 @@ def compare(path: Path, *, unit: str | None = None, sample: int | None = None) -
     for i, note in enumerate(meta.get("kubios_notes", [])):
         notes[f"rr{i + 1}"] = note
     try:
-        report = analyze_record(rr_ms, t_s=t_s, settings=settings)
-        ours = _flatten(report.to_dict())
-        if nonlinear_detrended(stated, settings):
-            ours |= _nonlinear_detrended(rr_ms, t_s, settings)
-            notes["nonlinear"] = "entropies and DFA on the detrended series, as the report states"
+        plain = replace(settings, time_detrend="none")
+        ours = _flatten(analyze_record(rr_ms, t_s=t_s, settings=plain).to_dict())
+        if settings.time_detrend == "smoothness_priors":
+            ours |= _detrended_pass(rr_ms, t_s, settings, stated, notes)
     except ValueError as exc:
         raise InputError(f"{path}: {exc}") from exc
     ratio = ours.get("time.sd1_sd2_ratio")

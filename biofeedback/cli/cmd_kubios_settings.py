@@ -5,12 +5,12 @@ correction level onto ``--correction``, "Smoothn priors (lambda: λ)" onto ``--d
 smoothness-priors:λ``, the bands, interpolation rate, Welch window and overlap, DFA ranges and
 entropy m and r onto their settings. Two Kubios conventions are followed where the options
 alone would differ from Kubios (measured on a Kubios HRV Standard 3.3 report, "Threshold
-(medium)", "Smoothn priors (lambda: 256)": time domain within 0.3 %, SampEn and DFA α1 within
+(medium)", "Smoothn priors (lambda: 256)": time domain within 0.07 %, SampEn and DFA α1 within
 0.5 %, with both; RMSSD -4.9 % and SDNN +5.8 % without):
 
-* Kubios's λ acts on its evenly resampled series (the interpolation rate, 4 Hz): over beats,
-  where this program detrends before the time domain, the same cut-off is
-  ``λ·(f_beat/f_s)²`` with ``f_beat = 1000 / mean RR``: λ 256 at 4 Hz and 793 ms is 25.5;
+* Kubios's λ acts on its evenly resampled series (the interpolation rate, 4 Hz), before the
+  time domain as before the spectrum (:mod:`.cmd_kubios_detrend`); this program's detrending
+  before the time domain works over beats, where λ 256 removes far less;
 * the RR data table of a report is the series Kubios analysed, already corrected: when its mean
   equals Kubios's "Mean RR" (to 0.05 ms, the report's rounding) it is not corrected again.
 
@@ -99,14 +99,6 @@ def kubios_settings(
             f"AR model order {kubios['AR model order']}: no AR spectrum here, not compared"
         )
     changes["nonlinear"] = _nonlinear(kubios, base.nonlinear)
-    if mean_rr_ms and changes.get("time_detrend") == "smoothness_priors":
-        fs = float(changes.get("resample_hz", base.resample_hz))
-        over_beats = changes["detrend_lambda"] * (1000.0 / mean_rr_ms / fs) ** 2
-        changes["time_detrend_lambda"] = over_beats
-        notes["lambda"] = (
-            f"Kubios's lambda {changes['detrend_lambda']:g} acts on its {fs:g}-Hz series: before "
-            f"the time domain (over beats, mean RR {mean_rr_ms:.0f} ms) lambda {over_beats:.3g}"
-        )
     try:
         return replace(base, **changes), notes
     except ValueError as exc:
