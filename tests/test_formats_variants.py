@@ -378,3 +378,38 @@ def test_garmin_fit_connect_iq_rr_developer_field(tmp_path: Path) -> None:
     recording = read_recording(path)
     assert recording.rr_ms.tolist() == pytest.approx(RR)
     assert recording.meta["fit_messages"] == "record (developer field 'RR', ms)"
+
+
+def test_hrv_logger_date_and_since_start_with_a_space(tmp_path: Path) -> None:
+    """HRV Logger's ``date,rr,since start`` (``since start`` with a space, the date with its
+    zone) and a row written twice: beat times in ms from the start, the start from the first
+    date, the repeated row read once (it made a zero interval and a gap)."""
+    rows = [
+        "2023-02-08 20:20:25 +0100,812,812",
+        "2023-02-08 20:20:26 +0100,790,1602",
+        "2023-02-08 20:20:26 +0100,790,1602",
+        "2023-02-08 20:20:27 +0100,805,2407",
+        "2023-02-08 20:20:28 +0100,830,3237",
+    ]
+    path = write(tmp_path, "RR_x.csv", "date,rr,since start\n" + "\n".join(rows) + "\n")
+    recording = read_recording(path)
+    assert recording.rr_ms.tolist() == [812.0, 790.0, 805.0, 830.0]
+    assert recording.t_s is not None
+    assert recording.t_s.tolist() == pytest.approx([0.812, 1.602, 2.407, 3.237])
+    start = dt.datetime(2023, 2, 8, 20, 20, 25, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert recording.meta["started_wall_s"] == start.timestamp()
+    assert recording.meta["repeated_rows"] == 1
+
+
+@pytest.mark.parametrize("stamp", ["15.01.2024 08:00:{s}", "2024/01/15 08:00:{s}"])
+def test_day_first_and_slashed_timestamps(tmp_path: Path, stamp: str) -> None:
+    """Spreadsheet date styles in a timestamp column: ``15.01.2024 08:00:00`` (German) and
+    ``2024/01/15 08:00:00`` (refused before: 'neither a Unix time nor an ISO 8601 time')."""
+    at = np.cumsum(RR) / 1000
+    rows = "".join(
+        stamp.format(s=f"{a:06.3f}") + f";{v:.0f}\n" for a, v in zip(at, RR, strict=True)
+    )
+    recording = read_recording(write(tmp_path, "rr.csv", "Timestamp;RR (ms)\n" + rows))
+    assert recording.rr_ms.tolist() == RR
+    local = dt.datetime.fromtimestamp(recording.meta["started_wall_s"])
+    assert local.isoformat() == "2024-01-15T08:00:00.812000"

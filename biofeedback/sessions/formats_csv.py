@@ -268,13 +268,19 @@ class _Table:
         segments: list[float] = []
         lines: list[int] = []
         joins: list[int] = []  # the index of the first beat of each later recording
-        skipped = blocked = 0
+        skipped = blocked = repeated = 0
+        timed_rows = not (self.t_col is None and self.wall_col is None and self.date_col is None)
+        previous: list[str] = []
         for n, row in self.rows(rest):
             if not row or all(not c.strip() for c in row) or row[0].lstrip().startswith("#"):
                 continue
             if _lower(row) == self.header:
                 joins.append(len(rr))
                 continue
+            if timed_rows and row == previous:
+                repeated += 1  # the same beat at the same time, written twice (HRV Logger)
+                continue
+            previous = row
             cell = row[self.rr_col] if self.rr_col < len(row) else ""
             if not cell.strip():
                 skipped += 1  # no beat in this row
@@ -297,6 +303,10 @@ class _Table:
         meta: dict[str, Any] = {"rr_column": self.header[self.rr_col]}
         if self.line > 1:
             meta["header_line"] = self.line
+        if repeated:
+            meta["repeated_rows"] = repeated
+        if self.wall_col is None and self.date_col is not None and ":" in dates[0]:
+            self.wall_col, wall, dates = self.date_col, dates, []  # a date column with times
         if skipped:
             meta["rows_without_rr"] = skipped
         if blocked:
@@ -385,7 +395,14 @@ def _beat_time_column(header: list[str]) -> tuple[int | None, float]:
     index = _first(header, BEAT_TIME_COLUMNS)
     if index is not None:
         return index, 1.0
-    return _first(header, BEAT_TIME_MS_COLUMNS), 0.001
+    index = _first(header, BEAT_TIME_MS_COLUMNS)
+    if index is not None:
+        return index, 0.001
+    for index, name in enumerate(header):  # HRV Logger also writes "since start"
+        base, unit = _norm(name)
+        if base == "since_start":
+            return index, 1.0 if unit == "s" else 0.001
+    return None, 1.0
 
 
 def _time_values(

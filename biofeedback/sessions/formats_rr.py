@@ -208,6 +208,18 @@ def is_elite_hrv(path: Path) -> bool:
 
 
 def parse_iso(text: str) -> float:
-    """Unix time of an ISO 8601 time; one without a zone is taken in this computer's zone."""
-    when = dt.datetime.fromisoformat(text.strip())
+    """Unix time of an ISO 8601 time (also ``2024/01/15 08:00:00`` and the day-first
+    ``15.01.2024 08:00:00``); one without a zone is taken in this computer's zone."""
+    text = text.strip()
+    day_first = _DAY_FIRST.match(text)
+    if day_first:
+        d, mo, y, rest = day_first.groups()
+        text = f"{y}-{mo}-{d}{rest}"
+    elif _YEAR_SLASH.match(text):
+        text = text[:10].replace("/", "-") + text[10:]
+    when = dt.datetime.fromisoformat(text)
     return when.timestamp()
+
+
+_DAY_FIRST: Final = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})([ T].*)?$")
+_YEAR_SLASH: Final = re.compile(r"^\d{4}/\d{2}/\d{2}")
