@@ -2,14 +2,18 @@
 
 A Kubios HRV report holds the RR series, the settings Kubios used and its results
 (:mod:`biofeedback.sessions.formats_kubios`). This program analyses the same RR series with
-Kubios's settings as the report states them: its artefact correction (``none`` for a report
-that says so, whatever ``--correction`` says), its detrending (``none`` or smoothness priors
-with the report's λ, before time-domain and spectral analysis alike), its frequency bands,
-interpolation rate, FFT (Welch) window width and overlap, pNNxx threshold and DFA ranges.
-Each metric is printed with Kubios's value, ours, the difference (ours - Kubios) and the
-relative difference; ``--json`` gives the same as one object per report. A report of several
-samples is compared sample by sample (each its own RR series and Kubios's results for it),
-one table (or JSON object) per sample, each saying which sample it is.
+Kubios's settings as the report states them (:mod:`.cmd_kubios_settings`): its artefact
+correction (``none`` for a report that says so, whatever ``--correction`` says, and for an RR
+table that is already Kubios's corrected series), its detrending (``none`` or smoothness
+priors with the report's λ: before the spectrum as ``--detrend``, before the time domain and
+Poincaré as Kubios applies it, :mod:`.cmd_kubios_detrend`; before the entropies and DFA too
+when the report says "Apply detrending for nonlinear analysis: 1"), its frequency bands,
+interpolation rate, FFT (Welch) window width and overlap, pNNxx threshold, DFA ranges and
+entropy m and r. Each metric is printed with Kubios's value, ours, the difference (ours -
+Kubios) and the relative difference; ``--json`` gives the same as one object per report. A
+report of several samples is compared sample by sample (each its own RR series and Kubios's
+results for it), one table (or JSON object) per sample, each saying which sample it is
+(``args.kubios_sample``, where the command line has it, chooses one).
 
 Kubios's FFT column is compared with our Welch spectrum (both Welch periodograms); the AR
 column has no counterpart here and is left out. PNS index compares population-normed
