@@ -292,3 +292,14 @@ def test_kubios_detrending_removes_more_than_lambda_over_beats(rr_s: np.ndarray)
     assert np.std(kubios) < 0.9 * np.std(beats)
     rmssd = [float(np.sqrt(np.mean(np.diff(x) ** 2))) for x in (rr, kubios)]
     assert rmssd[1] == pytest.approx(rmssd[0], rel=0.05)
+
+
+def test_values_of_several_samples_quoted_in_one_csv_cell(tmp_path: Path, rr_s: np.ndarray) -> None:
+    """A CSV whose per-sample values sit in one quoted cell ('RMSSD (ms):,"11.0, ,22.0, "')."""
+    text = _two_samples(rr_s, own_columns=False)
+    lines = text.split("\r\n")
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("  RMSSD (ms):"))
+    lines[at] = '  RMSSD (ms):,"11.0000, ,22.0000, "'
+    path = _write(tmp_path, "\r\n".join(lines))
+    assert read_recording(path).meta["kubios_results"]["RMSSD (ms)"] == 11.0
+    assert compare(path, sample=2)["metrics"][3]["kubios"] == 22.0

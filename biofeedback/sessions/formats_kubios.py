@@ -193,6 +193,7 @@ def _row(
     head: Header, d: Dialect, section: str, name: str, rest: list[str], cols: list[str], at: int
 ) -> None:
     n = 1 if head.merged and section != "samples" else max(1, len(head.samples))
+    rest = [part for cell in rest for part in cell.split(d.sep)]  # '"45.2, ,46.1,"' as cells
     if not head.samples:
         head.samples = [{"number": 1, "name": "Sample 1"}]
     stride = 1 if section == "samples" else 2
