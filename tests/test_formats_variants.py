@@ -413,3 +413,18 @@ def test_day_first_and_slashed_timestamps(tmp_path: Path, stamp: str) -> None:
     assert recording.rr_ms.tolist() == RR
     local = dt.datetime.fromtimestamp(recording.meta["started_wall_s"])
     assert local.isoformat() == "2024-01-15T08:00:00.812000"
+
+
+def test_one_column_under_free_text_lines(tmp_path: Path) -> None:
+    """RR text under a few lines a user or a lab tool wrote (Kubios reads such files, skipping
+    the header lines): the numbers below are the RR (refused before: 'no RR column')."""
+    text = "Recording 1\nSubject: 12, visit 2\n" + "".join(f"{v / 1000:.3f}\n" for v in RR)
+    recording = read_recording(write(tmp_path, "rr.txt", text))
+    assert recording.rr_ms.tolist() == pytest.approx(RR)
+    assert recording.meta["unit"] == "s"
+
+
+def test_one_column_of_heart_rate_under_text_is_refused_as_heart_rate(tmp_path: Path) -> None:
+    path = write(tmp_path, "hr.txt", "Polar export\nHR\n72\n73\n74\n")
+    with pytest.raises(InputError, match=r"line 2: heart rate only \(column 'hr'\)"):
+        read_recording(path)

@@ -42,6 +42,8 @@ from biofeedback.sessions.formats_rr import is_number, number, parse_iso, to_ms,
 from biofeedback.sessions.formats_types import Parsed
 
 HEADER_LINES: Final = 30
+ONE_COLUMN_RUN: Final = 3
+"""Single numbers in a row that start the data of a one-column file after its text lines."""
 DELIMITERS: Final = (";", "\t", ",")
 RR_MS_COLUMNS: Final = ("rr_ms", "rr (ms)", "rri_ms", "ibi_ms", "nn_ms", "rr_interval_ms")
 RR_S_COLUMNS: Final = ("rr_s", "rr (s)", "rri_s", "ibi_s")
@@ -177,41 +179,52 @@ def _find_header(text: str) -> _Header | None:
 
 
 def _one_column(candidates: list[tuple[int, str]]) -> _Header | None:
-    """A one-column file: its first line a name that is not heart rate (``ms``, ``Data``), the
-    next a single number."""
-    if len(candidates) < 2:
+    """A one-column file under a few lines of text (a title, ``Subject: 12``, a name such as
+    ``ms`` or ``Data``): the lines before the first run of :data:`ONE_COLUMN_RUN` single
+    numbers, none of them naming heart rate. The last of them names the column (its unit, if
+    it gives one)."""
+    numeric = [is_number(line) for _, line in candidates]
+    start = next(
+        (
+            k
+            for k in range(1, len(candidates))
+            if all(numeric[k : k + ONE_COLUMN_RUN]) and not any(numeric[:k])
+        ),
+        None,
+    )
+    if start is None:
         return None
-    (at, name), (_, value) = candidates[0], candidates[1]
-    if any(d in name for d in DELIMITERS) or ":" in name or is_number(name):
-        return None
+    preamble = [line for _, line in candidates[:start]]
+    for line in preamble:
+        words = set(re.split(r"[^a-z]+", line.lower()))
+        if words & _HR_NAMES or "heart rate" in line.lower():
+            return None
+    at, name = candidates[start - 1]
     base, unit = _norm(name)
-    if base in _HR_NAMES or "bpm" in name.lower():
-        return None
-    try:
-        number(value)
-    except ValueError:
-        return None
+    if any(d in name for d in DELIMITERS) or ":" in name:
+        base, unit = "", None
     return at, ",", [name.strip().lower()], (0, unit or _UNIT_NAMES.get(base))
 
 
 def _refuse(path: Path, text: str) -> NoReturn:
-    number_, line = next(
-        (
-            (n, ln)
-            for n, ln in enumerate(text.splitlines(), start=1)
-            if ln.strip() and not ln.lstrip().startswith("#")
-        ),
-        (1, ""),
-    )
-    delimiter = max(DELIMITERS, key=line.count)
-    header = _lower(_split(line, delimiter))
+    """No RR column: heart rate only if a line of the head names heart rate, else the first
+    line's columns, in one line."""
+    lines = [
+        (n, ln)
+        for n, ln in enumerate(text.splitlines()[: HEADER_LINES * 4], start=1)
+        if ln.strip() and not ln.lstrip().startswith("#")
+    ][:HEADER_LINES] or [(1, "")]
+    for number_, line in lines:
+        header = _lower(_split(line, max(DELIMITERS, key=line.count)))
+        hr = [h for h in header if _norm(h)[0] in _HR_NAMES]
+        if hr:
+            raise InputError(
+                f"{path}: line {number_}: heart rate only (column {hr[0]!r}), no RR column: "
+                "heart rate per sample, no RR intervals: HRV needs beat-to-beat data"
+            )
+    number_, line = lines[0]
+    header = _lower(_split(line, max(DELIMITERS, key=line.count)))
     found = ", ".join(h for h in header if h) or "nothing"
-    hr = [h for h in header if _norm(h)[0] in _HR_NAMES]
-    if hr:
-        raise InputError(
-            f"{path}: line {number_}: heart rate only (column {hr[0]!r}), no RR column: "
-            "heart rate per sample, no RR intervals: HRV needs beat-to-beat data"
-        )
     raise InputError(
         f"{path}: line {number_}: no RR column in the CSV header (expected one of "
         f"{', '.join(RR_ANY_COLUMNS + RR_MS_COLUMNS + RR_S_COLUMNS)}; found {found[:80]})"
