@@ -303,3 +303,21 @@ def test_values_of_several_samples_quoted_in_one_csv_cell(tmp_path: Path, rr_s: 
     path = _write(tmp_path, "\r\n".join(lines))
     assert read_recording(path).meta["kubios_results"]["RMSSD (ms)"] == 11.0
     assert compare(path, sample=2)["metrics"][3]["kubios"] == 22.0
+
+
+def test_a_time_varying_section_is_not_read_as_results(tmp_path: Path, rr_s: np.ndarray) -> None:
+    """Premium/Scientific reports put a TIME-VARYING RESULTS table before the RR data."""
+    text = report_3x(rr_s, {})
+    block = (
+        "TIME-VARYING RESULTS          ,\r\n"
+        "                              ,WHOLE DATA,\r\n"
+        "                              ,Time,Beats total,RMSSD,\r\n"
+        "                              ,(hh:mm:ss),(count),(ms),\r\n"
+        "                              ,00:00:00,100,99.0,\r\n"
+        "  RMSSD (ms):                 ,  77.0,\r\n\r\n"
+    )
+    at = text.index("RR INTERVAL DATA")
+    path = _write(tmp_path, text[:at] + block + text[at:])
+    recording = read_recording(path)
+    assert recording.meta["kubios_results"]["RMSSD (ms)"] == 1.0  # the sample's, not 77
+    assert recording.rr_ms.size == rr_s.size
