@@ -132,6 +132,7 @@ def test_a_scientific_4x_csv_report_in_any_locale(
     assert recording.rr_ms.size == rr_s.size
     assert recording.rr_ms[:3].tolist() == pytest.approx((rr_s[:3] * 1000.0).tolist())
     assert recording.meta["kubios_layout"] == {"separator": sep, "decimal_comma": decimal_comma}
+    assert recording.meta["app"] == "Kubios HRV 4.1.0"
     results = recording.meta["kubios_results"]
     assert results["SDNN (ms)"] == 61.25
     assert results["LF (ms^2)"] == {"FFT spectrum": 5000.5, "AR spectrum": 2.0}

@@ -144,8 +144,9 @@ def read_header(lines: list[str], d: Dialect, sample: int) -> Header:
     columns: list[str] = []
     for number, raw in enumerate(lines):
         lower = raw.strip().lower()
-        if number <= 5 and re.match(r"^\d+(\.\d+)+$", raw.strip().strip('",;')):
-            head.version = raw.strip().strip('",;')
+        if number <= 5 and not head.version:  # "3.1.0.1", or "Kubios HRV Scientific 4.1.2"
+            found = re.match(r"^(?:kubios hrv[a-z ]*?\s)?(\d+(?:\.\d+)+)$", lower.strip('",;'))
+            head.version = found.group(1) if found else ""
         if lower.startswith("rr interval data"):
             head.data_at = number
             break
