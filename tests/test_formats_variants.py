@@ -428,3 +428,21 @@ def test_one_column_of_heart_rate_under_text_is_refused_as_heart_rate(tmp_path: 
     path = write(tmp_path, "hr.txt", "Polar export\nHR\n72\n73\n74\n")
     with pytest.raises(InputError, match=r"line 2: heart rate only \(column 'hr'\)"):
         read_recording(path)
+
+
+def test_a_column_of_heart_rate_without_a_header_is_refused(tmp_path: Path) -> None:
+    """72, 73, 74... read as RR would be beats 73 ms apart (was analysed as such, every beat
+    flagged): refused with the likely reason."""
+    path = write(tmp_path, "hr.txt", "72\n73\n74\n75\n")
+    with pytest.raises(InputError, match=r"median RR is 73\.5 ms .*heart rate in bpm"):
+        read_recording(path)
+    forced = read_recording(path, unit="ms")  # the user's --unit is still obeyed
+    assert forced.rr_ms.tolist() == [72.0, 73.0, 74.0, 75.0]
+
+
+def test_headerless_time_rr_row_written_twice_is_one_beat(tmp_path: Path) -> None:
+    rows = "0.812 812\n1.602 790\n1.602 790\n2.407 805\n3.237 830\n"
+    recording = read_recording(write(tmp_path, "rr.txt", rows))
+    assert recording.rr_ms.tolist() == [812.0, 790.0, 805.0, 830.0]
+    assert recording.meta["repeated_rows"] == 1
+    assert breaks(recording) == []

@@ -16,7 +16,8 @@ or CRLF lines. Every failure is an :class:`~biofeedback.errors.InputError` with 
 message naming the file and, where there is one, the line.
 
 Decisions, documented here and in the README:
-- Units: a median below 10 means seconds; ``unit="ms"|"s"`` overrides.
+- Units: a median below 10 means seconds; ``unit="ms"|"s"`` overrides. A unit the file states
+  (a header's ``[ms]``) that its values contradict gives way to them (``meta["unit_note"]``).
 - A first value above 2500 ms and 5x the median of the rest is the offset to the first beat
   (PhysioNet-derived files such as nsr2db); it is kept in ``meta["offset_s"]``, not as an RR.
   ``first_is_offset=True|False`` forces the choice.
@@ -26,7 +27,10 @@ Decisions, documented here and in the README:
   without a zone (``started_local``) is taken in this computer's time zone.
 - A single trailing 0 (a terminator some exporters write, e.g. ``real_rri.txt``) is dropped and
   noted in ``meta["dropped_trailing_zero"]``; a 0 or negative RR anywhere else is refused, and so
-  is an RR above 60 s (a unit or offset mistake, never a heartbeat).
+  is an RR above 60 s (a unit or offset mistake, never a heartbeat), and a file whose median RR
+  is under 200 ms (heart rate in bpm read as RR).
+- A beat marked missing (``NaN``, ``NA``, ``-``, a PPI row with ``blocker`` 1) is left out, and
+  the recording has a gap there (``meta["missing_beats"]``).
 """
 
 from __future__ import annotations
@@ -83,6 +87,9 @@ __all__ = [
     "read_recording",
 ]
 RR_MAX_MS: Final = 60_000.0
+RR_MEDIAN_MIN_MS: Final = 200.0
+"""A median RR under 200 ms (300 bpm) is no heart's: a column of heart rate read as RR, or ms
+taken for s."""
 NPY_MAGIC: Final = b"\x93NUMPY"
 
 
@@ -185,6 +192,7 @@ def _recording(
     meta = parsed.meta
     values, lines, t_s, segment = _drop_trailing_zero(parsed, meta)
     values, lines, t_s, segment = _drop_missing(path, values, lines, t_s, segment, meta)
+    forced = unit is not None
     if unit is None:
         unit, note = rr.unit_of(values, parsed.unit)
         if note:
@@ -195,7 +203,7 @@ def _recording(
         if offset_ms is not None:
             meta["offset_s"] = offset_ms / 1000.0
             lines = lines[1:] if lines is not None else None
-    _check(path, rr_ms, lines)
+    _check(path, rr_ms, lines, forced_unit=forced)
     if t_s is not None:
         _check_times(path, t_s, lines)
     _started(path, meta)
@@ -321,7 +329,11 @@ def _drop_missing(
     )
 
 
-def _check(path: Path, rr_ms: NDArray[np.float64], lines: Lines | None) -> None:
+def _check(
+    path: Path, rr_ms: NDArray[np.float64], lines: Lines | None, *, forced_unit: bool = False
+) -> None:
+    """The checks every format's RR pass (the module notes); the median check not where the
+    caller forced the unit (its override is honoured, however odd the result)."""
     if rr_ms.size == 0:
         raise InputError(f"{path}: no RR values")
     bad = ~np.isfinite(rr_ms) | (rr_ms <= 0) | (rr_ms > RR_MAX_MS)
@@ -339,6 +351,12 @@ def _check(path: Path, rr_ms: NDArray[np.float64], lines: Lines | None) -> None:
             else "not a finite RR"
         )
         raise InputError(f"{path}: {where}: {reason} ({value:g} ms)")
+    median = float(np.median(rr_ms))
+    if rr_ms.size >= 3 and median < RR_MEDIAN_MIN_MS and not forced_unit:
+        raise InputError(
+            f"{path}: the median RR is {median:g} ms (over {60000 / RR_MEDIAN_MIN_MS:g} beats a "
+            "minute): these are no RR intervals (heart rate in bpm, or a wrong --unit?)"
+        )
 
 
 def _check_times(path: Path, t_s: NDArray[np.float64], lines: Lines | None) -> None:

@@ -164,13 +164,19 @@ def _read_time_rr(path: Path, text: str) -> Parsed:
     rr: list[float] = []
     lines: list[int] = []
     clock = bool(rows) and _CLOCK_RR.match(rows[0][1]) is not None
+    repeated = 0
     for number, line in rows:
         match = (_CLOCK_RR if clock else _TWO).match(line)
         if match is None:
             raise InputError(f"{path}: line {number}: expected 'time RR', got {line[:40]!r}")
         when = timed.clock_seconds(match.group(1)) if clock else None
-        t.append(when if when is not None else _float(path, number, match.group(1), "the time"))
-        rr.append(_float(path, number, match.group(2), "the RR"))
+        at = when if when is not None else _float(path, number, match.group(1), "the time")
+        value = _float(path, number, match.group(2), "the RR")
+        if t and (at, value) == (t[-1], rr[-1]):
+            repeated += 1  # the same beat written twice: no interval of 0 s
+            continue
+        t.append(at)
+        rr.append(value)
         lines.append(number)
     t_arr = np.asarray(t, dtype=np.float64)
     rr_arr = np.asarray(rr, dtype=np.float64)
@@ -190,6 +196,8 @@ def _read_time_rr(path: Path, text: str) -> Parsed:
         "time_unit": t_unit,
         "layout": f"time RR ({sep}-separated)",
     }
+    if repeated:
+        meta["repeated_rows"] = repeated
     if path.suffix.lower() == ".ibi":
         meta["app"] = "HRVAS .ibi"
     return Parsed(rr_arr, lines, meta, rr_unit, t_end, segment)
