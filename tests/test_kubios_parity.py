@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from biofeedback.cli.cmd_analyze import analyze_settings
-from biofeedback.cli.main import CORRECTION_CHOICES, build_parser
+from biofeedback.cli.main import build_parser
+from biofeedback.cli.options import CORRECTION_CHOICES
 from biofeedback.hrv.analysis import analyze_record
 from biofeedback.hrv.correction_levels import CORRECTION_LEVELS
 from biofeedback.hrv.settings import HrvSettings
@@ -75,6 +76,7 @@ def test_default_correction_changes_the_sample_and_none_does_not() -> None:
     raw = analyze_record(rr, settings=_kubios_settings()).to_dict()
     assert raw["n_corrected"] == 0
     assert raw["settings"]["correction"] == "none"  # type: ignore[index]
+    assert isinstance(corrected["n_corrected"], int)
     assert corrected["n_corrected"] > 0
     assert corrected["settings"]["correction"] == "automatic"  # type: ignore[index]
 
