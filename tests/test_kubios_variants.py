@@ -5,7 +5,6 @@ their RR series, settings and results read back, and the settings drive the reco
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -150,48 +149,6 @@ def test_a_scientific_4x_csv_report_in_any_locale(
     assert rows["SDNN (ms)"]["kubios"] == 61.25  # "SDNN (ms)", the 3.4.2+ name of "STD RR"
 
 
-def _two_samples(rr_s: np.ndarray, own_columns: bool) -> str:
-    t = np.cumsum(rr_s)
-    halves = [rr_s[t <= 150.0], rr_s[t > 150.0]]
-    return Layout(
-        halves if own_columns else [rr_s],
-        settings={"Number of samples": "2", "Detrending method": "none"},
-        samples=(("Sample 1", "00:00:00-00:02:30"), ("Sample 2", "00:02:30-00:05:00")),
-        per_sample={"Artifact correction": ("none", "Threshold (low)")},
-        results=(
-            {"RMSSD (ms)": 11.0, "LF (ms^2)": 100.0},
-            {"RMSSD (ms)": 22.0, "LF (ms^2)": 200.0},
-        ),
-        sample_lines=("Sample Analysis Type: Single samples",),
-    ).text()
-
-
-@pytest.mark.parametrize("own_columns", [False, True])
-def test_each_sample_of_a_report_is_compared_with_its_own_beats_and_results(
-    tmp_path: Path, rr_s: np.ndarray, own_columns: bool
-) -> None:
-    path = _write(tmp_path, _two_samples(rr_s, own_columns))
-    t = np.cumsum(rr_s)
-    first = read_recording(path)
-    assert first.meta["kubios_sample"]["number"] == 1
-    assert [s["name"] for s in first.meta["kubios_samples"]] == ["Sample 1", "Sample 2"]
-    assert first.rr_ms.size == int(np.count_nonzero(t <= 150.0))
-    ran = run_cli("analyze", "--compare-kubios", "--json", str(path))
-    assert ran.returncode == 0, ran.stderr
-    docs = [json.loads(line) for line in ran.stdout.splitlines()]
-    assert [d["sample"]["number"] for d in docs] == [1, 2]
-    assert [d["beats"] for d in docs] == [
-        int(np.count_nonzero(t <= 150.0)),
-        int(np.count_nonzero(t > 150.0)),
-    ]
-    assert [d["settings"]["correction"] for d in docs] == ["none", "low"]
-    kubios = [{r["metric"]: r["kubios"] for r in d["metrics"]} for d in docs]
-    assert [k["RMSSD (ms)"] for k in kubios] == [11.0, 22.0]
-    assert [k["LF (ms^2, FFT)"] for k in kubios] == [100.0, 200.0]
-    text = run_cli("analyze", "--compare-kubios", str(path)).stdout
-    assert "sample 2 of 2 (Sample 2:" in text
-
-
 def test_a_report_without_rr_data_says_how_to_get_it(tmp_path: Path, rr_s: np.ndarray) -> None:
     text = Layout([rr_s], with_rr=False).text()
     ran = run_cli("analyze", "--compare-kubios", str(_write(tmp_path, text)))
@@ -232,31 +189,6 @@ def test_an_rr_table_in_ms_and_a_sample_not_in_the_report(tmp_path: Path, rr_s: 
         compare(path, sample=3)
 
 
-def test_merged_samples_are_one_series_with_one_set_of_results(
-    tmp_path: Path, rr_s: np.ndarray
-) -> None:
-    text = Layout(
-        [rr_s],
-        settings={"Number of samples": "2"},
-        samples=(("Sample 1", "00:00:00-00:01:00"), ("Sample 2", "00:02:00-00:03:00")),
-        sample_lines=("Sample Analysis Type: Merge samples", "Artifact correction: none"),
-        results=({"RMSSD (ms)": 33.0, "LF (ms^2)": 300.0},),
-    ).text()
-    path = _write(tmp_path, text)
-    t = np.cumsum(rr_s)
-    keep = ((t > 0) & (t <= 60.0)) | ((t > 120.0) & (t <= 180.0))
-    recording = read_recording(path)
-    assert recording.rr_ms.tolist() == pytest.approx((rr_s[keep] * 1000.0).tolist())
-    assert recording.meta["kubios_results"]["LF (ms^2)"] == {
-        "FFT spectrum": 300.0,
-        "AR spectrum": 2.0,
-    }
-    ran = run_cli("analyze", "--compare-kubios", "--json", str(path))
-    doc = json.loads(ran.stdout)  # one document: the merged series
-    assert doc["sample"]["of"] == 1
-    assert doc["beats"] == int(np.count_nonzero(keep))
-
-
 def test_an_rr_table_with_kubios_mean_is_not_corrected_again(
     tmp_path: Path, rr_s: np.ndarray
 ) -> None:
@@ -293,17 +225,6 @@ def test_kubios_detrending_removes_more_than_lambda_over_beats(rr_s: np.ndarray)
     assert np.std(kubios) < 0.9 * np.std(beats)
     rmssd = [float(np.sqrt(np.mean(np.diff(x) ** 2))) for x in (rr, kubios)]
     assert rmssd[1] == pytest.approx(rmssd[0], rel=0.05)
-
-
-def test_values_of_several_samples_quoted_in_one_csv_cell(tmp_path: Path, rr_s: np.ndarray) -> None:
-    """A CSV whose per-sample values sit in one quoted cell ('RMSSD (ms):,"11.0, ,22.0, "')."""
-    text = _two_samples(rr_s, own_columns=False)
-    lines = text.split("\r\n")
-    at = next(i for i, ln in enumerate(lines) if ln.startswith("  RMSSD (ms):"))
-    lines[at] = '  RMSSD (ms):,"11.0000, ,22.0000, "'
-    path = _write(tmp_path, "\r\n".join(lines))
-    assert read_recording(path).meta["kubios_results"]["RMSSD (ms)"] == 11.0
-    assert compare(path, sample=2)["metrics"][3]["kubios"] == 22.0
 
 
 def test_a_time_varying_section_is_not_read_as_results(tmp_path: Path, rr_s: np.ndarray) -> None:
