@@ -16,7 +16,7 @@ from biofeedback.cli.cmd_kubios import compare
 from biofeedback.cli.cmd_kubios_detrend import kubios_detrended
 from biofeedback.cli.main import build_parser
 from biofeedback.errors import InputError
-from biofeedback.hrv.analysis import analyze_record
+from biofeedback.hrv.analysis import analyze_record, prepare_nn
 from biofeedback.hrv.settings import HrvSettings
 from biofeedback.sessions.formats import detect_format, read_recording
 from tests.cli_support import run_cli
@@ -79,10 +79,12 @@ def test_a_variant_report_is_recomputed_with_its_settings(
     assert tuple(got["nonlinear"]["alpha1_scales_beats"]) == (4, 12)
     # the time domain ours is this program's with those options, on the series detrended as
     # Kubios does (lambda on its 4-Hz series, back at the beats: cmd_kubios_detrend)
-    rr_ms = rr_s * 1000.0
-    if want.time_detrend == "smoothness_priors":
+    rr_ms, t_s = rr_s * 1000.0, np.cumsum(rr_s)
+    if want.time_detrend == "smoothness_priors":  # corrected, then detrended
         assert "Kubios's detrended series" in doc["settings_notes"]["time_detrend"]
-        rr_ms = kubios_detrended(rr_ms, np.cumsum(rr_s), want.detrend_lambda, 4.0)
+        nn = prepare_nn(rr_ms, t_s, correction=want.correction)
+        rr_ms = kubios_detrended(nn.nn_ms, nn.t_s, want.detrend_lambda, 4.0)
+        want = replace(want, correction="none")
     mine = analyze_record(rr_ms, settings=replace(want, time_detrend="none")).time
     rows = {row["ours_key"]: row["ours"] for row in doc["metrics"]}
     assert rows["time.rmssd_ms"] == pytest.approx(mine.rmssd_ms, rel=1e-6)

@@ -107,12 +107,16 @@ def _detrended_pass(
     series (:mod:`.cmd_kubios_detrend`)."""
     from biofeedback.cli.cmd_analyze import _flatten
     from biofeedback.cli.cmd_kubios_detrend import kubios_detrended
-    from biofeedback.hrv.analysis import analyze_record
+    from biofeedback.hrv.analysis import analyze_record, prepare_nn
 
+    if settings.correction != "none":  # corrected first, then detrended, as Kubios does
+        series = prepare_nn(
+            rr_ms, t_s, correction=settings.correction, artifact_method=settings.artifact_method
+        )
+        rr_ms, t_s = series.nn_ms, series.t_s
     x = kubios_detrended(rr_ms, t_s, settings.detrend_lambda, settings.resample_hz)
-    again = _flatten(
-        analyze_record(x, t_s=t_s, settings=replace(settings, time_detrend="none")).to_dict()
-    )
+    done = replace(settings, correction="none", time_detrend="none")
+    again = _flatten(analyze_record(x, t_s=t_s, settings=done).to_dict())
     notes["time_detrend"] = (
         f"time domain and Poincare on Kubios's detrended series (lambda "
         f"{settings.detrend_lambda:g} on its {settings.resample_hz:g}-Hz series, back at the beats)"
