@@ -3,9 +3,9 @@
 
 What varies between the apps that write them, and how each is read:
 
-- **Header**: the first line (of the first :data:`HEADER_LINES`) that names an RR column; lines
-  before it (``Device: H10``, a title, blank lines) are metadata. The separator is the one that
-  splits the header into most columns, one of ``;``, tab, ``,``, or else runs of spaces.
+- **Header** (:mod:`.formats_csv_header`): the first line of the head that names an RR column;
+  lines before it (``Device: H10``, a title, blank lines) are metadata. The separator is the
+  one that splits the header into most columns, one of ``;``, tab, ``,``, or else spaces.
 - **RR column**: by name (``rr``, ``RR-interval [ms]``, ``IBI (s)``, ``PP-interval [ms]``,
   ``Interval (ms)``...); its unit from the name (``[ms]``, ``(s)``, ``_ms``), else from the
   values. A one-column file whose header names no heart rate is RR (``ms``, ``RR``, ``Data``).
@@ -36,203 +36,28 @@ from typing import Any, Final, NoReturn
 import numpy as np
 
 from biofeedback.errors import InputError
+from biofeedback.sessions import formats_csv_header as hdr
 from biofeedback.sessions import formats_limits as lim
 from biofeedback.sessions import formats_timed as timed
-from biofeedback.sessions.formats_rr import is_number, number, parse_iso, to_ms, unit_of
+from biofeedback.sessions.formats_rr import number, parse_iso, to_ms, unit_of
 from biofeedback.sessions.formats_types import Parsed
 
-HEADER_LINES: Final = 30
-ONE_COLUMN_RUN: Final = 3
-"""Single numbers in a row that start the data of a one-column file after its text lines."""
-DELIMITERS: Final = (";", "\t", ",")
-RR_MS_COLUMNS: Final = ("rr_ms", "rr (ms)", "rri_ms", "ibi_ms", "nn_ms", "rr_interval_ms")
-RR_S_COLUMNS: Final = ("rr_s", "rr (s)", "rri_s", "ibi_s")
-RR_ANY_COLUMNS: Final = ("rr", "rri", "ibi", "nn", "rr_interval")
-BEAT_TIME_COLUMNS: Final = ("t_s", "time_s", "beat_time_s")
-BEAT_TIME_MS_COLUMNS: Final = ("since_start", "t_ms", "time_ms")
-"""HRV Logger writes ``since_start``: the beat time in ms from the start."""
-WALL_TIME_NAMES: Final = frozenset(
-    {
-        "time",
-        "timestamp",
-        "phone_timestamp",
-        "phone_data_rx_timestamp",
-        "datetime",
-        "date_time",
-        "local_time",
-        "clock",
-        "elapsed",
-        "elapsed_time",
-        "t",
-    }
-)
-"""Time columns whose values say what they are (a date, a clock time, or elapsed time)."""
-DATE_NAMES: Final = frozenset({"date", "day"})
 EPOCH_MIN_S: Final = 1e8
 """A number in a time column from 1973 on is a Unix time; below, elapsed time."""
-_RR_NAMES: Final = frozenset(
-    {
-        "rr",
-        "rri",
-        "ibi",
-        "nn",
-        "nni",
-        "rr_interval",
-        "rr_intervals",
-        "r_r",
-        "r_r_interval",
-        "nn_interval",
-        "interval",
-        "intervals",
-        "beat_interval",
-        "interbeat_interval",
-        "inter_beat_interval",
-        "pp_interval",
-        "ppi",
-    }
-)
-_UNIT_NAMES: Final = {"ms": "ms", "msec": "ms", "milliseconds": "ms", "s": "s", "sec": "s"}
-_SPACED_NAME: Final = re.compile(r"[^\s\[(]+(?:\s*[\[(][^\])]*[\])])?|[\[(][^\])]*[\])]")
 _DECIMAL_COMMA: Final = re.compile(r"^[-+]?\d+,\d+$")
-_HR_NAMES: Final = frozenset({"hr", "heart_rate", "heartrate", "bpm", "pulse", "hr_bpm"})
-_UNIT_SUFFIX: Final = re.compile(
-    r"\s*[\[(]\s*(ms|msec|s|sec|bpm)\s*[\])]\s*$|_(ms|s)$", re.IGNORECASE
-)
 
 
 def read_csv(path: Path, text: str) -> Parsed:
     """RR (and beat or arrival times) from a table whose header names an RR column (see the
     module notes). A header with a heart-rate column and no RR column is refused as heart-rate
     data; a field over :func:`csv.field_size_limit` (128 KiB) is refused with its line."""
-    found = _find_header(text)
+    found = hdr.find_header(text)
     if found is None:
-        _refuse(path, text)
+        hdr.refuse(path, text)
     at, delimiter, header, rr_col = found
     table = _Table(path, header, at + 1, delimiter, rr_col)
     rest = "".join(text.splitlines(keepends=True)[at + 1 :])
     return table.read(rest)
-
-
-def _norm(name: str) -> tuple[str, str | None]:
-    """A column name without its unit, spaces and dashes as ``_``; and the unit it named.
-
-    >>> _norm("RR-interval [ms]"), _norm("IBI (s)"), _norm("Time"), _norm("rr_ms")
-    (('rr_interval', 'ms'), ('ibi', 's'), ('time', None), ('rr', 'ms'))
-    """
-    name = name.strip().strip("\"'").strip().lower()
-    unit = None
-    match = _UNIT_SUFFIX.search(name)
-    if match:
-        found = (match.group(1) or match.group(2)).lower()
-        unit = None if found == "bpm" else "ms" if found.startswith("ms") else "s"
-        name = name[: match.start()]
-    return re.sub(r"[\s\-]+", "_", name.strip()), unit
-
-
-def _rr_index(header: list[str]) -> tuple[int, str | None] | None:
-    """The RR column of a header and the unit its name gives, None if it names none."""
-    for names, unit in ((RR_MS_COLUMNS, "ms"), (RR_S_COLUMNS, "s"), (RR_ANY_COLUMNS, None)):
-        index = _first(header, names)
-        if index is not None:
-            return index, unit
-    for index, name in enumerate(header):
-        base, unit = _norm(name)
-        if base in _RR_NAMES:
-            return index, unit
-    return None
-
-
-def _split(line: str, delimiter: str | None) -> list[str]:
-    """A header's cells; split on spaces, a unit in brackets stays with its name.
-
-    >>> _split("Time (s)  RR [ms] HR", None)
-    ['Time (s)', 'RR [ms]', 'HR']
-    """
-    if delimiter is None:
-        return _SPACED_NAME.findall(line)
-    return next(csv.reader([line], delimiter=delimiter), [])
-
-
-def _lower(cells: list[str]) -> list[str]:
-    return [c.strip().lower() for c in cells]
-
-
-_Header = tuple[int, str | None, list[str], tuple[int, str | None]]
-
-
-def _find_header(text: str) -> _Header | None:
-    """(line index, separator, lowered column names, (RR column, its unit)) of the header."""
-    lines = text.splitlines()[: HEADER_LINES * 4]
-    candidates = [
-        (i, ln) for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")
-    ][:HEADER_LINES]
-    for i, line in candidates:
-        best: _Header | None = None
-        for delimiter in DELIMITERS if any(d in line for d in DELIMITERS) else (",", None):
-            cells = _lower(_split(line, delimiter))
-            rr = _rr_index(cells)
-            if rr is not None and (best is None or len(cells) > len(best[2])):
-                best = (i, delimiter, cells, rr)
-        if best is not None:
-            return best
-    return _one_column(candidates)
-
-
-def _one_column(candidates: list[tuple[int, str]]) -> _Header | None:
-    """A one-column file under a few lines of text (a title, ``Subject: 12``, a name such as
-    ``ms`` or ``Data``): the lines before the first run of :data:`ONE_COLUMN_RUN` single
-    numbers, none of them naming heart rate. The last of them names the column (its unit, if
-    it gives one)."""
-    numeric = [is_number(line) for _, line in candidates]
-    start = next(
-        (
-            k
-            for k in range(1, len(candidates))
-            if all(numeric[k : k + ONE_COLUMN_RUN]) and not any(numeric[:k])
-        ),
-        None,
-    )
-    if start is None:
-        return None
-    preamble = [line for _, line in candidates[:start]]
-    for line in preamble:
-        words = set(re.split(r"[^a-z]+", line.lower()))
-        if words & _HR_NAMES or "heart rate" in line.lower():
-            return None
-    at, name = candidates[start - 1]
-    base, unit = _norm(name)
-    if any(d in name for d in DELIMITERS) or ":" in name:
-        base, unit = "", None
-    return at, ",", [name.strip().lower()], (0, unit or _UNIT_NAMES.get(base))
-
-
-def _refuse(path: Path, text: str) -> NoReturn:
-    """No RR column: heart rate only if a line of the head names heart rate, else the first
-    line's columns, in one line."""
-    lines = [
-        (n, ln)
-        for n, ln in enumerate(text.splitlines()[: HEADER_LINES * 4], start=1)
-        if ln.strip() and not ln.lstrip().startswith("#")
-    ][:HEADER_LINES] or [(1, "")]
-    for number_, line in lines:
-        header = _lower(_split(line, max(DELIMITERS, key=line.count)))
-        hr = [h for h in header if _norm(h)[0] in _HR_NAMES]
-        if hr:
-            raise InputError(
-                f"{path}: line {number_}: heart rate only (column {hr[0]!r}), no RR column: "
-                "heart rate per sample, no RR intervals: HRV needs beat-to-beat data"
-            )
-    number_, line = lines[0]
-    header = _lower(_split(line, max(DELIMITERS, key=line.count)))
-    found = ", ".join(h for h in header if h) or "nothing"
-    raise InputError(
-        f"{path}: line {number_}: no RR column in the CSV header (expected one of "
-        f"{', '.join(RR_ANY_COLUMNS + RR_MS_COLUMNS + RR_S_COLUMNS)}; found {found[:80]})"
-    )
-
-
-def _first(header: list[str], names: tuple[str, ...]) -> int | None:
-    return next((header.index(n) for n in names if n in header), None)
 
 
 class _Table:
@@ -248,12 +73,12 @@ class _Table:
     ) -> None:
         self.path, self.header, self.line, self.delimiter = path, header, line, delimiter
         self.rr_col, self.unit = rr_col
-        bases = [_norm(h)[0] for h in header]
-        self.t_col, self.t_scale = _beat_time_column(header)
+        bases = [hdr.norm(h)[0] for h in header]
+        self.t_col, self.t_scale = hdr.beat_time_column(header)
         self.wall_col = next(
-            (i for i, b in enumerate(bases) if b in WALL_TIME_NAMES and i != self.rr_col), None
+            (i for i, b in enumerate(bases) if b in hdr.WALL_TIME_NAMES and i != self.rr_col), None
         )
-        self.date_col = next((i for i, b in enumerate(bases) if b in DATE_NAMES), None)
+        self.date_col = next((i for i, b in enumerate(bases) if b in hdr.DATE_NAMES), None)
         self.blocker_col = bases.index("blocker") if "blocker" in bases else None
         self.seg_col = (
             header.index("segment") if "segment" in header and self.t_col is not None else None
@@ -287,7 +112,7 @@ class _Table:
         for n, row in self.rows(rest):
             if not row or all(not c.strip() for c in row) or row[0].lstrip().startswith("#"):
                 continue
-            if _lower(row) == self.header:
+            if hdr.lower(row) == self.header:
                 joins.append(len(rr))
                 continue
             if timed_rows and row == previous:
@@ -324,7 +149,7 @@ class _Table:
             meta["rows_without_rr"] = skipped
         if blocked:
             meta["blocked_beats"] = blocked
-        if _norm(self.header[self.rr_col])[0] in ("pp_interval", "ppi"):
+        if hdr.norm(self.header[self.rr_col])[0] in ("pp_interval", "ppi"):
             meta["beats"] = "pulse-to-pulse intervals (optical, PPI)"
         parsed = Parsed(np.asarray(rr, dtype=np.float64), lines, meta, self.unit)
         if self.t_col is not None:
@@ -383,7 +208,7 @@ class _Table:
         kind, values = _time_values(self.path, cells, dates, list(parsed.lines), name)
         rr_s = to_ms(parsed.values, unit_of(parsed.values, parsed.unit)[0])[0] / 1000.0
         if kind == "elapsed":
-            scale = _norm(name)[1]
+            scale = hdr.norm(name)[1]
             if scale is None:
                 t, t_unit = timed.elapsed_seconds(values, rr_s)
             else:
@@ -402,20 +227,6 @@ class _Table:
             parsed.meta["started_wall_s"] = float(values[0])
         else:
             parsed.meta["clock"] = "clock times without a date: no start time"
-
-
-def _beat_time_column(header: list[str]) -> tuple[int | None, float]:
-    index = _first(header, BEAT_TIME_COLUMNS)
-    if index is not None:
-        return index, 1.0
-    index = _first(header, BEAT_TIME_MS_COLUMNS)
-    if index is not None:
-        return index, 0.001
-    for index, name in enumerate(header):  # HRV Logger also writes "since start"
-        base, unit = _norm(name)
-        if base == "since_start":
-            return index, 1.0 if unit == "s" else 0.001
-    return None, 1.0
 
 
 def _time_values(
