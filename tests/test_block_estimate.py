@@ -110,7 +110,7 @@ def test_the_interval_narrows_on_a_stationary_block() -> None:
     step may widen by those estimates' own noise (here at most 18 %; 15 % with the Newey-West
     variance before the correlation was estimated), never the trend. That is the upper bound;
     the lower one may
-    also take the block's own variance on few degrees of freedom (from its third batch, when it
+    also take the block's own variance on few degrees of freedom (from its sixth batch, when it
     exceeds the pooled one), so it is never nearer than the upper and narrows as they grow."""
     _, snaps, _starts = _session((30.0, 30.0, 30.0), (60, 180, 300))
     changes = [

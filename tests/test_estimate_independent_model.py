@@ -19,8 +19,8 @@ used before (lag 2, demeaned per segment) passed the pooled test (89.4 % per sec
 final) without being calibrated (bench: 86-90 %) and failed the one with narrower peaks
 (0.005 Hz: a more regular RSA whose amplitude wanders over ~30 s; 86.4 % / 81.2 % here, 79-82 %
 in the bench). With AR(1) batch errors whose correlation is fitted and corrected for the
-demeaning (``biofeedback/hrv/block_estimate.py``, item 3) they cover 96.2 % / 93.8 % and
-98.0 % / 98.8 % (bench: 94.5-98.0 % and 96.7 %).
+demeaning (``biofeedback/hrv/block_estimate.py``, item 3) they cover 96.1 % / 93.8 % and
+98.0 % / 98.8 % (bench: 94.4-98.0 % and 96.6-96.7 %).
 """
 
 from __future__ import annotations

@@ -51,9 +51,9 @@ Method (batch means with a heteroscedasticity-and-autocorrelation-consistent sta
    autocorrelation from ``n_pooled`` values, by the delta method); median 5-7 df. That is
    the price of knowing the correlation only from the session itself: the half-width at 2 min
    is about 45 % larger than the Newey-West one on the project's simulator (0.12 -> 0.18 ln ms,
-   where it now over-covers: 96.7-98.9 % of block-seconds after the first minute, as the
-   residuals also carry true slow vagal variation) and twice it on ECGSYN sessions (0.48 ->
-   0.95 ln ms; covered 94.5-99.4 %), where the Newey-West one was too narrow.
+   where it now over-covers: 95.9-98.7 % of block-seconds after the first minute, as the
+   residuals also carry true slow vagal variation) and nearly twice it on ECGSYN sessions (0.48
+   -> 0.87-0.92 ln ms typical; covered 94.4-99.4 %), where the Newey-West one was too narrow.
 4. **RR oscillating near 6/min.** When breathing is slow (resonance breathing) the respiratory
    and the 0.1-Hz baroreflex (Mayer) waves share one frequency and beat against each other with
    a period of minutes, so a segment's batches share one measurement error that more batches do
@@ -82,16 +82,18 @@ Method (batch means with a heteroscedasticity-and-autocorrelation-consistent sta
    between the detected and the true excess of a block; removing even the first 3 s after each true
    burst left a third of the bias). So the evidence the data do give is used: when the block's own
    batch variance (item 3's ``γ0`` over its own batches with the pooled ``ρ``, from at least
-   ``own_variance_min_batches`` of them) exceeds the pooled one, the **lower** bound uses it, as
-   Welch's interval for unequal variances does (Welch 1947, Biometrika 34:28-35,
-   doi:10.1093/biomet/34.1-2.28), with Satterthwaite's degrees of freedom (doi:10.2307/3002019;
-   the block's own ``n_block − 1`` less item 3's share for ``ρ``, and at most the pooled ones, as
-   the pooled variance holds the block's batches too); the upper bound keeps the pooled
-   variance, since such transients cannot make the measured change too low. The interval is then
-   asymmetric (``se_low``, ``df_low``). lnRMSSD only (a burst truly raises the mean HR: HR's
-   estimand holds it), and not in a block oscillating near 6/min (item 4 already takes its own
-   variance). The user's tingle key marks would locate the bursts, but they do not reach the
-   estimator.
+   ``own_variance_min_batches`` of them, 6: 90 s of a block after its onset) exceeds the pooled
+   one, the **lower** bound uses it, as Welch's interval for unequal variances does (Welch 1947,
+   Biometrika 34:28-35, doi:10.1093/biomet/34.1-2.28), with Satterthwaite's degrees of freedom
+   (doi:10.2307/3002019; the block's own ``n_block − 1`` less item 3's share for ``ρ``, and at most
+   the pooled ones, as the pooled variance holds the block's batches too); the upper bound keeps
+   the pooled variance, since such transients cannot make the measured change too low. The interval
+   is then asymmetric (``se_low``, ``df_low``). From 3 batches, on 2 degrees of freedom, the rule
+   widened the interval of blocks without transients where it should narrow (simulated, realistic
+   person: median lower half-width 0.22 ln ms at the second batch, 0.26 at the third). lnRMSSD only
+   (a burst truly raises the mean HR: HR's estimand holds it), and not in a block oscillating near
+   6/min (item 4 already takes its own variance). The user's tingle key marks would locate the
+   bursts, but they do not reach the estimator.
 
 Its calibration against the simulator's true vagal tone is measured in
 ``bench/bench_estimate.py`` and tested at a small scale in
@@ -142,9 +144,10 @@ class EstimateSettings:
     """Bound on the absolute lag-1 correlation of the batch errors (module docstring, item 3)."""
     oscillation_min_hz: float = 0.12
     """Below this median RR oscillation frequency a segment's batches share one error."""
-    own_variance_min_batches: int = 3
+    own_variance_min_batches: int = 6
     """A block needs this many valid batches before its own long-run variance may widen its
-    lower bound (with 2 its t quantile, on 1 degree of freedom, would be 12.7)."""
+    lower bound (module docstring, item 5: with fewer, its few degrees of freedom widened the
+    interval of stationary blocks when the rule began to apply)."""
     breathing_margin_per_min: float = 1.0
     """Added below the lowest and above the highest 120-s window rate of a block: its breathing
     interval (two bins of a 120-s spectrum; see :attr:`BlockEstimate.breathing_interval`)."""
