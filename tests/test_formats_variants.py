@@ -446,3 +446,39 @@ def test_headerless_time_rr_row_written_twice_is_one_beat(tmp_path: Path) -> Non
     assert recording.rr_ms.tolist() == [812.0, 790.0, 805.0, 830.0]
     assert recording.meta["repeated_rows"] == 1
     assert breaks(recording) == []
+
+
+def _zip(tmp_path: Path, name: str, members: dict[str, bytes]) -> Path:
+    import zipfile
+
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    return path
+
+
+def test_a_zip_of_one_recording_is_read_as_that_file(tmp_path: Path) -> None:
+    """Garmin Connect's "Export Original" and phone share sheets hand over a .zip around one
+    file (refused before: 'binary data, not a text file'); its own name still counts (an Elite
+    HRV name gives the start), macOS's __MACOSX entries are no files."""
+    text = "".join(f"{v:.0f}\n" for v in RR).encode()
+    path = _zip(
+        tmp_path,
+        "export.zip",
+        {"2017-06-29 13-11-53.txt": text, "__MACOSX/._2017-06-29 13-11-53.txt": b"\x00\x05"},
+    )
+    recording = read_recording(path)
+    assert recording.source_format == "elite_hrv"
+    assert recording.rr_ms.tolist() == RR
+    assert recording.meta["started_local"] == "2017-06-29T13:11:53"
+
+
+def test_a_zip_of_several_files_or_a_broken_zip_says_what_to_do(tmp_path: Path) -> None:
+    two = _zip(tmp_path, "all.zip", {"a.txt": b"812\n790\n805\n", "b.txt": b"812\n790\n805\n"})
+    with pytest.raises(InputError, match=r"all\.zip: a ZIP archive of 2 files \(a\.txt, b\.txt\)"):
+        read_recording(two)
+    broken = write(tmp_path, "cut.zip", "")
+    broken.write_bytes(two.read_bytes()[:60])
+    with pytest.raises(InputError, match=r"cut\.zip: not a readable ZIP archive"):
+        read_recording(broken)

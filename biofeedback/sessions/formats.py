@@ -46,6 +46,7 @@ from numpy.typing import NDArray
 
 from biofeedback.errors import InputError
 from biofeedback.safe_io import read_limited
+from biofeedback.sessions import formats_archive as archive
 from biofeedback.sessions import formats_columns as columns
 from biofeedback.sessions import formats_ecg as waveforms
 from biofeedback.sessions import formats_limits as lim
@@ -95,17 +96,19 @@ NPY_MAGIC: Final = b"\x93NUMPY"
 
 def detect_format(path: Path) -> str:
     """The format name of ``path`` (one of :data:`FORMATS`), from its content and name."""
-    path = Path(path)
-    return _detect(path, _read_bytes(path))
+    return _detect(*_open(Path(path)))
 
 
-def _read_bytes(path: Path) -> bytes:
+def _open(path: Path) -> tuple[Path, bytes]:
     """The file's bytes, within the bounds: a regular file (not a FIFO or a device), at most
-    :data:`~biofeedback.sessions.formats_limits.MAX_FILE_BYTES`, checked before reading."""
+    :data:`~biofeedback.sessions.formats_limits.MAX_FILE_BYTES`, checked before reading; for
+    a ZIP archive of one file, that file's (:mod:`.formats_archive`), named ``ARCHIVE/NAME``."""
     data = read_limited(path, lim.MAX_FILE_BYTES)
     if not data.strip():
         raise InputError(f"{path}: empty file")
-    return data
+    if archive.is_zip(data):
+        return archive.only_member(path, data)
+    return path, data
 
 
 def _detect(path: Path, data: bytes) -> str:
@@ -146,8 +149,8 @@ def read_recording(
     fmt: str | None = None,
 ) -> RRRecording:
     """Read any supported file as RR intervals in ms (see the module notes for the rules)."""
-    path = Path(path)
-    return _recording(path, _read_bytes(path), unit, first_is_offset, fmt)
+    path, data = _open(Path(path))
+    return _recording(path, data, unit, first_is_offset, fmt)
 
 
 def read_input(
@@ -155,8 +158,7 @@ def read_input(
 ) -> RRRecording | Waveform:
     """RR intervals, or the samples of an ECG or ACC file (:mod:`.formats_ecg`): the command
     line turns an ECG into beats (``sessions`` does not import ``ecg``)."""
-    path = Path(path)
-    data = _read_bytes(path)
+    path, data = _open(Path(path))
     fmt = _detect(path, data)
     if fmt in waveforms.FORMATS:
         return _waveform(path, data, fmt)
@@ -165,6 +167,8 @@ def read_input(
 
 def _waveform(path: Path, data: bytes, fmt: str) -> Waveform:
     if fmt == "wfdb":
+        if not path.is_file():  # a header inside a ZIP archive: its signal files are not here
+            raise InputError(f"{path}: a WFDB record in a ZIP archive: unzip it first")
         return waveforms.read_wfdb(path)
     lim.check_lines(data, str(path))
     if rr.text_encoding(data[:4]) == "utf-16":
@@ -417,8 +421,7 @@ def read_as_bundle(
     path: Path, *, unit: str | None = None, first_is_offset: bool | None = None
 ) -> SessionBundle:
     """What ``biofeedback import FILE`` stores: a bundle file as is, any other format converted."""
-    path = Path(path)
-    data = _read_bytes(path)
+    path, data = _open(Path(path))
     fmt = _detect(path, data)
     if fmt == "bundle":
         return parse_bundle(data, str(path))
@@ -430,8 +433,7 @@ def read_for_import(
     path: Path, *, unit: str | None = None, first_is_offset: bool | None = None
 ) -> SessionBundle | Waveform:
     """:func:`read_as_bundle`, or the samples of a waveform file (the caller detects its beats)."""
-    path = Path(path)
-    data = _read_bytes(path)
+    path, data = _open(Path(path))
     fmt = _detect(path, data)
     if fmt in waveforms.FORMATS:
         return _waveform(path, data, fmt)
