@@ -482,3 +482,31 @@ def test_a_zip_of_several_files_or_a_broken_zip_says_what_to_do(tmp_path: Path) 
     broken.write_bytes(two.read_bytes()[:60])
     with pytest.raises(InputError, match=r"cut\.zip: not a readable ZIP archive"):
         read_recording(broken)
+
+
+VNS = (
+    "Korrektur\tAktiv\n\nHauptparameter der VNS Analyse - Rohwerte (Nicht aktiv)\n"
+    "RMSSD\t42.5\n\nRR-Intervalle - Rohwerte (Nicht aktiv)\n"
+    "0.812\tNotiz: Start Ruhe\n0.790\t\n0.805\t\n1.630\t\n0.830\t\n\n"
+    "RR-Intervalle - Korrigierte Werte (Aktiv)\n0.812\t\n0.790\t\n0.805\t\n0.815\t\n0.815\t\n"
+)
+
+
+def test_vns_analyse_export_raw_rr_notes_and_start(tmp_path: Path) -> None:
+    """VNS Analyse: results, then the raw and the corrected RR (s), notes beside beats, the
+    start in the file name (refused before: a value 'not a number' in the second section).
+    The raw series is read: this program corrects artefacts itself."""
+    name = "VNS - 0001VNST (0) - 15.03.2025 09.07 Langzeit, 1h 46min KORRIGIERT.txt"
+    recording = read_recording(write(tmp_path, name, VNS))
+    assert recording.source_format == "vns_analyse"
+    assert recording.rr_ms.tolist() == pytest.approx([812.0, 790.0, 805.0, 1630.0, 830.0])
+    assert recording.meta["vns_series"] == "raw"
+    assert recording.meta["notes"] == [{"beat": 0, "note": "Start Ruhe"}]
+    assert recording.meta["started_local"] == "2025-03-15T09:07:00"
+
+
+def test_vns_analyse_with_only_corrected_rr_says_so(tmp_path: Path) -> None:
+    text = VNS[: VNS.index("RR-Intervalle - Rohwerte")] + VNS[VNS.index("RR-Intervalle - K") :]
+    recording = read_recording(write(tmp_path, "vns.txt", text))
+    assert recording.rr_ms.tolist() == pytest.approx([812.0, 790.0, 805.0, 815.0, 815.0])
+    assert recording.meta["vns_series"] == "corrected"

@@ -6,7 +6,8 @@ Formats (``detect_format`` names), recognised from content first, the file name 
 ``YYYY-MM-DD HH-MM-SS.txt``), ``csv`` (a header naming an RR column: Polar Sensor Logger, HRV
 Logger...), ``polar_hrm`` (Polar HRM, R-R mode), ``npy`` (a 1-D numpy array of RR), ``fit``
 (Garmin FIT ``hrv`` messages, :mod:`.formats_fit`), ``kubios_report`` (:mod:`.formats_kubios`),
-``suunto_sml`` and ``apple_health`` (:mod:`.formats_xml`), and the column formats of
+``suunto_sml`` and ``apple_health`` (:mod:`.formats_xml`), ``vns_analyse``
+(:mod:`.formats_vns`), and the column formats of
 :mod:`.formats_columns` (``empatica_ibi``, ``time_rr``, ``rr_line``, ``movesense_hr``,
 ``vu_ams``, ``beat_list``, ``garmin_csv``; ``polar_flow_csv`` is refused: heart rate only).
 Waveforms (:mod:`.formats_ecg`: ``polar_ecg``, ``polar_acc``, ``wfdb``) are samples, not beats:
@@ -60,6 +61,7 @@ from biofeedback.sessions.formats_fit import is_fit, read_fit
 from biofeedback.sessions.formats_hrm import is_hrm, read_hrm
 from biofeedback.sessions.formats_kubios import is_kubios_report, read_kubios
 from biofeedback.sessions.formats_types import Lines, Parsed, RRRecording
+from biofeedback.sessions.formats_vns import is_vns, read_vns
 from devices.events import BeatFlag
 from devices.timeline import RR_PLAUSIBLE_MAX_MS, RR_PLAUSIBLE_MIN_MS
 
@@ -74,6 +76,7 @@ FORMATS: Final = (
     "kubios_report",
     "suunto_sml",
     "apple_health",
+    "vns_analyse",
     *columns.FORMATS,
     *waveforms.FORMATS,
 )
@@ -132,6 +135,8 @@ def _detect(path: Path, data: bytes) -> str:
         return "polar_hrm"
     if is_kubios_report(stripped):
         return "kubios_report"
+    if is_vns(stripped):
+        return "vns_analyse"
     sniffed = columns.sniff(path, stripped)
     if sniffed is not None:
         return sniffed
@@ -236,6 +241,8 @@ def _parse(path: Path, data: bytes, fmt: str) -> Parsed:
         return read_csv(path, text)
     if fmt == "kubios_report":
         return read_kubios(path, text)
+    if fmt == "vns_analyse":
+        return read_vns(path, text)
     if fmt in columns.FORMATS:
         return columns.read(fmt, path, text)
     if fmt in ("rr_text", "elite_hrv"):
