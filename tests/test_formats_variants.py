@@ -510,3 +510,39 @@ def test_vns_analyse_with_only_corrected_rr_says_so(tmp_path: Path) -> None:
     recording = read_recording(write(tmp_path, "vns.txt", text))
     assert recording.rr_ms.tolist() == pytest.approx([812.0, 790.0, 805.0, 815.0, 815.0])
     assert recording.meta["vns_series"] == "corrected"
+
+
+@pytest.mark.parametrize(
+    ("header", "row"),
+    [
+        ("HR,RR,MS,SC", "{hr},{rr},{ms},{contact}"),
+        (
+            "Phone timestamp;PP-interval [ms];error estimate [ms];blocker;contact;contact;hr [bpm]",
+            "2024-01-15T08:00:{s:06.3f};{rr};10;0;{contact};1;{hr}",
+        ),
+    ],
+    ids=["H10 HR,RR,MS,SC", "PSL PPI contact;contact"],
+)
+def test_beats_without_skin_contact_are_missing(tmp_path: Path, header: str, row: str) -> None:
+    """A strap or an optical sensor that says it has no skin contact (0, where it can tell)
+    measures noise: that beat is left out, a gap in its place."""
+    at = np.cumsum(RR)
+    rows = [
+        row.format(hr=74, rr=f"{v:.0f}", ms=f"{t:.0f}", s=t / 1000, contact=0 if i == 3 else 1)
+        for i, (v, t) in enumerate(zip(RR, at, strict=True))
+    ]
+    recording = read_recording(write(tmp_path, "rr.txt", header + "\n" + "\n".join(rows) + "\n"))
+    assert recording.rr_ms.tolist() == [812.0, 790.0, 805.0, 845.0]
+    assert recording.meta["no_contact_beats"] == 1
+    assert breaks(recording) == [3]
+
+
+def test_ppi_contact_not_supported_keeps_every_beat(tmp_path: Path) -> None:
+    """Contact 0 with contact supported 0: the sensor cannot tell, the beats are kept."""
+    head = "Phone timestamp;PP-interval [ms];error estimate [ms];blocker;contact;contact;hr [bpm]\n"
+    at = np.cumsum(RR) / 1000
+    rows = "".join(
+        f"2024-01-15T08:00:{t:06.3f};{v:.0f};10;0;0;0;74\n" for v, t in zip(RR, at, strict=True)
+    )
+    recording = read_recording(write(tmp_path, "ppi.txt", head + rows))
+    assert recording.rr_ms.tolist() == RR

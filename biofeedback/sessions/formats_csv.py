@@ -10,7 +10,8 @@ What varies between the apps that write them, and how each is read:
   ``Interval (ms)``...); its unit from the name (``[ms]``, ``(s)``, ``_ms``), else from the
   values. A one-column file whose header names no heart rate is RR (``ms``, ``RR``, ``Data``).
 - **Empty RR cell**: no beat in that row (a heart-rate notification without RR): skipped.
-  A ``NaN``/``NA``/``-`` cell, or a PPI row whose ``blocker`` is 1, is a missing beat: the
+  A ``NaN``/``NA``/``-`` cell, a PPI row whose ``blocker`` is 1, or one whose skin contact
+  (``contact``, ``SC``) is 0 where the sensor can tell, is a missing beat: the
   recording has a gap there (:func:`~biofeedback.sessions.formats_timed.drop_missing`).
 - **Decimal comma** in a ``;``-, tab- or space-separated file (``812,5``) is a decimal point.
 - **The header again** inside the file (exports joined into one): the next recording, a gap.
@@ -80,6 +81,11 @@ class _Table:
         )
         self.date_col = next((i for i, b in enumerate(bases) if b in hdr.DATE_NAMES), None)
         self.blocker_col = bases.index("blocker") if "blocker" in bases else None
+        contact = [i for i, b in enumerate(bases) if b in hdr.CONTACT_NAMES]
+        supported = [i for i, b in enumerate(bases) if b == "skin_contact_supported"]
+        self.contact_col = contact[0] if contact else None
+        # Polar's PPI writes "contact;contact": the status, then whether it is supported
+        self.supported_col = supported[0] if supported else contact[1] if contact[1:] else None
         self.seg_col = (
             header.index("segment") if "segment" in header and self.t_col is not None else None
         )
@@ -106,7 +112,7 @@ class _Table:
         segments: list[float] = []
         lines: list[int] = []
         joins: list[int] = []  # the index of the first beat of each later recording
-        skipped = blocked = repeated = 0
+        skipped = blocked = repeated = lost = 0
         timed_rows = not (self.t_col is None and self.wall_col is None and self.date_col is None)
         previous: list[str] = []
         for n, row in self.rows(rest):
@@ -126,6 +132,8 @@ class _Table:
             value = self.number(n, row, self.rr_col)
             if self.blocker_col is not None and self.text(row, self.blocker_col) == "1":
                 value, blocked = math.nan, blocked + 1
+            elif self.no_contact(row):
+                value, lost = math.nan, lost + 1
             rr.append(value)
             if self.t_col is not None:
                 t_s.append(self.number(n, row, self.t_col) * self.t_scale)
@@ -149,6 +157,8 @@ class _Table:
             meta["rows_without_rr"] = skipped
         if blocked:
             meta["blocked_beats"] = blocked
+        if lost:
+            meta["no_contact_beats"] = lost
         if hdr.norm(self.header[self.rr_col])[0] in ("pp_interval", "ppi"):
             meta["beats"] = "pulse-to-pulse intervals (optical, PPI)"
         parsed = Parsed(np.asarray(rr, dtype=np.float64), lines, meta, self.unit)
@@ -177,6 +187,12 @@ class _Table:
                 f"({skipped} rows): no RR values"
             )
         raise InputError(f"{self.path}: line {self.line}: a header and no rows: no RR values")
+
+    def no_contact(self, row: list[str]) -> bool:
+        """The sensor said it had no skin contact (``0``) where it can tell (supported 1)."""
+        if self.contact_col is None or self.text(row, self.contact_col) != "0":
+            return False
+        return self.supported_col is None or self.text(row, self.supported_col) == "1"
 
     def text(self, row: list[str], index: int) -> str:
         return row[index].strip() if index < len(row) else ""

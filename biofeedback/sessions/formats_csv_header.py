@@ -42,6 +42,8 @@ WALL_TIME_NAMES: Final = frozenset(
 )
 """Time columns whose values say what they are (a date, a clock time, or elapsed time)."""
 DATE_NAMES: Final = frozenset({"date", "day"})
+CONTACT_NAMES: Final = frozenset({"contact", "skin_contact", "sc", "sensor_contact"})
+"""Columns of the sensor's skin-contact status (0: no contact, its RR not to be trusted)."""
 RR_NAMES: Final = frozenset(
     {
         "rr",
