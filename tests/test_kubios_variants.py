@@ -13,10 +13,10 @@ import pytest
 
 from biofeedback.cli.cmd_analyze import analyze_settings
 from biofeedback.cli.cmd_kubios import compare
-from biofeedback.cli.cmd_kubios_detrend import kubios_detrended
 from biofeedback.cli.main import build_parser
 from biofeedback.errors import InputError
 from biofeedback.hrv.analysis import analyze_record, prepare_nn
+from biofeedback.hrv.detrend import detrend_at_beats
 from biofeedback.hrv.settings import HrvSettings
 from biofeedback.sessions.formats import detect_format, read_recording
 from tests.cli_support import run_cli
@@ -77,15 +77,19 @@ def test_a_variant_report_is_recomputed_with_its_settings(
     assert got["detrend_lambda"] == want.detrend_lambda  # the spectrum's, on the 4-Hz series
     assert got["time_detrend_lambda"] == want.time_detrend_lambda
     assert tuple(got["nonlinear"]["alpha1_scales_beats"]) == (4, 12)
-    # the time domain ours is this program's with those options, on the series detrended as
-    # Kubios does (lambda on its 4-Hz series, back at the beats: cmd_kubios_detrend)
+    # the time domain ours is what `analyze` gives with those options: the series corrected,
+    # then detrended as Kubios does (lambda on its 4-Hz series, back at the beats:
+    # hrv.detrend.detrend_at_beats), by hand and by the options alike
     rr_ms, t_s = rr_s * 1000.0, np.cumsum(rr_s)
-    if want.time_detrend == "smoothness_priors":  # corrected, then detrended
+    mine = analyze_record(rr_ms, t_s=t_s, settings=want).time
+    if want.time_detrend == "smoothness_priors":
         assert "Kubios's detrended series" in doc["settings_notes"]["time_detrend"]
         nn = prepare_nn(rr_ms, t_s, correction=want.correction)
-        rr_ms = kubios_detrended(nn.nn_ms, nn.t_s, want.detrend_lambda, 4.0)
-        want = replace(want, correction="none")
-    mine = analyze_record(rr_ms, settings=replace(want, time_detrend="none")).time
+        by_hand = detrend_at_beats(nn.nn_ms, nn.t_s, want.detrend_lambda, 4.0)
+        plain = replace(want, correction="none", time_detrend="none")
+        assert analyze_record(by_hand, settings=plain).time.sdnn_ms == pytest.approx(
+            mine.sdnn_ms, rel=1e-6
+        )
     rows = {row["ours_key"]: row["ours"] for row in doc["metrics"]}
     assert rows["time.rmssd_ms"] == pytest.approx(mine.rmssd_ms, rel=1e-6)
     assert rows["time.sdnn_ms"] == pytest.approx(mine.sdnn_ms, rel=1e-6)
@@ -221,7 +225,7 @@ def test_kubios_detrending_removes_more_than_lambda_over_beats(rr_s: np.ndarray)
     from biofeedback.hrv.detrend import smoothness_priors_detrend
 
     rr = rr_s * 1000.0
-    kubios = kubios_detrended(rr, np.cumsum(rr_s), 500.0, 4.0)
+    kubios = detrend_at_beats(rr, np.cumsum(rr_s), 500.0, 4.0)
     beats = smoothness_priors_detrend(rr, 500.0) + rr.mean()
     assert kubios.mean() == pytest.approx(rr.mean())
     assert np.std(kubios) < 0.9 * np.std(beats)

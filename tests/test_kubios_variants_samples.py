@@ -60,6 +60,14 @@ def test_each_sample_of_a_report_is_compared_with_its_own_beats_and_results(
     assert [k["LF (ms^2, FFT)"] for k in kubios] == [100.0, 200.0]
     text = run_cli("analyze", "--compare-kubios", str(path)).stdout
     assert "sample 2 of 2 (Sample 2:" in text
+    one = run_cli("analyze", "--compare-kubios", "--kubios-sample", "2", "--json", str(path))
+    assert one.returncode == 0, one.stderr
+    doc = json.loads(one.stdout)  # one sample: one (indented) object
+    assert doc["sample"]["number"] == 2
+    assert doc["beats"] == docs[1]["beats"]
+    none = run_cli("analyze", "--compare-kubios", "--kubios-sample", "3", str(path))
+    assert none.returncode == 2
+    assert len(none.stderr.strip().splitlines()) == 1  # one line, no traceback
 
 
 def test_merged_samples_are_one_series_with_one_set_of_results(

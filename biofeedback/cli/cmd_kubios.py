@@ -2,18 +2,18 @@
 
 A Kubios HRV report holds the RR series, the settings Kubios used and its results
 (:mod:`biofeedback.sessions.formats_kubios`). This program analyses the same RR series with
-Kubios's settings as the report states them (:mod:`.cmd_kubios_settings`): its artefact
-correction (``none`` for a report that says so, whatever ``--correction`` says, and for an RR
-table that is already Kubios's corrected series), its detrending (``none`` or smoothness
-priors with the report's λ: before the spectrum as ``--detrend``, before the time domain and
-Poincaré as Kubios applies it, :mod:`.cmd_kubios_detrend`; before the entropies and DFA too
+Kubios's settings as the report states them (:mod:`.cmd_kubios_settings`): its artefact correction
+(``none`` for a report that says so, whatever ``--correction`` says, and for an RR table that is
+already Kubios's corrected series), its detrending (``none`` or smoothness priors with the report's
+λ: before the spectrum and before the time domain and Poincaré as ``--detrend`` applies it, on the
+4-Hz series, :func:`biofeedback.hrv.detrend.detrend_at_beats`; before the entropies and DFA too
 when the report says "Apply detrending for nonlinear analysis: 1"), its frequency bands,
-interpolation rate, FFT (Welch) window width and overlap, pNNxx threshold, DFA ranges and
-entropy m and r. Each metric is printed with Kubios's value, ours, the difference (ours -
-Kubios) and the relative difference; ``--json`` gives the same as one object per report. A
-report of several samples is compared sample by sample (each its own RR series and Kubios's
-results for it), one table (or JSON object) per sample, each saying which sample it is
-(``args.kubios_sample``, where the command line has it, chooses one).
+interpolation rate, FFT (Welch) window width and overlap, pNNxx threshold, DFA ranges and entropy m
+and r. Each metric is printed with Kubios's value, ours, the difference (ours - Kubios) and the
+relative difference; ``--json`` gives the same as one object per report. A report of several
+samples is compared sample by sample (each its own RR series and Kubios's results for it), one
+table (or JSON object) per sample, each saying which sample it is (``args.kubios_sample``, where
+the command line has it, chooses one).
 
 Kubios's FFT column is compared with our Welch spectrum (both Welch periodograms); the AR
 column has no counterpart here and is left out. PNS index compares population-normed
@@ -104,17 +104,17 @@ def _detrended_pass(
     rr_ms: Any, t_s: Any, settings: Any, stated: dict[str, str], notes: dict[str, str]
 ) -> dict[str, Any]:
     """Time domain, Poincaré (and nonlinear, when the report says so) of Kubios's detrended
-    series (:mod:`.cmd_kubios_detrend`)."""
+    series (:func:`biofeedback.hrv.detrend.detrend_at_beats`)."""
     from biofeedback.cli.cmd_analyze import _flatten
-    from biofeedback.cli.cmd_kubios_detrend import kubios_detrended
     from biofeedback.hrv.analysis import analyze_record, prepare_nn
+    from biofeedback.hrv.detrend import detrend_at_beats
 
     if settings.correction != "none":  # corrected first, then detrended, as Kubios does
         series = prepare_nn(
             rr_ms, t_s, correction=settings.correction, artifact_method=settings.artifact_method
         )
         rr_ms, t_s = series.nn_ms, series.t_s
-    x = kubios_detrended(rr_ms, t_s, settings.detrend_lambda, settings.resample_hz)
+    x = detrend_at_beats(rr_ms, t_s, settings.detrend_lambda, settings.resample_hz)
     done = replace(settings, correction="none", time_detrend="none")
     again = _flatten(analyze_record(x, t_s=t_s, settings=done).to_dict())
     notes["time_detrend"] = (

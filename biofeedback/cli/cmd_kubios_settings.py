@@ -9,8 +9,8 @@ alone would differ from Kubios (measured on a Kubios HRV Standard 3.3 report, "T
 0.5 %, with both; RMSSD -4.9 % and SDNN +5.8 % without):
 
 * Kubios's λ acts on its evenly resampled series (the interpolation rate, 4 Hz), before the
-  time domain as before the spectrum (:mod:`.cmd_kubios_detrend`); this program's detrending
-  before the time domain works over beats, where λ 256 removes far less;
+  time domain as before the spectrum (:func:`biofeedback.hrv.detrend.detrend_at_beats`, which
+  ``--detrend`` before the time domain uses too; over beat index λ 256 removed far less);
 * the RR data table of a report is the series Kubios analysed, already corrected: when its mean
   equals Kubios's "Mean RR" (to 0.05 ms, the report's rounding) it is not corrected again.
 

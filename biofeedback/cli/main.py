@@ -111,6 +111,11 @@ def _seed(text: str) -> int:
     return _int_in(text, 0, 2**63 - 1, "a seed")
 
 
+def _sample_number(text: str) -> int:
+    """A Kubios report's sample number (1, 2, ...)."""
+    return _int_in(text, 1, 10_000, "a sample number")
+
+
 def _session_id(text: str) -> int:
     """A session id, 1 .. 2**63 - 1 (an SQLite INTEGER); anything else is refused here."""
     return _int_in(text, 1, MAX_SESSION_ID, "a session id")
@@ -268,6 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="for Kubios HRV report files: Kubios's own results beside this program's, "
         "analysed with the settings the report states (correction, detrending, bands)",
+    )
+    p.add_argument(
+        "--kubios-sample",
+        type=_sample_number,
+        metavar="N",
+        help="with --compare-kubios: only sample N of a report of several (default: each)",
     )
     p.set_defaults(handler="biofeedback.cli.cmd_table:run")
 

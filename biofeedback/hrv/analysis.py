@@ -25,7 +25,7 @@ from biofeedback.hrv import time_domain as td
 from biofeedback.hrv.alternation import hint as alternation_hint
 from biofeedback.hrv.artifacts import BeatLabel, CorrectionLevel, correct_artifacts
 from biofeedback.hrv.chains import chain_bounds, chain_numbers, chain_starts, same_chain
-from biofeedback.hrv.detrend import smoothness_priors_detrend
+from biofeedback.hrv.detrend import detrend_at_beats
 from biofeedback.hrv.estimates import Value, ln_rmssd_value, pns_index, window_reason
 from biofeedback.hrv.floors import NO_HF_POWER, NO_VARIABILITY, is_constant
 from biofeedback.hrv.frequency import FrequencyResult, frequency_domain
@@ -136,17 +136,25 @@ def prepare_nn(
     )
 
 
-def detrend_nn(nn_ms: FloatArray, segment: IntArray, lambda_: float) -> FloatArray:
-    """NN minus its smoothness-priors trend over beat index, per chain, mean kept (ms).
+def detrend_nn(
+    nn_ms: FloatArray,
+    segment: IntArray,
+    lambda_: float,
+    rate_hz: float,
+    t_s: FloatArray | None = None,
+) -> FloatArray:
+    """NN minus its smoothness-priors trend over time, per chain, mean kept (ms).
 
     Kubios detrends the RR series before its time-domain statistics when detrending is on
-    (FACTS §2.6); the mean is added back so mean RR and mean HR are unchanged.
+    (FACTS §2.6), on the series resampled at its interpolation rate, taken back at the beats
+    (:func:`.detrend.detrend_at_beats`; ``t_s`` the NN times, else their cumulative sum per
+    chain); the mean is added back so mean RR and mean HR are unchanged.
     """
     out = nn_ms.astype(np.float64, copy=True)
     for a, b in chain_bounds(segment):
         if b - a >= 3:
-            x = nn_ms[a:b]
-            out[a:b] = smoothness_priors_detrend(x, lambda_) + x.mean()
+            t = None if t_s is None else t_s[a:b]
+            out[a:b] = detrend_at_beats(nn_ms[a:b], t, lambda_, rate_hz)
     return out
 
 
@@ -169,9 +177,17 @@ class TimeDomain:
     sqrt_stress_index: float
 
     @classmethod
-    def compute(cls, nn_ms: FloatArray, segment: IntArray, settings: HrvSettings) -> TimeDomain:
+    def compute(
+        cls,
+        nn_ms: FloatArray,
+        segment: IntArray,
+        settings: HrvSettings,
+        t_s: FloatArray | None = None,
+    ) -> TimeDomain:
         if settings.time_detrend == "smoothness_priors":
-            nn_ms = detrend_nn(nn_ms, segment, settings.time_detrend_lambda)
+            nn_ms = detrend_nn(
+                nn_ms, segment, settings.time_detrend_lambda, settings.resample_hz, t_s
+            )
         si = td.stress_index(nn_ms, settings.stress_bin_ms)
         return cls(
             mean_rr_ms=td.mean_rr_ms(nn_ms),
@@ -342,7 +358,7 @@ def analyze_record(
     n_judged = max(n_beats - series.n_withheld, 1)
     share = series.n_corrected / n_judged
     duration_s = float(nn.sum() / 1000.0)
-    time = TimeDomain.compute(nn, seg, settings)
+    time = TimeDomain.compute(nn, seg, settings, series.t_s)
     if all_withheld:
         time = TimeDomain(*([math.nan] * len(_TIME_KEYS)))
     chain_spans = [float(np.ptp(series.t_s[a:b])) for a, b in chain_bounds(seg)]

@@ -8,6 +8,13 @@ symmetric positive definite and pentadiagonal: its three upper bands are written
 factored once per (length, λ) as a banded Cholesky and solved in O(n); one call detrends many
 equal-length columns at once. At 4 Hz, λ = 500 acts as a high-pass with cutoff
 ≈ 0.189·fs/√λ ≈ 0.034 Hz.
+
+:func:`detrend_at_beats` is the form Kubios applies before its time-domain, Poincaré and
+(optionally) nonlinear statistics: the trend of the RR series resampled evenly in time (at the
+interpolation rate, 4 Hz), taken off at the beat times, so λ means what it means for the
+spectrum. Measured on two Kubios HRV Standard 3.3 reports (λ 256, mean RR 793 and 374 ms, 713
+and 1000 beats): SDNN, RMSSD, SD1 and SD2 reproduced to 0.07 %; the same λ over beat index
+removed far less (SDNN +5.8 % and +3.2 %).
 """
 
 from __future__ import annotations
@@ -68,3 +75,34 @@ def smoothness_priors_detrend(z: FloatArray, lambda_: float = 500.0) -> FloatArr
     True
     """
     return z - smoothness_priors_trend(z, lambda_)
+
+
+def detrend_at_beats(
+    rr_ms: FloatArray, t_s: FloatArray | None, lambda_: float = 500.0, rate_hz: float = 4.0
+) -> FloatArray:
+    """``rr_ms`` minus its smoothness-priors trend over time, mean kept (ms; module notes).
+
+    A cubic spline through (beat time, RR) sampled from the first beat every ``1 / rate_hz`` s,
+    minus its trend (λ on that series), a cubic spline through the rest at the beat times, the
+    series' mean added back (mean RR and mean HR unchanged). ``t_s`` (s) of each beat; ``None``
+    or not increasing: the cumulative sum of the RR. Fewer than 4 beats or samples: unchanged.
+
+    >>> rr = 800.0 + 2.0 * np.arange(300.0)  # a pure ramp is all trend
+    >>> bool(np.allclose(detrend_at_beats(rr, None, 500.0, 4.0), rr.mean(), atol=0.5))
+    True
+    """
+    from scipy.interpolate import CubicSpline
+
+    rr = np.asarray(rr_ms, dtype=np.float64)
+    t = np.asarray(t_s, dtype=np.float64) if t_s is not None else np.cumsum(rr) / 1000.0
+    if t.size != rr.size or not np.all(np.diff(t) > 0):
+        t = np.cumsum(rr) / 1000.0
+    if rr.size < 4:
+        return rr.copy()
+    grid = np.arange(t[0], t[-1] + 1e-9, 1.0 / rate_hz)
+    if grid.size < 4:
+        return rr.copy()
+    even = CubicSpline(t, rr)(grid)
+    residual = even - smoothness_priors_trend(even, lambda_)
+    back: FloatArray = CubicSpline(grid, residual)(t)
+    return back - float(back.mean()) + float(rr.mean())

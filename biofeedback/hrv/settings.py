@@ -74,7 +74,9 @@ class HrvSettings:
     sets ``ecg_shape`` for an ECG file; the live processor says per snapshot which applied."""
     time_detrend: DetrendMethod = "none"
     """Detrending of the NN series before time-domain and Poincaré statistics, as Kubios does
-    when its detrending is on: smoothness priors over beat index, mean RR kept."""
+    when its detrending is on: smoothness priors on the series resampled at ``resample_hz``
+    (λ as for the spectrum), taken back at the beats, mean RR kept
+    (:func:`biofeedback.hrv.detrend.detrend_at_beats`)."""
     time_detrend_lambda: float = 500.0
     rhythm_check: bool = True
     """Withhold HRV over sustained irregular rhythm (:mod:`biofeedback.hrv.rhythm`)."""
