@@ -143,10 +143,16 @@ class _Component:
         return out
 
 
-def component(center_hz: float, rng: np.random.Generator, sd_hz: float = PEAK_SD_HZ) -> _Component:
-    """One peak of the bimodal spectrum with random phases, scaled to unit variance."""
-    k = np.arange(1, int(0.6 * GRID_S))
-    f = k / GRID_S
+def component(
+    center_hz: float,
+    rng: np.random.Generator,
+    sd_hz: float = PEAK_SD_HZ,
+    grid_s: float = GRID_S,
+) -> _Component:
+    """One peak of the bimodal spectrum with random phases, scaled to unit variance; ``grid_s``:
+    the realisation's length (its frequency grid ``k / grid_s``; it repeats after ``grid_s``)."""
+    k = np.arange(1, int(0.6 * grid_s))
+    f = k / grid_s
     s = np.exp(-0.5 * ((f - center_hz) / sd_hz) ** 2)
     keep = s > 1e-8
     f, s = f[keep], s[keep]
