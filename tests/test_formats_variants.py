@@ -546,3 +546,15 @@ def test_ppi_contact_not_supported_keeps_every_beat(tmp_path: Path) -> None:
     )
     recording = read_recording(write(tmp_path, "ppi.txt", head + rows))
     assert recording.rr_ms.tolist() == RR
+
+
+@pytest.mark.parametrize("end", ["\r", "\r\n"], ids=["CR (classic Mac Excel)", "CRLF"])
+def test_csv_with_cr_line_ends(tmp_path: Path, end: str) -> None:
+    """Excel's "CSV (Macintosh)" ends lines with CR alone (refused before: 'new-line
+    character seen in unquoted field')."""
+    at = np.cumsum(RR) / 1000
+    rows = [f"2024-01-15T08:00:{t:06.3f};{v:.0f}" for v, t in zip(RR, at, strict=True)]
+    text = end.join(["Phone timestamp;RR-interval [ms]", *rows]) + end
+    recording = read_recording(write(tmp_path, "x_RR.txt", text))
+    assert recording.rr_ms.tolist() == RR
+    assert "started_wall_s" in recording.meta

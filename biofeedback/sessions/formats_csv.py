@@ -58,6 +58,8 @@ def read_csv(path: Path, text: str) -> Parsed:
     at, delimiter, header, rr_col = found
     table = _Table(path, header, at + 1, delimiter, rr_col)
     rest = "".join(text.splitlines(keepends=True)[at + 1 :])
+    if "\r" in rest:  # CRLF, or CR alone (classic Mac, Excel's "CSV (Macintosh)"): csv wants \n
+        rest = rest.replace("\r\n", "\n").replace("\r", "\n")
     return table.read(rest)
 
 
