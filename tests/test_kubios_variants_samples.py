@@ -104,3 +104,12 @@ def test_values_of_several_samples_quoted_in_one_csv_cell(tmp_path: Path, rr_s: 
     path = _write(tmp_path, "\r\n".join(lines))
     assert read_recording(path).meta["kubios_results"]["RMSSD (ms)"] == 11.0
     assert compare(path, sample=2)["metrics"][3]["kubios"] == 22.0
+
+
+def test_analyze_says_which_sample_of_a_report_it_read(tmp_path: Path, rr_s: np.ndarray) -> None:
+    path = _write(tmp_path, _two_samples(rr_s, own_columns=True))
+    text = run_cli("analyze", str(path))
+    assert text.returncode == 0, text.stderr
+    assert "Note: sample 1 of 2 of this Kubios report (Sample 1)" in text.stdout
+    doc = json.loads(run_cli("analyze", "--json", str(path)).stdout)
+    assert (doc["kubios_sample"]["number"], doc["kubios_sample"]["of"]) == (1, 2)

@@ -249,6 +249,9 @@ def _whole(
     doc = {"file": origin, "format": recording.source_format, **report.to_dict(), **(extra or {})}
     if recording.meta.get("decimal_comma"):
         doc["decimal_comma"] = True  # read as one RR per line written 812,5 (formats_columns)
+    sample = recording.meta.get("kubios_sample")
+    if isinstance(sample, dict) and int(sample.get("of", 1)) > 1:
+        doc["kubios_sample"] = sample  # which sample of a Kubios report this series is
     if as_json:
         print(json_text(doc, indent=2))
         return 0
@@ -256,6 +259,11 @@ def _whole(
     print(f"{origin}: {recording.rr_ms.size} RR intervals{derived} ({recording.source_format})")
     if doc.get("decimal_comma"):
         print("Note: one RR per line with a decimal comma (812,5 read as 812.5)")
+    if "kubios_sample" in doc:
+        print(
+            f"Note: sample {sample['number']} of {sample['of']} of this Kubios report "
+            f"({sample.get('name') or 'unnamed'}); --compare-kubios compares each sample"
+        )
     for note in report.notes:
         print(f"Note: {note}")
     _print_flat(doc)
