@@ -558,3 +558,13 @@ def test_csv_with_cr_line_ends(tmp_path: Path, end: str) -> None:
     recording = read_recording(write(tmp_path, "x_RR.txt", text))
     assert recording.rr_ms.tolist() == RR
     assert "started_wall_s" in recording.meta
+
+
+def test_a_session_column_splits_a_file_of_several_recordings(tmp_path: Path) -> None:
+    """Several morning readings in one table, told apart by a ``measurement`` column: no
+    successive difference spans two recordings."""
+    rows = ["1,812", "1,790", "1,805", "2,830", "2,845"]
+    recording = read_recording(write(tmp_path, "all.csv", "measurement,rr\n" + "\n".join(rows)))
+    assert recording.rr_ms.tolist() == RR
+    assert recording.meta["recordings"] == 2
+    assert breaks(recording) == [3]

@@ -14,7 +14,8 @@ What varies between the apps that write them, and how each is read:
   (``contact``, ``SC``) is 0 where the sensor can tell, is a missing beat: the
   recording has a gap there (:func:`~biofeedback.sessions.formats_timed.drop_missing`).
 - **Decimal comma** in a ``;``-, tab- or space-separated file (``812,5``) is a decimal point.
-- **The header again** inside the file (exports joined into one): the next recording, a gap.
+- **The header again** inside the file (exports joined into one), or a new value in a
+  ``session``/``measurement`` column: the next recording, a gap.
 - **Times**: ``t_s``/``time_s``/``beat_time_s`` (s) and ``since_start``/``t_ms`` (ms) are beat
   times. A wall-time column (``timestamp``, ``Phone timestamp``, ``time``...) holding Unix
   s/ms/µs/ns or ISO 8601 gives the start and the arrival times; one holding clock times
@@ -83,6 +84,7 @@ class _Table:
         )
         self.date_col = next((i for i, b in enumerate(bases) if b in hdr.DATE_NAMES), None)
         self.blocker_col = bases.index("blocker") if "blocker" in bases else None
+        self.session_col = next((i for i, b in enumerate(bases) if b in hdr.SESSION_NAMES), None)
         contact = [i for i, b in enumerate(bases) if b in hdr.CONTACT_NAMES]
         supported = [i for i, b in enumerate(bases) if b == "skin_contact_supported"]
         self.contact_col = contact[0] if contact else None
@@ -115,6 +117,7 @@ class _Table:
         lines: list[int] = []
         joins: list[int] = []  # the index of the first beat of each later recording
         skipped = blocked = repeated = lost = 0
+        last_session = ""
         timed_rows = not (self.t_col is None and self.wall_col is None and self.date_col is None)
         previous: list[str] = []
         for n, row in self.rows(rest):
@@ -136,6 +139,11 @@ class _Table:
                 value, blocked = math.nan, blocked + 1
             elif self.no_contact(row):
                 value, lost = math.nan, lost + 1
+            if self.session_col is not None:
+                session = self.text(row, self.session_col)
+                if rr and session != last_session:
+                    joins.append(len(rr))  # the next recording of a file of several
+                last_session = session
             rr.append(value)
             if self.t_col is not None:
                 t_s.append(self.number(n, row, self.t_col) * self.t_scale)

@@ -42,6 +42,10 @@ WALL_TIME_NAMES: Final = frozenset(
 )
 """Time columns whose values say what they are (a date, a clock time, or elapsed time)."""
 DATE_NAMES: Final = frozenset({"date", "day"})
+SESSION_NAMES: Final = frozenset(
+    {"session", "session_id", "recording", "recording_id", "measurement", "reading"}
+)
+"""A column naming the recording each row belongs to, in a file of several."""
 CONTACT_NAMES: Final = frozenset({"contact", "skin_contact", "sc", "sensor_contact"})
 """Columns of the sensor's skin-contact status (0: no contact, its RR not to be trusted)."""
 RR_NAMES: Final = frozenset(
