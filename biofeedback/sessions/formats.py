@@ -3,17 +3,19 @@
 Formats (``detect_format`` names), recognised from content first, the file name second:
 ``bundle`` (this program's JSON), ``rr_text`` (one RR per line, ms or s; Kubios RR export),
 ``elite_hrv`` (Elite HRV export: one int RR ms per line, start time in the file name
-``YYYY-MM-DD HH-MM-SS.txt``), ``csv`` (a header naming an RR column: Polar Sensor Logger, HRV
-Logger...), ``polar_hrm`` (Polar HRM, R-R mode), ``npy`` (a 1-D numpy array of RR), ``fit``
-(Garmin FIT ``hrv`` messages, :mod:`.formats_fit`), ``kubios_report`` (:mod:`.formats_kubios`),
+``YYYY-MM-DD HH-MM-SS.txt``), ``csv`` (a header naming an RR column: Polar Sensor Logger RR
+and PPI, HRV Logger..., :mod:`.formats_csv`), ``polar_hrm`` (Polar HRM, R-R mode), ``npy`` (a
+1-D numpy array of RR), ``fit`` (Garmin FIT ``hrv``/``beat_intervals`` messages or a Connect IQ
+RR field, :mod:`.formats_fit`), ``kubios_report`` (:mod:`.formats_kubios`),
 ``suunto_sml`` and ``apple_health`` (:mod:`.formats_xml`), ``vns_analyse``
 (:mod:`.formats_vns`), and the column formats of
 :mod:`.formats_columns` (``empatica_ibi``, ``time_rr``, ``rr_line``, ``movesense_hr``,
 ``vu_ams``, ``beat_list``, ``garmin_csv``; ``polar_flow_csv`` is refused: heart rate only).
 Waveforms (:mod:`.formats_ecg`: ``polar_ecg``, ``polar_acc``, ``wfdb``) are samples, not beats:
 :func:`read_input` returns them as a :class:`Waveform` and the command line detects the beats.
-Text may be UTF-8 (with or without BOM), UTF-16 (with BOM) or Windows-1252/Latin-1, with LF
-or CRLF lines. Every failure is an :class:`~biofeedback.errors.InputError` with a one-line
+A ZIP archive of one file is read as that file (:mod:`.formats_archive`).
+Text may be UTF-8 (with or without BOM), UTF-16 (with BOM) or Windows-1252/Latin-1, with LF,
+CRLF or CR lines. Every failure is an :class:`~biofeedback.errors.InputError` with a one-line
 message naming the file and, where there is one, the line.
 
 Decisions, documented here and in the README:
