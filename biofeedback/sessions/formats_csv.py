@@ -41,7 +41,7 @@ from biofeedback.errors import InputError
 from biofeedback.sessions import formats_csv_header as hdr
 from biofeedback.sessions import formats_limits as lim
 from biofeedback.sessions import formats_timed as timed
-from biofeedback.sessions.formats_rr import number, parse_iso, to_ms, unit_of
+from biofeedback.sessions.formats_rr import is_number, number, parse_iso, to_ms, unit_of
 from biofeedback.sessions.formats_types import Parsed
 
 EPOCH_MIN_S: Final = 1e8
@@ -121,16 +121,16 @@ class _Table:
         timed_rows = not (self.t_col is None and self.wall_col is None and self.date_col is None)
         previous: list[str] = []
         for n, row in self.rows(rest):
-            if not row or all(not c.strip() for c in row) or row[0].lstrip().startswith("#"):
+            if not "".join(row).strip() or row[0].lstrip().startswith("#"):
                 continue
-            if hdr.lower(row) == self.header:
-                joins.append(len(rr))
+            cell = row[self.rr_col] if self.rr_col < len(row) else ""
+            if not is_number(cell) and hdr.lower(row) == self.header:
+                joins.append(len(rr))  # the header again: the next recording
                 continue
             if timed_rows and row == previous:
                 repeated += 1  # the same beat at the same time, written twice (HRV Logger)
                 continue
             previous = row
-            cell = row[self.rr_col] if self.rr_col < len(row) else ""
             if not cell.strip():
                 skipped += 1  # no beat in this row
                 continue
@@ -209,7 +209,7 @@ class _Table:
 
     def decimal(self, cell: str) -> str:
         """A decimal comma (German, French locales) as a point, where ``,`` is no separator."""
-        if self.delimiter != "," and _DECIMAL_COMMA.match(cell):
+        if "," in cell and self.delimiter != "," and _DECIMAL_COMMA.match(cell):
             return cell.replace(",", ".")
         return cell
 

@@ -168,6 +168,12 @@ MISSING: Final = frozenset({"nan", "na", "n/a", "null", "none", "-", "--", "?"})
 def number(cell: str) -> float:
     """A number from a text cell: quotes and a trailing separator stripped, a :data:`MISSING`
     mark as NaN; ValueError otherwise."""
+    try:
+        value = float(cell)  # the common case, first
+    except ValueError:
+        pass
+    else:
+        return math.nan if math.isnan(value) else value
     item = cell.strip().strip("\"'").strip().rstrip(",;").strip()
     if item.lower() in MISSING:
         return math.nan
@@ -211,14 +217,18 @@ def parse_iso(text: str) -> float:
     """Unix time of an ISO 8601 time (also ``2024/01/15 08:00:00`` and the day-first
     ``15.01.2024 08:00:00``); one without a zone is taken in this computer's zone."""
     text = text.strip()
-    day_first = _DAY_FIRST.match(text)
-    if day_first:
-        d, mo, y, rest = day_first.groups()
-        text = f"{y}-{mo}-{d}{rest}"
-    elif _YEAR_SLASH.match(text):
-        text = text[:10].replace("/", "-") + text[10:]
-    when = dt.datetime.fromisoformat(text)
-    return when.timestamp()
+    try:
+        return dt.datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        day_first = _DAY_FIRST.match(text)
+        if day_first:
+            d, mo, y, rest = day_first.groups()
+            text = f"{y}-{mo}-{d}{rest or ''}"
+        elif _YEAR_SLASH.match(text):
+            text = text[:10].replace("/", "-") + text[10:]
+        else:
+            raise
+    return dt.datetime.fromisoformat(text).timestamp()
 
 
 _DAY_FIRST: Final = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})([ T].*)?$")
