@@ -568,3 +568,30 @@ def test_a_session_column_splits_a_file_of_several_recordings(tmp_path: Path) ->
     assert recording.rr_ms.tolist() == RR
     assert recording.meta["recordings"] == 2
     assert breaks(recording) == [3]
+
+
+@pytest.mark.parametrize(
+    ("header", "scale", "unit"),
+    [
+        ("Zeit;RR-Intervall [ms]", 1, "ms"),
+        ("temps;intervalle RR (s)", 0.001, "s"),
+        ("tiempo;intervalo RR (ms)", 1, "ms"),
+        ("time;RR in ms", 1, "ms"),
+        ("time;rr_msec", 1, "ms"),
+    ],
+)
+def test_rr_column_names_in_other_languages_and_unit_styles(
+    tmp_path: Path, header: str, scale: float, unit: str
+) -> None:
+    """German, French, Spanish spreadsheets and ``RR in ms``: refused before as 'no RR column'."""
+    at = np.cumsum(RR) / 1000
+    rows = "".join(f"{t:.3f};{v * scale:g}\n" for v, t in zip(RR, at, strict=True))
+    recording = read_recording(write(tmp_path, "rr.csv", header + "\n" + rows))
+    assert recording.rr_ms.tolist() == pytest.approx(RR)
+    assert recording.meta["unit"] == unit
+
+
+def test_suunto_sml_rr_data_separated_by_commas(tmp_path: Path) -> None:
+    text = "<sml><DeviceLog><R-R><Data>812,790,805, 830,845</Data></R-R></DeviceLog></sml>"
+    recording = read_recording(write(tmp_path, "log.sml", text))
+    assert recording.rr_ms.tolist() == RR

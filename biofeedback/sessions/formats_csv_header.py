@@ -67,13 +67,19 @@ RR_NAMES: Final = frozenset(
         "inter_beat_interval",
         "pp_interval",
         "ppi",
+        "rr_intervall",  # German
+        "rr_intervalle",  # German plural
+        "intervalle_rr",  # French
+        "intervalo_rr",  # Spanish, Portuguese
+        "intervallo_rr",  # Italian
     }
 )
 UNIT_NAMES: Final = {"ms": "ms", "msec": "ms", "milliseconds": "ms", "s": "s", "sec": "s"}
 _SPACED_NAME: Final = re.compile(r"[^\s\[(]+(?:\s*[\[(][^\])]*[\])])?|[\[(][^\])]*[\])]")
 HR_NAMES: Final = frozenset({"hr", "heart_rate", "heartrate", "bpm", "pulse", "hr_bpm"})
 _UNIT_SUFFIX: Final = re.compile(
-    r"\s*[\[(]\s*(ms|msec|s|sec|bpm)\s*[\])]\s*$|_(ms|s)$", re.IGNORECASE
+    r"\s*[\[(]\s*(ms|msec|s|sec|bpm)\s*[\])]\s*$|_(ms|msec|s|sec)$|\s+in\s+(ms|msec|s|sec)$",
+    re.IGNORECASE,
 )
 
 
@@ -87,7 +93,7 @@ def norm(name: str) -> tuple[str, str | None]:
     unit = None
     match = _UNIT_SUFFIX.search(name)
     if match:
-        found = (match.group(1) or match.group(2)).lower()
+        found = next(g for g in match.groups() if g).lower()
         unit = None if found == "bpm" else "ms" if found.startswith("ms") else "s"
         name = name[: match.start()]
     return re.sub(r"[\s\-]+", "_", name.strip()), unit

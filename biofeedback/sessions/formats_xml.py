@@ -121,7 +121,7 @@ def read_sml(path: Path, data: bytes) -> Parsed:
     parser.EndElementHandler = end
     parser.CharacterDataHandler = text.append
     _run(path, parser, _one_root(data))
-    tokens = " ".join(rr_text).split()
+    tokens = [tok for tok in re.split(r"[\s,;]+", " ".join(rr_text)) if tok]
     lim.check_count(len(tokens), lim.MAX_BEATS, "RR values", str(path))
     if not tokens:
         raise InputError(f"{path}: Suunto log without R-R data: heart rate only, {NO_RR}")
