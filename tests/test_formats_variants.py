@@ -249,10 +249,41 @@ def test_a_beat_number_column_is_not_time(tmp_path: Path) -> None:
     assert recording.segment is None
 
 
-def test_all_rr_on_one_line_as_a_json_list(tmp_path: Path) -> None:
-    recording = read_recording(write(tmp_path, "rr.txt", "[812, 790, 805, 830, 845]\n"))
-    assert recording.source_format == "rr_line"
+@pytest.mark.parametrize(
+    "text",
+    ["[812, 790, 805, 830, 845]\n", "[\n  0.812,\n  0.790,\n  0.805,\n  0.830,\n  0.845\n]\n"],
+)
+def test_rr_as_a_json_list(tmp_path: Path, text: str) -> None:
+    """A list of numbers, on one line or pretty-printed (refused before: 'expected one RR
+    value per line', or 'not a biofeedback-session file')."""
+    recording = read_recording(write(tmp_path, "rr.json", text))
+    assert recording.source_format == "json_rr"
+    assert recording.rr_ms.tolist() == pytest.approx(RR)
+
+
+def test_movesense_json_recording_rr_data(tmp_path: Path) -> None:
+    """Movesense Showcase's JSON recording: a header object, then one HR notification per
+    line with its ``rrData``, each line ending with a comma (refused before: not a bundle)."""
+    lines = [
+        '{"device": "Movesense 174630000192", "uri": "/Meas/HR"},',
+        '{"Body": {"average": 73.9, "rrData": [812]}},',
+        '{"Body": {"average": 75.2, "rrData": [790, 805]}},',
+        '{"Body": {"average": 72.1, "rrData": []}},',
+        '{"Body": {"average": 71.5, "rrData": [830, 845]}},',
+    ]
+    recording = read_recording(write(tmp_path, "hr.json", "\n".join(lines) + "\n"))
+    assert recording.source_format == "json_rr"
     assert recording.rr_ms.tolist() == RR
+    assert recording.meta["rr_keys"] == "rrData"
+
+
+def test_json_naming_no_rr_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "other.json", '{"rr": "none", "hr": [72, 73]}')
+    with pytest.raises(InputError, match=r"JSON without RR values"):
+        read_recording(path)
+    bundle_like = write(tmp_path, "x.json", '{"heart": [72, 73]}')
+    with pytest.raises(InputError, match=r"not a biofeedback-session file"):
+        read_recording(bundle_like)
 
 
 def test_suunto_ambit_moveslink2_xml_without_a_root(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ and PPI, HRV Logger..., :mod:`.formats_csv`), ``polar_hrm`` (Polar HRM, R-R mode
 1-D numpy array of RR), ``fit`` (Garmin FIT ``hrv``/``beat_intervals`` messages or a Connect IQ
 RR field, :mod:`.formats_fit`), ``kubios_report`` (:mod:`.formats_kubios`),
 ``suunto_sml`` and ``apple_health`` (:mod:`.formats_xml`), ``vns_analyse``
-(:mod:`.formats_vns`), and the column formats of
+(:mod:`.formats_vns`), ``json_rr`` (other JSON naming RR, :mod:`.formats_json`), and the
+column formats of
 :mod:`.formats_columns` (``empatica_ibi``, ``time_rr``, ``rr_line``, ``movesense_hr``,
 ``vu_ams``, ``beat_list``, ``garmin_csv``; ``polar_flow_csv`` is refused: heart rate only).
 Waveforms (:mod:`.formats_ecg`: ``polar_ecg``, ``polar_acc``, ``wfdb``) are samples, not beats:
@@ -52,6 +53,7 @@ from biofeedback.safe_io import read_limited
 from biofeedback.sessions import formats_archive as archive
 from biofeedback.sessions import formats_columns as columns
 from biofeedback.sessions import formats_ecg as waveforms
+from biofeedback.sessions import formats_json as json_formats
 from biofeedback.sessions import formats_limits as lim
 from biofeedback.sessions import formats_rr as rr
 from biofeedback.sessions import formats_timed as timed
@@ -79,6 +81,7 @@ FORMATS: Final = (
     "suunto_sml",
     "apple_health",
     "vns_analyse",
+    "json_rr",
     *columns.FORMATS,
     *waveforms.FORMATS,
 )
@@ -126,6 +129,8 @@ def _detect(path: Path, data: bytes) -> str:
     wave = waveforms.sniff(path, stripped)
     if wave is not None:
         return wave
+    if stripped.startswith(("{", "[")) and json_formats.sniff(stripped):
+        return "json_rr"
     if stripped.startswith("{"):
         return "bundle"
     if stripped.startswith("<"):
@@ -234,6 +239,8 @@ def _parse(path: Path, data: bytes, fmt: str) -> Parsed:
         return xml_formats.read_sml(path, data)
     if fmt == "apple_health":
         return xml_formats.read_apple_health(path, data)
+    if fmt == "json_rr":
+        return json_formats.read_json(path, data)
     text = rr.decode_text(path, data)
     if fmt == "polar_hrm":
         values, hrm_lines, meta = read_hrm(path, text)
