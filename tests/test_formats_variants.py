@@ -626,3 +626,14 @@ def test_suunto_sml_rr_data_separated_by_commas(tmp_path: Path) -> None:
     text = "<sml><DeviceLog><R-R><Data>812,790,805, 830,845</Data></R-R></DeviceLog></sml>"
     recording = read_recording(write(tmp_path, "log.sml", text))
     assert recording.rr_ms.tolist() == RR
+
+
+def test_movesense_ios_csv_without_a_title_and_bracketed_rr(tmp_path: Path) -> None:
+    """The iOS Showcase writes ``average,rrData`` with no title line, its RRs perhaps as a
+    list (``"[790, 805]"``); the start from the UTC time in the file name."""
+    text = 'average,rrData\n73.9,812\n75.2,"[790, 805]"\n72.1,\n71.5,830 845\n'
+    name = "2024-01-15T08:00:00Z_174630000192_HR.csv"
+    recording = read_recording(write(tmp_path, name, text))
+    assert recording.source_format == "movesense_hr"
+    assert recording.rr_ms.tolist() == RR
+    assert recording.meta["started_wall_s"] == 1_705_305_600

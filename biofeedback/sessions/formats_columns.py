@@ -222,7 +222,7 @@ def _read_movesense(path: Path, text: str) -> Parsed:
     for number, line in rows[header + 1 :]:
         cells = [c.strip().strip('"') for c in line.split(",")]
         for cell in cells[1:]:
-            for tok in re.split(r"[\s;|/]+", cell):
+            for tok in re.split(r"[\s;|/\[\]]+", cell):  # "808 790", "[808, 790]"
                 if tok:
                     values.append(_float(path, number, tok, "an RRData value"))
                     lines.append(number)
@@ -244,7 +244,11 @@ def _start_from_name(path: Path, meta: dict[str, Any]) -> None:
     match = _NAME_TIME.search(path.name)
     if match:
         y, mo, d, h, mi, s = match.groups()
-        meta["started_local"] = f"{y}-{mo}-{d}T{h}:{mi}:{s}"
+        when = f"{y}-{mo}-{d}T{h}:{mi}:{s}"
+        if path.name[match.end() : match.end() + 1] in ("Z", "z"):  # an ISO time in UTC
+            meta["started_wall_s"] = dt.datetime.fromisoformat(when + "+00:00").timestamp()
+        else:
+            meta["started_local"] = when
 
 
 def _read_vu_ams(path: Path, text: str) -> Parsed:
