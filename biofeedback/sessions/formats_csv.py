@@ -80,7 +80,12 @@ class _Table:
         bases = [hdr.norm(h)[0] for h in header]
         self.t_col, self.t_scale = hdr.beat_time_column(header)
         self.wall_col = next(
-            (i for i, b in enumerate(bases) if b in hdr.WALL_TIME_NAMES and i != self.rr_col), None
+            (
+                i
+                for i, b in enumerate(bases)
+                if b in hdr.WALL_TIME_NAMES and i not in (self.rr_col, self.t_col)
+            ),
+            None,
         )
         self.date_col = next((i for i, b in enumerate(bases) if b in hdr.DATE_NAMES), None)
         self.blocker_col = bases.index("blocker") if "blocker" in bases else None
