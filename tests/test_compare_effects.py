@@ -101,3 +101,20 @@ def test_imported_segments_of_kind_control_are_the_control() -> None:
     rain = next(r for r in c.rows if r.label == "rain")
     assert rain.n == 3
     assert math.isfinite(rain.mean)
+
+
+def test_a_null_trigger_beside_a_relaxing_one_reads_less_relaxing_not_arousing() -> None:
+    """Against the mean of the other triggers, a trigger with no effect of its own is lower by
+    a third of a responder's effect (on the independent model, nulls beside a +0.35 trigger were
+    called "responds" in 8.5-32 % of studies, all downwards): the verdict says "less relaxing"
+    (than the others), and a warning says why, never "arousing"."""
+    values, pos, base = _study(12, (1.2, 0.0, 0.0, 0.0), seed=5)
+    c = compare(as_responses(values, pos, base, "abcd"), "lnrmssd")
+    by = {r.label: r for r in c.rows}
+    assert (by["a"].verdict, by["a"].direction) == ("responds", "more relaxing")
+    down = [r.label for r in c.rows if r.verdict == "responds" and r.direction == "less relaxing"]
+    assert down  # a strong responder pushes the nulls' contrasts below the SWC
+    assert {r.direction for r in c.rows} <= {"more relaxing", "less relaxing", "none"}
+    (warning,) = [w for w in c.warnings if "less relaxing than the others only" in w]
+    assert warning.startswith(", ".join(down))
+    assert "a, which relaxes you" in warning

@@ -24,7 +24,7 @@ def test_view_rows_and_forest(comparison) -> None:  # type: ignore[no-untyped-de
     assert all(len(r) == len(view.columns) for r in view.rows)
     assert [p.label for p in view.forest] == [r[0] for r in view.rows]
     assert view.rows[0][0] == "a"
-    assert view.rows[0][5] == "responds (relaxing)"
+    assert view.rows[0][5] == "responds (more relaxing)"
     first = view.forest[0]
     assert first.low <= first.mean <= first.high
     assert view.swc >= 0.11  # never below the typical error

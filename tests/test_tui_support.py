@@ -192,7 +192,7 @@ COMPARE_COLUMNS = (
     "vs washout",
 )
 COMPARE_ROWS = (
-    ("whispering", "5", "+0.31", "[+0.12, +0.50]", "71%", "responds (relaxing)", "+0.22"),
+    ("whispering", "5", "+0.31", "[+0.12, +0.50]", "71%", "responds (more relaxing)", "+0.22"),
     ("tapping", "5", "+0.12", "[-0.05, +0.28]", "25%", "no clear response", "+0.05"),
     ("crinkling", "2", "-0.04", "-", "-", "not enough data", "-"),
 )

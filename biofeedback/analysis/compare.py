@@ -385,4 +385,12 @@ def _warnings(
             "no control condition: effects are relative to the other triggers (if all of them "
             "relax you, none stands out); a neutral control block answers 'does it relax me'"
         )
+        up = [r.label for r in rows if r.verdict == "responds" and r.direction == "more relaxing"]
+        down = [r.label for r in rows if r.verdict == "responds" and r.direction == "less relaxing"]
+        if up and down:
+            out.append(
+                f"{', '.join(down)}: less relaxing than the others only; the others include "
+                f"{', '.join(up)}, which relaxes you, so a trigger with no effect of its own "
+                "reads lower beside it"
+            )
     return tuple(out)

@@ -7,7 +7,9 @@ is never smaller than the measurement's typical error (0.11 ln ms for 60-s lnRMS
 Flatt 2014; 0.5 × the between-session SD of the baseline when that is larger: Plews, Laursen,
 Stanley, Kilding & Buchheit 2013, Sports Med 43(9):773-781, doi:10.1007/s40279-013-0071-8).
 Either side of zero counts: a trigger that lowers lnRMSSD by more than the SWC responds too, in
-the arousing direction (see :func:`direction`). "Not enough data": fewer than ``min_sessions``
+the "less relaxing" direction (see :func:`direction`): less relaxing *than its reference*, not
+arousing in itself (against the mean of the other triggers, one with no effect of its own reads
+lower when another trigger relaxes). "Not enough data": fewer than ``min_sessions``
 sessions, or the trigger's position against its reference never varied (trigger and position
 cannot be told apart).
 """
@@ -44,11 +46,12 @@ def verdict(effect: Effect, p_adjusted: float, swc: float, min_sessions: int = 3
 
 
 def direction(mean: float, relax_sign: int) -> str:
-    """``"relaxing"`` when the mean moves the way relaxation does, else ``"arousing"``.
+    """``"more relaxing"`` when the effect (against the reference) moves the way relaxation
+    does, else ``"less relaxing"``; relative to the reference, never an absolute claim.
 
-    >>> direction(-3.0, -1)
-    'relaxing'
+    >>> direction(-3.0, -1), direction(0.2, -1)
+    ('more relaxing', 'less relaxing')
     """
     if not math.isfinite(mean) or mean == 0.0:
         return "none"
-    return "relaxing" if mean * relax_sign > 0 else "arousing"
+    return "more relaxing" if mean * relax_sign > 0 else "less relaxing"
