@@ -637,3 +637,37 @@ def test_movesense_ios_csv_without_a_title_and_bracketed_rr(tmp_path: Path) -> N
     assert recording.source_format == "movesense_hr"
     assert recording.rr_ms.tolist() == RR
     assert recording.meta["started_wall_s"] == 1_705_305_600
+
+
+SEVERAL_SEMICOLON = [
+    "1705305600812;74;812",
+    "1705305602407;75;790 805",
+    "1705305603237;72;",
+    "1705305604082;71;830|845",
+]
+SEVERAL_LIST = [
+    "1705305600812,74,812",
+    '1705305602407,75,"[790, 805]"',
+    "1705305604082,71,830 845",
+]
+
+
+@pytest.mark.parametrize(
+    ("head", "rows"),
+    [("timestamp;hr;rr", SEVERAL_SEMICOLON), ("timestamp,hr,rr", SEVERAL_LIST)],
+    ids=["spaces and bars", "a quoted list"],
+)
+def test_several_rr_in_one_cell(tmp_path: Path, head: str, rows: list[str]) -> None:
+    """Heart-rate loggers write each BLE notification's RRs in one cell (refused before: 'not
+    a number'); they share the row's arrival time."""
+    recording = read_recording(write(tmp_path, "hr.csv", head + "\n" + "\n".join(rows) + "\n"))
+    assert recording.rr_ms.tolist() == RR
+    assert recording.meta["rows_with_several_rr"] == 2
+    assert recording.meta["started_wall_s"] == pytest.approx(1705305600.812)
+    assert breaks(recording) == []
+
+
+def test_several_rr_in_one_cell_beside_a_beat_time_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "b.csv", "t_s,rr\n0.812,812\n2.407,790 805\n")
+    with pytest.raises(InputError, match=r"several RR in one row beside a beat time"):
+        read_recording(path)

@@ -46,6 +46,8 @@ from biofeedback.sessions.formats_types import Parsed
 
 EPOCH_MIN_S: Final = 1e8
 """A number in a time column from 1973 on is a Unix time; below, elapsed time."""
+_SEVERAL: Final = re.compile(r"[\s;|/]+|,\s*")
+_SEVERAL_NO_COMMA: Final = re.compile(r"[\s;|/]+")  # where a comma may be a decimal comma
 _DECIMAL_COMMA: Final = re.compile(r"^[-+]?\d+,\d+$")
 
 
@@ -121,7 +123,7 @@ class _Table:
         segments: list[float] = []
         lines: list[int] = []
         joins: list[int] = []  # the index of the first beat of each later recording
-        skipped = blocked = repeated = lost = 0
+        skipped = blocked = repeated = lost = per_row = 0
         last_session = ""
         timed_rows = not (self.t_col is None and self.wall_col is None and self.date_col is None)
         previous: list[str] = []
@@ -139,26 +141,29 @@ class _Table:
             if not cell.strip():
                 skipped += 1  # no beat in this row
                 continue
-            value = self.number(n, row, self.rr_col)
+            values = self.rr_values(n, row)
             if self.blocker_col is not None and self.text(row, self.blocker_col) == "1":
-                value, blocked = math.nan, blocked + 1
+                values, blocked = [math.nan] * len(values), blocked + len(values)
             elif self.no_contact(row):
-                value, lost = math.nan, lost + 1
+                values, lost = [math.nan] * len(values), lost + len(values)
             if self.session_col is not None:
                 session = self.text(row, self.session_col)
                 if rr and session != last_session:
                     joins.append(len(rr))  # the next recording of a file of several
                 last_session = session
-            rr.append(value)
+            rr.extend(values)
+            several = len(values)
             if self.t_col is not None:
-                t_s.append(self.number(n, row, self.t_col) * self.t_scale)
+                t_s.extend([self.number(n, row, self.t_col) * self.t_scale] * several)
             if self.wall_col is not None:
-                wall.append(self.decimal(self.text(row, self.wall_col)))
+                wall.extend([self.decimal(self.text(row, self.wall_col))] * several)
             if self.date_col is not None:
-                dates.append(self.text(row, self.date_col))
+                dates.extend([self.text(row, self.date_col)] * several)
             if self.seg_col is not None:
-                segments.append(self.number(n, row, self.seg_col))
-            lines.append(n)
+                segments.extend([self.number(n, row, self.seg_col)] * several)
+            lines.extend([n] * several)
+            if several > 1:
+                per_row += 1
         if not rr:
             self.refuse_empty(skipped)
         meta: dict[str, Any] = {"rr_column": self.header[self.rr_col]}
@@ -174,6 +179,13 @@ class _Table:
             meta["blocked_beats"] = blocked
         if lost:
             meta["no_contact_beats"] = lost
+        if per_row:
+            if self.t_col is not None:
+                raise InputError(
+                    f"{self.path}: line {lines[0]}: several RR in one row beside a beat time "
+                    f"(column {self.header[self.t_col]!r}): which beat is the time's is unknown"
+                )
+            meta["rows_with_several_rr"] = per_row
         if hdr.norm(self.header[self.rr_col])[0] in ("pp_interval", "ppi"):
             meta["beats"] = "pulse-to-pulse intervals (optical, PPI)"
         parsed = Parsed(np.asarray(rr, dtype=np.float64), lines, meta, self.unit)
@@ -218,6 +230,19 @@ class _Table:
             return cell.replace(",", ".")
         return cell
 
+    def rr_values(self, n: int, row: list[str]) -> list[float]:
+        """The RR of a row: one number, or several in the cell (``812 790``, ``[812, 790]``:
+        a notification's RRs, as heart-rate loggers write them)."""
+        try:
+            return [self.number(n, row, self.rr_col)]
+        except InputError:
+            cell = self.text(row, self.rr_col)
+            split = _SEVERAL if self.delimiter == "," or "[" in cell else _SEVERAL_NO_COMMA
+            tokens = [t for t in split.split(cell.strip(" []\"'")) if t]
+            if len(tokens) < 2 or not all(is_number(t) for t in tokens):
+                raise
+            return [number(t) for t in tokens]
+
     def number(self, n: int, row: list[str], index: int) -> float:
         cell = self.decimal(self.text(row, index))
         try:
@@ -238,7 +263,7 @@ class _Table:
         name = self.header[self.wall_col]
         kind, values = _time_values(self.path, cells, dates, list(parsed.lines), name)
         rr_s = to_ms(parsed.values, unit_of(parsed.values, parsed.unit)[0])[0] / 1000.0
-        if kind == "elapsed":
+        if kind == "elapsed" and "rows_with_several_rr" not in parsed.meta:
             scale = hdr.norm(name)[1]
             if scale is None:
                 t, t_unit = timed.elapsed_seconds(values, rr_s)
@@ -256,7 +281,7 @@ class _Table:
         parsed.meta["times"] = f"arrival times from column {name!r}"
         if kind == "wall":
             parsed.meta["started_wall_s"] = float(values[0])
-        else:
+        elif kind == "clock":
             parsed.meta["clock"] = "clock times without a date: no start time"
 
 
