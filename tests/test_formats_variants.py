@@ -671,3 +671,18 @@ def test_several_rr_in_one_cell_beside_a_beat_time_is_refused(tmp_path: Path) ->
     path = write(tmp_path, "b.csv", "t_s,rr\n0.812,812\n2.407,790 805\n")
     with pytest.raises(InputError, match=r"several RR in one row beside a beat time"):
         read_recording(path)
+
+
+@pytest.mark.parametrize("scale", [1e3, 1.0, 1e6], ids=["ms", "s", "µs"])
+def test_headerless_unix_time_and_rr(tmp_path: Path, scale: float) -> None:
+    """``1705305600812,812`` rows (a logger's stamps without a header): the start from the
+    first stamp and the stamps as arrival times (they were read as 1.7e9 s into the session)."""
+    at = 1_705_305_600 + np.cumsum(RR) / 1000
+    rows = "".join(f"{t * scale:.0f},{v:.0f}\n" for v, t in zip(RR, at, strict=True))
+    recording = read_recording(write(tmp_path, "rr.txt", rows))
+    assert recording.source_format == "time_rr"
+    assert recording.rr_ms.tolist() == RR
+    assert recording.meta["started_wall_s"] == pytest.approx(at[0], abs=1.0)
+    assert recording.t_s is not None
+    assert float(recording.t_s[-1]) < 10.0
+    assert breaks(recording) == []

@@ -185,19 +185,31 @@ def _read_time_rr(path: Path, text: str) -> Parsed:
     if t_arr.size > 2 and bool(np.all(np.diff(t_arr) == 1)) and t_arr[0] in (0, 1):
         counted = {"layout": "beat number, RR", "times": "none (the first column counts beats)"}
         return Parsed(rr_arr, lines, dict(counted), rr_unit)
+    started = None
     if clock:  # hh:mm:ss.sss of the day: times from the first row's
         t_s, t_unit = timed.unwrap_days(t_arr) - (t_arr[0] if t_arr.size else 0.0), "clock"
+    elif t_arr.size and timed.epoch_seconds(float(t_arr[0])) >= timed.EPOCH_MIN_S:
+        # Unix times (s, ms, µs, ns), not time from the start: the start, and times from it
+        t_s, t_unit = t_arr * (timed.epoch_seconds(float(t_arr[0])) / float(t_arr[0])), "Unix"
     else:
         t_s, t_unit = timed.elapsed_seconds(t_arr, rr_s)
-    t_end, segment, align = timed.beat_time_segments(t_s, rr_s)
+    if t_unit == "Unix":  # a logger's stamps: arrival times, as in CSV (formats_timed)
+        started = float(t_s[0])
+        segment = timed.arrival_segments(t_s, rr_s)
+        t_end = timed.arrival_times(t_s, rr_s, segment, start=started)
+        align = "arrival"
+    else:
+        t_end, segment, align = timed.beat_time_segments(t_s, rr_s)
     sep = "space" if re.search(r"\d \s*\d", rows[0][1] if rows else "") else "delimiter"
     meta: dict[str, Any] = {
-        "times": f"beat ({align} of each RR)",
+        "times": "arrival" if align == "arrival" else f"beat ({align} of each RR)",
         "time_unit": t_unit,
         "layout": f"time RR ({sep}-separated)",
     }
     if repeated:
         meta["repeated_rows"] = repeated
+    if started is not None:
+        meta["started_wall_s"] = started
     if path.suffix.lower() == ".ibi":
         meta["app"] = "HRVAS .ibi"
     return Parsed(rr_arr, lines, meta, rr_unit, t_end, segment)

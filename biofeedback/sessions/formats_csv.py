@@ -44,8 +44,6 @@ from biofeedback.sessions import formats_timed as timed
 from biofeedback.sessions.formats_rr import is_number, number, parse_iso, to_ms, unit_of
 from biofeedback.sessions.formats_types import Parsed
 
-EPOCH_MIN_S: Final = 1e8
-"""A number in a time column from 1973 on is a Unix time; below, elapsed time."""
 _SEVERAL: Final = re.compile(r"[\s;|/]+|,\s*")
 _SEVERAL_NO_COMMA: Final = re.compile(r"[\s;|/]+")  # where a comma may be a decimal comma
 _DECIMAL_COMMA: Final = re.compile(r"^[-+]?\d+,\d+$")
@@ -290,13 +288,13 @@ def _time_values(
 ) -> tuple[str, Any]:
     """(``wall``, ``clock`` or ``elapsed``; the values in s) of a time column, its kind told by
     its first cell: ISO 8601 or a Unix time (``wall``), a clock time (``wall`` with a date
-    column), or a number below :data:`EPOCH_MIN_S` (``elapsed``)."""
+    column), or a number below :data:`~.formats_timed.EPOCH_MIN_S` (``elapsed``)."""
     first = cells[0]
     if timed.clock_seconds(first) is not None:
         kind = "clock"
     else:
         try:
-            kind = "wall" if _epoch_s(float(first)) >= EPOCH_MIN_S else "elapsed"
+            kind = "wall" if timed.epoch_seconds(float(first)) >= timed.EPOCH_MIN_S else "elapsed"
         except ValueError:
             kind = "wall"
     out = np.empty(len(cells), dtype=np.float64)
@@ -326,7 +324,10 @@ def _time_cell(path: Path, line: int, cell: str, kind: str, date: str, name: str
             raise InputError(f"{path}: line {line}: column {name!r} is not a number: {cell[:40]!r}")
         return value
     try:
-        started = _epoch_s(value) if value is not None else parse_iso(cell.replace(",", "."))
+        if value is not None:
+            started = timed.epoch_seconds(value)
+        else:
+            started = parse_iso(cell.replace(",", "."))
     except (ValueError, OverflowError, OSError):
         raise InputError(
             f"{path}: line {line}: column {name!r} is neither a Unix time nor an "
@@ -350,11 +351,3 @@ def _join(segment: Any, joins: list[int], n: int) -> Any:
     if segment is not None:
         breaks[1:] |= np.diff(segment) != 0
     return timed.segments_from_breaks(breaks)
-
-
-def _epoch_s(value: float) -> float:
-    """Unix time from an epoch in s, ms, µs or ns (told apart by magnitude)."""
-    for above, scale in ((1e17, 1e9), (1e14, 1e6), (1e11, 1e3)):
-        if value > above:
-            return value / scale
-    return value

@@ -183,3 +183,15 @@ def drop_missing(
     key = base * (values.size + 1) + np.cumsum(after)
     breaks = np.r_[False, np.diff(key[keep]) != 0]
     return keep, segments_from_breaks(breaks)
+
+
+EPOCH_MIN_S: Final = 1e8
+"""A time from 1973 on (after :func:`epoch_seconds`) is a Unix time; below, elapsed time."""
+
+
+def epoch_seconds(value: float) -> float:
+    """Unix time in s from an epoch in s, ms, µs or ns (told apart by magnitude)."""
+    for above, scale in ((1e17, 1e9), (1e14, 1e6), (1e11, 1e3)):
+        if value > above:
+            return value / scale
+    return value
