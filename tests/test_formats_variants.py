@@ -686,3 +686,15 @@ def test_headerless_unix_time_and_rr(tmp_path: Path, scale: float) -> None:
     assert recording.t_s is not None
     assert float(recording.t_s[-1]) < 10.0
     assert breaks(recording) == []
+
+
+def test_excel_unicode_text_export_with_a_german_time_column(tmp_path: Path) -> None:
+    """Excel's "Unicode Text": UTF-16 with its BOM, tabs, CRLF, decimal commas, and the time
+    column named ``Zeit`` (its beat times were not read)."""
+    text = "Zeit\tRR (ms)\r\n0,812\t812\r\n1,602\t790\r\n2,407\t805\r\n3,237\t830\r\n"
+    path = tmp_path / "export.txt"
+    path.write_bytes(text.encode("utf-16"))
+    recording = read_recording(path)
+    assert recording.rr_ms.tolist() == RR[:4]
+    assert recording.t_s is not None
+    assert recording.t_s.tolist() == pytest.approx([0.812, 1.602, 2.407, 3.237])

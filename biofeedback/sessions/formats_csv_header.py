@@ -38,10 +38,18 @@ WALL_TIME_NAMES: Final = frozenset(
         "elapsed",
         "elapsed_time",
         "t",
+        "zeit",  # German, French, Spanish, Italian, Portuguese
+        "zeitstempel",
+        "uhrzeit",
+        "temps",
+        "heure",
+        "tiempo",
+        "hora",
+        "tempo",
     }
 )
 """Time columns whose values say what they are (a date, a clock time, or elapsed time)."""
-DATE_NAMES: Final = frozenset({"date", "day"})
+DATE_NAMES: Final = frozenset({"date", "day", "datum", "fecha"})
 SESSION_NAMES: Final = frozenset(
     {"session", "session_id", "recording", "recording_id", "measurement", "reading"}
 )
