@@ -698,3 +698,11 @@ def test_excel_unicode_text_export_with_a_german_time_column(tmp_path: Path) -> 
     assert recording.rr_ms.tolist() == RR[:4]
     assert recording.t_s is not None
     assert recording.t_s.tolist() == pytest.approx([0.812, 1.602, 2.407, 3.237])
+
+
+def test_a_file_of_comments_only_is_refused_in_one_line(tmp_path: Path) -> None:
+    """A file holding only ``#`` lines (a header an app wrote before any beat): refused
+    saying there is no RR (was an IndexError traceback)."""
+    path = write(tmp_path, "rr.txt", "# Polar H10\n#  1  hr\n")
+    with pytest.raises(InputError, match=r"no RR values"):
+        read_recording(path)

@@ -76,6 +76,8 @@ def sniff(path: Path, text: str) -> str | None:
     if lower.startswith("name,sport,date,start time"):
         return "polar_flow_csv"
     body = [ln for ln in lines if not ln.startswith("#")]
+    if not body:
+        return None  # comments only
     if len(body) > 1 and all(_BEAT_ROW.match(ln) for ln in body[1:]):
         return "beat_list"
     tokens = _SPLIT.split(body[0].strip(",; []"))
