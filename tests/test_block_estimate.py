@@ -322,3 +322,36 @@ def test_the_interval_covers_with_ar1_batch_errors(rho: float) -> None:
     assert abs(float(np.median(fitted)) - rho) < 0.06
     if rho:
         assert float(np.median(plain)) < rho - 0.1
+
+
+def _breathing_of(rates: list[float | None], ambiguous: int) -> BlockEstimate:
+    from biofeedback.hrv.block_estimate import BlockEstimator
+
+    est = BlockEstimator()
+    est.begin_segment("trigger", "tapping", 0.0)
+    est.flush()  # the boundary applies now, not at the next beat
+    for i, rate in enumerate(rates):
+        est.add_breathing(rate, float(i))
+    for i in range(ambiguous):
+        est.add_breathing(None, float(i), ambiguous=True)
+    block = est.estimate()
+    assert block is not None
+    return block
+
+
+def test_slow_rates_beside_ambiguous_windows_are_not_called_breathing() -> None:
+    """A strong 0.1-Hz Mayer wave beside breathing at 9-10/min: most 120-s windows find an HF
+    rival and say "ambiguous", a few see the Mayer line alone and read 6/min. Those 6/min
+    readings are left out of the block's breathing (said: ``breathing_ambiguous``); resonance
+    breathing at 6/min, with no ambiguous window, stays breathing."""
+    mayer = _breathing_of([6.1, 6.0, 5.9, 9.6, 9.4], ambiguous=20)
+    assert mayer.breathing_ambiguous
+    assert mayer.breathing_per_min == (9.5, 9.4, 9.6)  # the HF readings only
+    only_mayer = _breathing_of([6.1, 6.0], ambiguous=20)
+    assert only_mayer.breathing_per_min is None
+    assert block_record(only_mayer)["breathing_ambiguous"] is True
+    resonance = _breathing_of([6.0, 6.1, 5.9], ambiguous=0)
+    assert not resonance.breathing_ambiguous
+    assert resonance.breathing_per_min == (6.0, 5.9, 6.1)
+    # an odd ambiguous window among many clear slow ones (under a quarter) changes nothing
+    assert _breathing_of([6.0] * 10, ambiguous=3).breathing_per_min == (6.0, 6.0, 6.0)

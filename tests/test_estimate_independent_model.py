@@ -102,3 +102,25 @@ def test_the_interval_covers_the_true_change_with_narrow_spectral_peaks() -> Non
     n, per_second, final = _coverages(blocks)
     assert per_second >= _tolerance(n), (per_second, final)
     assert final >= _tolerance(n), (per_second, final)
+
+
+LF_HEAVY = Case(
+    "breathing 9-10/min, LF-heavy", 0.0, breathing_per_min=(9.0, 10.0), lf_hf_ratio=(2.0, 5.0)
+)
+
+
+def test_the_block_breathing_interval_holds_the_true_rate_beside_a_strong_mayer_wave() -> None:
+    """Breathing at 9-10/min under an LF (0.1 Hz) peak 2-5 times its power: many 120-s windows
+    find the slow peak ambiguous, a few see the Mayer line alone and read "6/min". Before those
+    readings were left out of the block (``EstimateSettings.breathing_ambiguous_share``) the
+    interval held the true rate in 55 % of these blocks (11 of 20); now in all that give one
+    (11 of 40 give none: said, not guessed). Goal 95 %; with about 11 blocks 3 binomial SDs are
+    20 points, so at least 75 % (the rule's share was chosen on other seeds of this model)."""
+    blocks = [b for seed in range(9000, 9020) for b in run_session(LF_HEAVY.spec(seed), seed)]
+    hits = [
+        iv[0] <= b.breathing_truth_per_min <= iv[1]
+        for b in blocks
+        if b.final is not None and (iv := b.final.breathing_interval) is not None
+    ]
+    assert len(hits) >= 8
+    assert np.mean(hits) >= 0.75, hits

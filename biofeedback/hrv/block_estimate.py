@@ -151,6 +151,11 @@ class EstimateSettings:
     breathing_margin_per_min: float = 1.0
     """Added below the lowest and above the highest 120-s window rate of a block: its breathing
     interval (two bins of a 120-s spectrum; see :attr:`BlockEstimate.breathing_interval`)."""
+    breathing_ambiguous_share: float = 0.25
+    """A block's slow rates (below 9/min, outside the HF band) are dropped when at least this
+    share of its windows with a slow peak found that peak ambiguous (an HF rival beside it:
+    the 0.1-Hz Mayer wave, :mod:`biofeedback.hrv.respiration`): the windows disagree about
+    which peak is breathing (see :attr:`BlockEstimate.breathing_per_min`)."""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -170,6 +175,7 @@ class EstimateSettings:
             "oscillation_min_hz": self.oscillation_min_hz,
             "own_variance_min_batches": self.own_variance_min_batches,
             "breathing_margin_per_min": self.breathing_margin_per_min,
+            "breathing_ambiguous_share": self.breathing_ambiguous_share,
         }
 
 
@@ -266,8 +272,15 @@ class BlockEstimate:
     n_corrected: int
     breathing_per_min: tuple[float, float, float] | None
     """Median, lowest and highest of the valid respiration rates (breaths/min) whose 120-s
-    window lies wholly inside the segment; ``None`` when there is none yet."""
+    window lies wholly inside the segment; ``None`` when there is none yet. Slow rates (below
+    :data:`SLOW_BREATHING_PER_MIN`) are left out when enough of the block's windows found the
+    slow peak ambiguous (``EstimateSettings.breathing_ambiguous_share``): a strong 0.1-Hz Mayer
+    wave beside breathing at 9-10/min leaves some windows with the Mayer line alone clear, which
+    read "6/min" (independent RR model, LF-heavy breathing at 9-10/min: 69 % of such blocks'
+    intervals held the true rate before; :attr:`breathing_ambiguous` says so)."""
     settings: EstimateSettings = field(default_factory=EstimateSettings)
+    breathing_ambiguous: bool = False
+    """Slow rates were left out of ``breathing_per_min`` as ambiguous (Mayer wave or breathing)."""
 
     @property
     def artifact_share(self) -> float:
@@ -400,6 +413,8 @@ def summarise_baseline(batches: list[Batch], settings: EstimateSettings) -> Base
     )
 
 
+SLOW_BREATHING_PER_MIN: Final = 9.0
+"""Below this a breathing rate lies under the HF band (0.15 Hz), where the Mayer wave is."""
 OSCILLATING: Final = (
     "RR oscillates near 6/min (slow breathing, or the 0.1-Hz baroreflex wave): "
     "the interval does not narrow with time"
@@ -512,6 +527,7 @@ class BlockEstimator:
         self._beats = 0
         self._corrected = 0
         self._breathing: list[float] = []
+        self._breathing_ambiguous = 0
         self._open_index = -1
         self._open_diffs: list[float] = []
         self._open_nn: list[float] = []
@@ -563,6 +579,7 @@ class BlockEstimator:
         self._batches = []
         self._beats = self._corrected = 0
         self._breathing = []
+        self._breathing_ambiguous = 0
         self._open_index = -1
         self._open_diffs, self._open_nn, self._open_corrected = [], [], 0
         self._skip_diff = True
@@ -660,11 +677,17 @@ class BlockEstimator:
             n_corrected=done.n_corrected - sum(b.n_corrected for b in dropped),
         )
 
-    def add_breathing(self, rate_per_min: float | None, window_start_s: float) -> None:
-        """A valid respiration rate whose spectral window started at ``window_start_s``."""
-        if self._kind is None or rate_per_min is None or window_start_s < self._start_s:
+    def add_breathing(
+        self, rate_per_min: float | None, window_start_s: float, ambiguous: bool = False
+    ) -> None:
+        """A valid respiration rate whose spectral window started at ``window_start_s``, or
+        (``ambiguous``) a window whose slow peak had an HF rival (no rate)."""
+        if self._kind is None or window_start_s < self._start_s:
             return
-        self._breathing.append(rate_per_min)
+        if ambiguous:
+            self._breathing_ambiguous += 1
+        elif rate_per_min is not None:
+            self._breathing.append(rate_per_min)
 
     def _close_batch(self) -> None:
         if self._open_index < 0 or not self._open_nn:
@@ -700,8 +723,14 @@ class BlockEstimator:
             for m in METRICS
         )
         breathing = None
-        if self._breathing:
-            ordered = sorted(self._breathing)
+        rates = self._breathing
+        n_slow = sum(r < SLOW_BREATHING_PER_MIN for r in rates)
+        n_amb = self._breathing_ambiguous
+        ambiguous = n_slow > 0 and n_amb >= s.breathing_ambiguous_share * (n_amb + n_slow)
+        if ambiguous:
+            rates = [r for r in rates if r >= SLOW_BREATHING_PER_MIN]
+        if rates:
+            ordered = sorted(rates)
             mid = len(ordered) // 2
             median = ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
             breathing = (median, ordered[0], ordered[-1])
@@ -718,6 +747,7 @@ class BlockEstimator:
             self._corrected,
             breathing,
             s,
+            ambiguous,
         )
 
     def baseline_batches(self) -> list[Batch]:
@@ -768,6 +798,7 @@ def block_record(estimate: BlockEstimate, metric: str = "ln_rmssd") -> dict[str,
         else None,
         "breathing_low_per_min": rounded(interval[0], 2) if interval else None,
         "breathing_high_per_min": rounded(interval[1], 2) if interval else None,
+        "breathing_ambiguous": estimate.breathing_ambiguous,
         "caveat": change.caveat,
         "reason": change.reason,
         "method": estimate.settings.to_dict(),

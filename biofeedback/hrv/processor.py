@@ -71,6 +71,7 @@ from biofeedback.hrv.processor_periodic import (
     spectral_values,
 )
 from biofeedback.hrv.processor_windows import BeatRing, TimeWindow
+from biofeedback.hrv.respiration import AMBIGUOUS_PREFIX
 from biofeedback.hrv.rhythm import (
     MESSAGE,
     ONSET_LOOKBACK_BEATS,
@@ -325,9 +326,10 @@ class HrvProcessor:
             self._spectral = spectral_values(ring, t_s, self._spectral_flags.share, s)
             share = self._dfa_flags.share
             self._dfa_alpha1 = dfa_alpha1_value(ring, t_s, share, s, self._dfa)
-            rate = self._spectral.respiration_rate_per_min.value
+            resp = self._spectral.respiration_rate_per_min
+            ambiguous = (resp.reason or "").startswith(AMBIGUOUS_PREFIX)
             if not (s.rhythm_check and self._rhythm.irregular):
-                self._block.add_breathing(rate, t_s - s.spectral_window_s)
+                self._block.add_breathing(resp.value, t_s - s.spectral_window_s, ambiguous)
 
     def _snapshot(self, last: LabelledBeat, t_s: float) -> Snapshot:
         s = self.settings

@@ -224,6 +224,11 @@ ONE_SESSION_CANNOT: Final = (
 )
 
 
+AMBIGUOUS_CELL: Final = "? 6/min: Mayer"
+"""A block's breathing when its only slow readings may be the 0.1-Hz Mayer wave (the help page
+and the README say what it means)."""
+
+
 def block_cells(
     block: dict[str, Any], *, breathing_interval: bool = True
 ) -> tuple[str, str, str, str]:
@@ -236,6 +241,8 @@ def block_cells(
     >>> block_cells({"change": None, "breathing_per_min": 12.4, "breathing_low_per_min": 11.2,
     ...              "breathing_high_per_min": 13.9})[2]
     '12.4 [11.2, 13.9]'
+    >>> block_cells({"change": None, "breathing_per_min": None, "breathing_ambiguous": True})[2]
+    '? 6/min: Mayer'
     """
     if block.get("change") is None:
         ln = f"— ({block.get('reason') or 'n/a'})"
@@ -247,7 +254,7 @@ def block_cells(
     return (
         ln,
         "—" if hr is None else f"{hr:+.1f}",
-        "—"
+        (AMBIGUOUS_CELL if block.get("breathing_ambiguous") else "—")
         if breathing is None
         else f"{breathing:.1f}" + (_interval(block) if breathing_interval else ""),
         "—" if share is None else f"{100 * share:.1f} %",

@@ -62,7 +62,7 @@ NUMBERS: Final[tuple[tuple[str, str, str], ...]] = (
     (
         "Breathing /min",
         "Breaths per minute from the RR wave breathing makes (RSA peak), last 120 s.",
-        "Ambiguous = a 6/min peak (maybe the 0.1-Hz blood-pressure wave) and a faster one.",
+        "Ambiguous, '? 6/min: Mayer' = a 6/min peak (maybe the 0.1-Hz pressure wave) + a faster.",
     ),
     (
         "Breathing: chest",
