@@ -94,8 +94,9 @@ def write_private(path: Path | str, data: str | bytes) -> None:
         fh.write(data if isinstance(data, bytes) else data.encode("utf-8"))
 
 
-def read_limited(path: Path | str, max_bytes: int) -> bytes:
-    """The bytes of the regular file ``path``, refusing anything else before reading.
+@contextlib.contextmanager
+def open_regular(path: Path | str, max_bytes: int) -> Iterator[tuple[IO[bytes], int]]:
+    """The regular file ``path`` open for reading with its size, refusing anything else first.
 
     A FIFO would block the reader forever and ``/dev/zero`` never ends: the file is opened
     non-blocking, checked with :func:`os.fstat` (the same file that will be read, so there is
@@ -118,12 +119,28 @@ def read_limited(path: Path | str, max_bytes: int) -> bytes:
             )
         with os.fdopen(fd, "rb") as fh:
             fd = -1
-            data = fh.read(max_bytes + 1)
+            yield fh, st.st_size
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     finally:
         if fd >= 0:
             os.close(fd)
+
+
+def file_size(path: Path | str) -> int | None:
+    """The size of ``path`` if it is a regular file (following links), else ``None``."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
+
+
+def read_limited(path: Path | str, max_bytes: int) -> bytes:
+    """The bytes of the regular file ``path`` (at most ``max_bytes``), refusing anything else
+    before reading (:func:`open_regular`)."""
+    with open_regular(path, max_bytes) as (fh, _):
+        data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:  # it grew while we read
         raise InputError(f"{path}: over the {max_bytes / 2**20:.0f} MiB limit for an input file")
     return data

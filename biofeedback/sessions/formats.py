@@ -49,7 +49,7 @@ from numpy.lib import format as npformat
 from numpy.typing import NDArray
 
 from biofeedback.errors import InputError
-from biofeedback.safe_io import read_limited
+from biofeedback.safe_io import file_size, open_regular, read_limited
 from biofeedback.sessions import formats_archive as archive
 from biofeedback.sessions import formats_columns as columns
 from biofeedback.sessions import formats_ecg as waveforms
@@ -107,6 +107,21 @@ def detect_format(path: Path) -> str:
     return _detect(*_open(Path(path)))
 
 
+def _streamed(path: Path, fmt: str | None) -> RRRecording | None:
+    """An Apple Health export over :data:`~.formats_limits.MAX_FILE_BYTES`, parsed in chunks
+    (:func:`.formats_xml.read_apple_health_file`); ``None`` for any other file (read whole)."""
+    size = file_size(path)
+    if size is None or size <= lim.MAX_FILE_BYTES or fmt not in (None, "apple_health"):
+        return None
+    with open_regular(path, lim.MAX_STREAMED_BYTES) as (fh, _):
+        head = fh.read(65536)
+    text = rr.decode_text(path, head, partial=True).lstrip()
+    if not text.startswith("<") or xml_formats.sniff(text) != "apple_health":
+        return None  # refused by the usual size limit
+    parsed = xml_formats.read_apple_health_file(path, lim.MAX_STREAMED_BYTES)
+    return _finish(path, parsed, "apple_health", None, None)
+
+
 def _open(path: Path) -> tuple[Path, bytes]:
     """The file's bytes, within the bounds: a regular file (not a FIFO or a device), at most
     :data:`~biofeedback.sessions.formats_limits.MAX_FILE_BYTES`, checked before reading; for
@@ -161,6 +176,9 @@ def read_recording(
     fmt: str | None = None,
 ) -> RRRecording:
     """Read any supported file as RR intervals in ms (see the module notes for the rules)."""
+    streamed = _streamed(Path(path), fmt)
+    if streamed is not None:
+        return streamed
     path, data = _open(Path(path))
     return _recording(path, data, unit, first_is_offset, fmt)
 
@@ -170,6 +188,9 @@ def read_input(
 ) -> RRRecording | Waveform:
     """RR intervals, or the samples of an ECG or ACC file (:mod:`.formats_ecg`): the command
     line turns an ECG into beats (``sessions`` does not import ``ecg``)."""
+    streamed = _streamed(Path(path), None)
+    if streamed is not None:
+        return streamed
     path, data = _open(Path(path))
     fmt = _detect(path, data)
     if fmt in waveforms.FORMATS:
@@ -204,7 +225,13 @@ def _recording(
         return _from_bundle(parse_bundle(data, str(path)))
     if fmt not in ("npy", "fit"):
         lim.check_lines(data, str(path))
-    parsed = _parse(path, data, fmt)
+    return _finish(path, _parse(path, data, fmt), fmt, unit, first_is_offset)
+
+
+def _finish(
+    path: Path, parsed: Parsed, fmt: str, unit: str | None, first_is_offset: bool | None
+) -> RRRecording:
+    """The recording of parsed values: missing and trailing-zero beats, the unit, the checks."""
     meta = parsed.meta
     values, lines, t_s, segment = _drop_trailing_zero(parsed, meta)
     values, lines, t_s, segment = _drop_missing(path, values, lines, t_s, segment, meta)

@@ -14,7 +14,10 @@ from typing import Any, Final
 from biofeedback.errors import InputError
 
 MAX_FILE_BYTES: Final = 512 * 2**20
-"""An input file over 512 MiB is refused before it is read."""
+"""An input file over 512 MiB is refused before it is read (but for the streamed format below)."""
+MAX_STREAMED_BYTES: Final = 32 * 2**30
+"""An Apple Health ``export.xml``, parsed in chunks without being held in memory, may be up to
+32 GiB (exports of many years run to several)."""
 MAX_LINES: Final = 10_000_000
 """Lines of a text format (and entries of an array): ten million beats is 100 days."""
 MAX_BEATS: Final = MAX_LINES

@@ -18,12 +18,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import xml.parsers.expat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 
 from biofeedback.errors import InputError
+from biofeedback.safe_io import open_regular
 from biofeedback.sessions import formats_limits as lim
 from biofeedback.sessions import formats_timed as timed
 from biofeedback.sessions.formats_types import Parsed
@@ -58,9 +60,9 @@ def _parser(path: Path) -> Any:
     return parser
 
 
-def _run(path: Path, parser: Any, data: bytes) -> None:
+def _run(path: Path, parser: Any, data: bytes, *, final: bool = True) -> None:
     try:
-        parser.Parse(data, True)
+        parser.Parse(data, final)
     except _Refused as exc:
         raise InputError(f"{path}: {exc}; not read") from None
     except xml.parsers.expat.ExpatError as exc:
@@ -144,7 +146,30 @@ def read_sml(path: Path, data: bytes) -> Parsed:
     return Parsed(np.asarray(values, dtype=np.float64), [rr_line[0]] * len(values), meta, "ms")
 
 
+STREAM_CHUNK_BYTES: Final = 8 * 2**20
+"""How much of a large Apple Health export is parsed at a time (:func:`read_apple_health_file`)."""
+
+
 def read_apple_health(path: Path, data: bytes) -> Parsed:
+    """An Apple Health ``export.xml`` held in memory (:func:`read_apple_health_file` streams)."""
+    return _apple_health(path, lambda parser: _run(path, parser, data))
+
+
+def read_apple_health_file(path: Path, max_bytes: int) -> Parsed:
+    """An Apple Health ``export.xml`` of any size up to ``max_bytes``, parsed in chunks of
+    :data:`STREAM_CHUNK_BYTES` (multi-year exports run to gigabytes; only the heartbeat
+    series are kept, so memory stays that of the beats)."""
+
+    def feed(parser: Any) -> None:
+        with open_regular(path, max_bytes) as (fh, _):
+            while chunk := fh.read(STREAM_CHUNK_BYTES):
+                _run(path, parser, chunk, final=False)
+            _run(path, parser, b"", final=True)
+
+    return _apple_health(path, feed)
+
+
+def _apple_health(path: Path, feed: Callable[[Any], None]) -> Parsed:
     parser = _parser(path)
     counts: dict[str, int] = {}
     first_line: dict[str, int] = {}
@@ -170,7 +195,7 @@ def read_apple_health(path: Path, data: bytes) -> Parsed:
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
-    _run(path, parser, data)
+    feed(parser)
     n_beats = sum(len(beats) for _, beats in records)
     if n_beats:
         parsed = _apple_beats(path, records)
