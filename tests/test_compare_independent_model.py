@@ -7,7 +7,7 @@ variability of each effect, written independently of the project's simulator; ea
 measured as ``compare`` measures a stored session and the study is pooled by ``compare``. The
 truth of a trigger is its expected own effect on its block's analysed part, without carry-over,
 averaged over the study's sessions (module docstring there); ``compare``'s reference is the
-mean of the session's other triggers. The full table (250 studies per kind, four cells) is
+mean of the session's other triggers. The full table (200 studies per kind, four cells) is
 ``bench/bench_compare_independent.py``.
 
 Tolerance: with ``m`` units (studies for a share of studies, intervals for coverage) and a rate
