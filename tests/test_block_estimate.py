@@ -10,15 +10,14 @@ import pytest
 
 from biofeedback.analysis.session_blocks import session_blocks
 from biofeedback.hrv.ar1_errors import fit_ar1, residuals
-from biofeedback.hrv.block_estimate import (
+from biofeedback.hrv.block_change import (
     BaselineBatches,
     Batch,
-    BlockEstimate,
     EstimateSettings,
-    block_record,
     change_from,
     summarise_baseline,
 )
+from biofeedback.hrv.block_estimate import BlockEstimate, block_record
 from biofeedback.hrv.processor import HrvProcessor, Snapshot
 from biofeedback.hrv.student_t import t_quantile
 from biofeedback.live.summary import SessionTally

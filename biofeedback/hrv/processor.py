@@ -48,13 +48,8 @@ from typing import Final, Protocol
 from biofeedback.hrv.artifacts import BeatLabel, LabelledBeat, OnlineArtifactDetector
 from biofeedback.hrv.artifacts_shape import ArtifactSource, ShapeSource
 from biofeedback.hrv.artifacts_threshold_online import OnlineThresholdDetector
-from biofeedback.hrv.block_estimate import (
-    BASELINE,
-    BaselineBatches,
-    BlockEstimate,
-    BlockEstimator,
-    EstimateSettings,
-)
+from biofeedback.hrv.block_change import BASELINE, BaselineBatches, EstimateSettings
+from biofeedback.hrv.block_estimate import BlockEstimate, BlockEstimator
 from biofeedback.hrv.estimates import (
     Baseline,
     Value,
