@@ -89,8 +89,10 @@ def test_strap_beats_are_labelled_by_the_ecg_shapes_of_their_beats() -> None:
 
 
 def test_the_live_pipeline_feeds_the_ecg_shapes_to_the_processor() -> None:
-    source = h10(60.0, 100.0)
-    pipeline, events = run(source, 100.0)
+    # 20x, not faster: far above real time the ECG stage falls behind the beats on a loaded
+    # machine (at 100x a parallel suite run once matched none; README, "live ECG")
+    source = h10(60.0, 20.0)
+    pipeline, events = run(source, 20.0)
     snaps = [e.snapshot for e in events if isinstance(e, SnapshotComputed)]
     assert pipeline.shapes is not None
     assert pipeline.shapes.matched >= 10

@@ -265,7 +265,11 @@ def test_a_reader_reads_whole_chunks_while_a_background_writer_writes(tmp_path: 
         writer.add_waveform("ecg", t, v)
         writer.add_beats([Beat(float(t[-1]), 800.0, None, 0, i)])
         if i % 20 == 0:
-            time.sleep(0.01)
+            # Let the reader load at least once more between bursts of writes (a fixed sleep
+            # left it one look on a loaded machine), so reading interleaves with writing.
+            before, deadline = len(seen), time.monotonic() + 5.0
+            while len(seen) <= before and not errors and time.monotonic() < deadline:
+                time.sleep(0.01)
     writer.finish()
     done.set()
     thread.join()
