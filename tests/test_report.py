@@ -79,6 +79,16 @@ def test_session_report(db: Path, tmp_path: Path) -> None:
         if isinstance(b["change"], float):
             cell = f"{b['change']:+.2f} [{b['low']:+.2f}, {b['high']:+.2f}]"
             assert f"<td>{cell}</td>" in html, cell
+    # and each block's breathing with its interval, as the summary prints it
+    rated = [b for b in blocks if isinstance(b["breathing_per_min"], float)]
+    assert rated
+    for b in rated:
+        cell = (
+            f"{b['breathing_per_min']:.1f} "
+            f"[{b['breathing_low_per_min']:.1f}, {b['breathing_high_per_min']:.1f}]"
+        )
+        assert f"<td>{cell}</td>" in html, cell
+    assert "Newey" not in html  # the interval's method as it is (AR(1) batch errors)
 
 
 def test_compare_report(db: Path, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from biofeedback.analysis.view import compare_view
 from biofeedback.errors import BiofeedbackError
 from biofeedback.hrv import time_domain as td
 from biofeedback.hrv.analysis import prepare_nn
+from biofeedback.hrv.block_text import block_cells
 from biofeedback.hrv.chains import same_chain
 from biofeedback.hrv.frequency import Spectrum, frequency_domain
 from biofeedback.hrv.settings import HrvSettings
@@ -191,14 +192,19 @@ def _estimate_section(
         interval = f"[{low:+.2f}, {high:+.2f}]" if math.isfinite(low) else ""
         shown = f"{change:+.2f} {interval}" if math.isfinite(change) else ""
         share = f"{_real(b['artifact_share']):.1%}"
-        rows.append((b["label"], b["kind"], shown, b["n_beats"], share, b.get("reason") or ""))
+        breathing = block_cells(b)[2]
+        rows.append((b["label"], b["kind"], shown, breathing, b["n_beats"], share,
+                     b.get("reason") or ""))  # fmt: skip
     png = fig.forest(points, math.nan, "ΔlnRMSSD vs baseline (ln ms)", "This session's blocks")
-    header = ("block", "kind", "ΔlnRMSSD [95 %] (ln ms)", "beats", "corrected", "no value because")
+    header = ("block", "kind", "ΔlnRMSSD [95 %] (ln ms)", "breaths/min [95 %]", "beats",
+              "corrected", "no value because")  # fmt: skip
     return h.table(header, rows) + h.figure(
         png, "Each block after its onset exclusion against the baseline segment's windows: "
-        "means of 15-s batches with a Newey-West standard error that counts the serial "
-        "correlation of beat-to-beat data and the baseline's own uncertainty (README, 'The "
-        "dashboard'); the same numbers as the dashboard's session summary and show --json.",
+        "means of 15-s batches, their errors AR(1) with the lag-1 correlation estimated from "
+        "the session, Satterthwaite degrees of freedom, the baseline's own uncertainty "
+        "included (README, 'The dashboard'); breathing from the RSA peak of the 120-s windows "
+        "inside the block ('? 6/min: Mayer': its only slow readings may be the 0.1-Hz blood-"
+        "pressure wave); the same numbers as the dashboard's session summary and show --json.",
         "block estimates")  # fmt: skip
 
 

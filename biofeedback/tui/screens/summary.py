@@ -18,7 +18,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from biofeedback.live.summary import ONE_SESSION_CAN, ONE_SESSION_CANNOT, block_cells
+from biofeedback.hrv.block_text import block_cells
+from biofeedback.live.summary import ONE_SESSION_CAN, ONE_SESSION_CANNOT
 from biofeedback.tui.braille import clock_label
 from biofeedback.tui.format import NO_VALUE, NOT_MEDICAL
 
