@@ -9,6 +9,7 @@ import asyncio
 import functools
 
 import numpy as np
+import pytest
 
 from biofeedback.analysis.session_blocks import session_blocks
 from biofeedback.ecg.matching import StrapShapes
@@ -27,6 +28,8 @@ from devices.simulator.h10 import SimulatedH10Source
 SEGMENTS = (("settling", "settling", 0.0, 30.0), ("baseline", "baseline", 30.0, 180.0),
             ("whispering", "trigger", 180.0, 330.0))  # fmt: skip
 KEYS = ("change", "low", "high", "n_beats", "artifact_share", "reason")
+pytestmark = pytest.mark.xdist_group("tests.test_session_blocks_ecg._events")
+"""One worker for the module: its tests share the cached 330-s H10 session (about 5 s to make)."""
 
 
 @functools.cache
