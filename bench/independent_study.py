@@ -85,8 +85,8 @@ SETTLING_S: Final = 60.0
 BASELINE_S: Final = 180.0
 BLOCK_S: Final = 180.0
 WASHOUT_S: Final = 60.0
-ONSET_S: Final = 45.0
-"""``CompareSettings.onset_s``: the analysed part of a block starts here."""
+ONSET_S: Final = CompareSettings().onset_s
+"""The analysed part of a block starts here (the comparison's own onset exclusion)."""
 FS_HZ: Final = 32.0
 """Rate of the grid the series are evaluated on."""
 LF_GRID_S: Final = 2048.0

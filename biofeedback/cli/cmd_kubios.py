@@ -100,11 +100,10 @@ def _series(path: Path, unit: str | None, sample: int | None) -> tuple[Any, Any,
     return parsed.values * 1000.0, parsed.t_s, parsed.meta
 
 
-def _detrended_pass(
-    rr_ms: Any, t_s: Any, settings: Any, stated: dict[str, str], notes: dict[str, str]
-) -> dict[str, Any]:
-    """Time domain, Poincaré (and nonlinear, when the report says so) of Kubios's detrended
-    series (:func:`biofeedback.hrv.detrend.detrend_at_beats`)."""
+def _nonlinear_detrended(rr_ms: Any, t_s: Any, settings: Any) -> dict[str, Any]:
+    """Entropies and DFA of the corrected series detrended as before the time domain
+    (:func:`biofeedback.hrv.detrend.detrend_at_beats`), as a report with "Apply detrending for
+    nonlinear analysis: 1" computes them."""
     from biofeedback.cli.cmd_analyze import _flatten
     from biofeedback.hrv.analysis import analyze_record, prepare_nn
     from biofeedback.hrv.detrend import detrend_at_beats
@@ -117,15 +116,7 @@ def _detrended_pass(
     x = detrend_at_beats(rr_ms, t_s, settings.detrend_lambda, settings.resample_hz)
     done = replace(settings, correction="none", time_detrend="none")
     again = _flatten(analyze_record(x, t_s=t_s, settings=done).to_dict())
-    notes["time_detrend"] = (
-        f"time domain and Poincare on Kubios's detrended series (lambda "
-        f"{settings.detrend_lambda:g} on its {settings.resample_hz:g}-Hz series, back at the beats)"
-    )
-    keep: tuple[str, ...] = ("time.", "estimates.")
-    if nonlinear_detrended(stated, settings):
-        keep += ("nonlinear.",)
-        notes["nonlinear"] = "entropies and DFA on the detrended series, as the report states"
-    return {k: v for k, v in again.items() if k.startswith(keep)}
+    return {k: v for k, v in again.items() if k.startswith("nonlinear.")}
 
 
 def compare(path: Path, *, unit: str | None = None, sample: int | None = None) -> dict[str, Any]:
@@ -148,10 +139,19 @@ def compare(path: Path, *, unit: str | None = None, sample: int | None = None) -
     for i, note in enumerate(meta.get("kubios_notes", [])):
         notes[f"rr{i + 1}"] = note
     try:
-        plain = replace(settings, time_detrend="none")
-        ours = _flatten(analyze_record(rr_ms, t_s=t_s, settings=plain).to_dict())
+        # --detrend before the time domain is Kubios's own (lambda on the 4-Hz series)
+        ours = _flatten(analyze_record(rr_ms, t_s=t_s, settings=settings).to_dict())
         if settings.time_detrend == "smoothness_priors":
-            ours |= _detrended_pass(rr_ms, t_s, settings, stated, notes)
+            notes["time_detrend"] = (
+                f"time domain and Poincare on Kubios's detrended series (lambda "
+                f"{settings.detrend_lambda:g} on its {settings.resample_hz:g}-Hz series, back "
+                "at the beats)"
+            )
+            if nonlinear_detrended(stated, settings):
+                ours |= _nonlinear_detrended(rr_ms, t_s, settings)
+                notes["nonlinear"] = (
+                    "entropies and DFA on the detrended series, as the report states"
+                )
     except ValueError as exc:
         raise InputError(f"{path}: {exc}") from exc
     ratio = ours.get("time.sd1_sd2_ratio")
