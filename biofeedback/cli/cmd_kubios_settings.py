@@ -3,8 +3,8 @@
 Each stated setting maps onto the option a user would give (README, "HRV methods"): the
 correction level onto ``--correction``, "Smoothn priors (lambda: λ)" onto ``--detrend
 smoothness-priors:λ``, the bands, interpolation rate, Welch window and overlap, DFA ranges and
-entropy m and r onto their settings. Two Kubios conventions are followed where the options
-alone would differ from Kubios (measured on a Kubios HRV Standard 3.3 report, "Threshold
+entropy m and r onto their settings. Two Kubios conventions are followed where a naive reading
+would differ from Kubios (measured on a Kubios HRV Standard 3.3 report, "Threshold
 (medium)", "Smoothn priors (lambda: 256)": time domain within 0.07 %, SampEn and DFA α1 within
 0.5 %, with both; RMSSD -4.9 % and SDNN +5.8 % without):
 
@@ -51,8 +51,8 @@ def kubios_settings(
 
     A setting the report does not state, or states in a form not recognised, keeps this
     program's default and is said so in the returned notes. ``mean_rr_ms``: the mean of the
-    RR series analysed (for λ over beats); ``kubios_mean_rr_ms``: Kubios's "Mean RR" (module
-    notes).
+    RR series analysed, and ``kubios_mean_rr_ms``: Kubios's "Mean RR", tell an RR table that is
+    already Kubios's corrected series (module notes).
     """
     from biofeedback.sessions.formats_kubios import stated
 
